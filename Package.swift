@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "SwiftDL",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SwiftDL", targets: ["SwiftDL"]),
+        .executable(name: "examples", targets: ["Examples"]),
+        .executable(name: "benchmarks", targets: ["Benchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        .target(
+            name: "CSwiftDLSupport",
+            dependencies: ["COpenBLAS"]
+        ),
+        .target(
+            name: "SwiftDL",
+            dependencies: [
+                "COpenBLAS",
+                "CSwiftDLSupport",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]
+        ),
+        .executableTarget(name: "Examples", dependencies: ["SwiftDL"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
+        .testTarget(name: "SwiftDLTests", dependencies: ["SwiftDL"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// The CBLAS interface of OpenBLAS, found through pkg-config.
+#include <cblas.h>

@@ -1,0 +1,37 @@
+#include "CSwiftDLSupport.h"
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Thread_local void *swiftdl_current_trace = NULL;
+
+// Present in OpenBLAS builds with DYNAMIC_ARCH (Debian's); weak so other builds still link.
+extern void gotoblas_dynamic_init(void) __attribute__((weak));
+extern void gotoblas_dynamic_quit(void) __attribute__((weak));
+extern char *openblas_get_corename(void) __attribute__((weak));
+
+static int cpu_has_avx512(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+const char *swiftdl_prepare_blas(void) {
+    if (openblas_get_corename == NULL) return "unknown";
+    const char *core = openblas_get_corename();
+    int user_chose = getenv("OPENBLAS_CORETYPE") != NULL;
+    int older_core = core != NULL && (strcmp(core, "Haswell") == 0 || strcmp(core, "Sandybridge") == 0
+                                      || strcmp(core, "Zen") == 0);
+    if (!user_chose && older_core && cpu_has_avx512()
+        && gotoblas_dynamic_init != NULL && gotoblas_dynamic_quit != NULL) {
+        setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1);
+        gotoblas_dynamic_quit();
+        gotoblas_dynamic_init();
+        unsetenv("OPENBLAS_CORETYPE");
+    }
+    return openblas_get_corename();
+}

@@ -1,0 +1,99 @@
+import ComplexModule
+import RealModule
+
+/// A seeded random number generator (xoshiro256**): the same seed gives the same numbers on
+/// every machine. Pass it `inout` to the random creation functions; there is no global state.
+public struct DLRandomGenerator: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    /// A generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) {
+        var s = seed
+        func splitMix() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        state = (splitMix(), splitMix(), splitMix(), splitMix())
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        let result = rotate(state.1 &* 5, 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = rotate(state.3, 45)
+        return result
+    }
+
+    private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// A uniform double in [0, 1).
+    public mutating func nextUniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// A standard normal double (Box–Muller).
+    public mutating func nextNormal() -> Double {
+        let u = 1 - nextUniform(), v = nextUniform()
+        return (-2 * Double.log(u)).squareRoot() * Double.cos(2 * .pi * v)
+    }
+}
+
+extension DLArray {
+    /// An array of uniform random numbers in [0, 1) (both parts, for complex types).
+    public static func rand(_ shape: [Int], type: DLDataType = .float64, labels: String = "",
+                            using generator: inout DLRandomGenerator) -> DLArray {
+        random(shape, type: type, labels: labels) { generator.nextUniform() }
+    }
+
+    /// An array of uniform random numbers in [0, 1) from a generator seeded with `seed`.
+    public static func rand(_ shape: [Int], type: DLDataType = .float64, labels: String = "",
+                            seed: UInt64) -> DLArray {
+        var generator = DLRandomGenerator(seed: seed)
+        return rand(shape, type: type, labels: labels, using: &generator)
+    }
+
+    /// An array of standard normal random numbers; complex elements have independent parts of
+    /// variance 1/2 each, so each element has variance 1 (as PyTorch).
+    public static func randn(_ shape: [Int], type: DLDataType = .float64, labels: String = "",
+                             using generator: inout DLRandomGenerator) -> DLArray {
+        let scale = type.isComplex ? (0.5).squareRoot() : 1
+        return random(shape, type: type, labels: labels) { generator.nextNormal() * scale }
+    }
+
+    /// An array of standard normal random numbers from a generator seeded with `seed`.
+    public static func randn(_ shape: [Int], type: DLDataType = .float64, labels: String = "",
+                             seed: UInt64) -> DLArray {
+        var generator = DLRandomGenerator(seed: seed)
+        return randn(shape, type: type, labels: labels, using: &generator)
+    }
+
+    private static func random(_ shape: [Int], type: DLDataType, labels: String,
+                               _ draw: () -> Double) -> DLArray {
+        let count = shape.reduce(1, *)
+        let storage = Storage.allocate(count: count, dataType: type)
+        switch type {
+        case .float32:
+            let p = storage.pointer(as: Float.self)
+            for i in 0..<count { p[i] = Float(draw()) }
+        case .float64:
+            let p = storage.pointer(as: Double.self)
+            for i in 0..<count { p[i] = draw() }
+        case .complex64:
+            let p = storage.pointer(as: Complex<Float>.self)
+            for i in 0..<count { p[i] = Complex(Float(draw()), Float(draw())) }
+        case .complex128:
+            let p = storage.pointer(as: Complex<Double>.self)
+            for i in 0..<count { p[i] = Complex(draw(), draw()) }
+        case .bool:
+            let p = storage.pointer(as: Bool.self)
+            for i in 0..<count { p[i] = draw() < 0.5 }
+        }
+        return DLArray(storage: storage, shape: shape).withCanonicalLabels(labels)
+    }
+}

@@ -1,0 +1,90 @@
+import RealModule
+/// A value holding `DLArray`s that `dlfeval` can trace and `dlgradient` can differentiate with
+/// respect to: an array itself, or any nesting of containers of arrays.
+///
+/// `DLArray`, `Array`, `Dictionary` and `Optional` conform; so can your own types, by listing
+/// their arrays in a fixed order:
+///
+/// ```swift
+/// struct Affine: DLArrayContainer {
+///     var weights: DLArray
+///     var bias: DLArray
+///     func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
+///         try body(weights); try body(bias)
+///     }
+///     func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Affine {
+///         Affine(weights: try transform(weights), bias: try transform(bias))
+///     }
+/// }
+/// ```
+///
+/// Both methods must visit the arrays in the same order; `dlgradient` relies on it to return
+/// gradients in the same structure as its input.
+public protocol DLArrayContainer {
+    /// Calls `body` on every array held, in a fixed order.
+    func forEachArray(_ body: (DLArray) throws -> Void) rethrows
+    /// A copy with every array replaced by `transform` of it, visiting in the same order as
+    /// ``forEachArray(_:)``.
+    func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Self
+}
+
+extension DLArrayContainer {
+    /// The arrays held, in the container's order.
+    public var flattenedArrays: [DLArray] {
+        var arrays: [DLArray] = []
+        forEachArray { arrays.append($0) }
+        return arrays
+    }
+
+    /// A copy whose arrays are `arrays`, in the container's order.
+    /// - Precondition: `arrays` has one element per array held.
+    public func replacingArrays(with arrays: [DLArray]) -> Self {
+        var iterator = arrays.makeIterator()
+        let result = mapArrays { _ in
+            guard let next = iterator.next() else { preconditionFailure("too few arrays to fill the container") }
+            return next
+        }
+        precondition(iterator.next() == nil, "too many arrays for the container")
+        return result
+    }
+}
+
+extension DLArray: DLArrayContainer {
+    /// Calls `body` on this array.
+    public func forEachArray(_ body: (DLArray) throws -> Void) rethrows { try body(self) }
+    /// `transform` of this array.
+    public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> DLArray { try transform(self) }
+}
+
+extension Array: DLArrayContainer where Element: DLArrayContainer {
+    /// Visits the elements' arrays in order.
+    public func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
+        for element in self { try element.forEachArray(body) }
+    }
+    /// Maps the elements' arrays in order.
+    public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> [Element] {
+        try map { try $0.mapArrays(transform) }
+    }
+}
+
+extension Dictionary: DLArrayContainer where Value: DLArrayContainer {
+    /// Visits the values' arrays in the dictionary's order.
+    public func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
+        for value in values { try value.forEachArray(body) }
+    }
+    /// Maps the values' arrays in the dictionary's order; the keys stay.
+    public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> [Key: Value] {
+        try mapValues { try $0.mapArrays(transform) }
+    }
+}
+
+extension Optional: DLArrayContainer where Wrapped: DLArrayContainer {
+    /// Visits the wrapped value's arrays, if any.
+    public func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
+        try self?.forEachArray(body)
+    }
+    /// Maps the wrapped value's arrays; nil stays nil.
+    public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Wrapped? {
+        try self.map { try $0.mapArrays(transform) }
+    }
+}

@@ -1,0 +1,28 @@
+import RealModule
+/// An error SwiftDL throws for a mistake in how it was called.
+///
+/// Each case carries a message that says which rule was broken and how to fix it.
+public enum DLError: Error, Equatable, CustomStringConvertible {
+    /// Shapes that do not fit together (broadcasting, matrix products, concatenation, reshaping).
+    case shapeMismatch(String)
+    /// An argument outside what the operation accepts (a dimension, a label string, a count).
+    case invalidArgument(String)
+    /// An element type the operation does not accept.
+    case unsupportedType(String)
+    /// `dlgradient` was called with values or in a place that cannot be differentiated.
+    case differentiation(String)
+    /// A file could not be read or written, or its contents are not what was expected.
+    case file(String)
+
+    /// The message, which names the broken rule and the fix.
+    public var message: String {
+        switch self {
+        case .shapeMismatch(let m), .invalidArgument(let m), .unsupportedType(let m),
+             .differentiation(let m), .file(let m):
+            m
+        }
+    }
+
+    /// The message, as printed.
+    public var description: String { message }
+}

@@ -1,0 +1,266 @@
+import RealModule
+import ComplexModule
+
+/// A function of one element, defined for real and complex types.
+protocol FloatingUnaryFunction {
+    static func apply<T: DLFloatingElement>(_ x: T) -> T
+}
+
+/// A function of one element, defined for real types.
+protocol RealUnaryFunction {
+    static func apply<T: DLRealElement>(_ x: T) -> T
+}
+
+/// A function of two elements, defined for real and complex types.
+protocol FloatingBinaryFunction {
+    static func apply<T: DLFloatingElement>(_ a: T, _ b: T) -> T
+}
+
+/// A function of two elements, defined for real types.
+protocol RealBinaryFunction {
+    static func apply<T: DLRealElement>(_ a: T, _ b: T) -> T
+}
+
+/// A test of two real elements (a comparison).
+protocol RealPredicate {
+    static func apply<T: DLRealElement>(_ a: T, _ b: T) -> Bool
+}
+
+// MARK: - Maps over one array
+
+/// Applies `function` to every element of `x` (of type `T`), giving elements of type `U`.
+@inline(__always)
+func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, _ function: (T) -> U) -> DLArray {
+    let count = x.count
+    let output = Storage.allocate(count: count, dataType: U.dataType)
+    let source = x.storage.pointer(as: T.self)
+    let destination = output.pointer(as: U.self)
+    Parallel.forEachChunk(count: count, grain: 1 << 13) { range in
+        for i in range { destination[i] = function(source[i]) }
+    }
+    return DLArray(storage: output, shape: x.shape, labels: x.labels)
+}
+
+struct FloatingMap<F: FloatingUnaryFunction>: FloatingKernel {
+    let x: DLArray
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        mapElements(x) { (value: T) in F.apply(value) }
+    }
+}
+
+struct RealMap<F: RealUnaryFunction>: RealKernel {
+    let x: DLArray
+    func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
+        mapElements(x) { (value: T) in F.apply(value) }
+    }
+}
+
+extension DLArray {
+    /// The elementwise result of `F` (bool arrays are read as float32).
+    func mapFloating<F: FloatingUnaryFunction>(_ function: F.Type) -> DLArray {
+        let x = dataType == .bool ? storageConverted(to: .float32) : self
+        return dispatchFloating(x.dataType, FloatingMap<F>(x: x))
+    }
+
+    /// The elementwise result of the real function `F`.
+    /// - Precondition: the array is real (callers check and throw for complex input).
+    func mapReal<F: RealUnaryFunction>(_ function: F.Type) -> DLArray {
+        let x = dataType == .bool ? storageConverted(to: .float32) : self
+        precondition(!x.dataType.isComplex, "real function applied to a complex array")
+        return dispatchReal(x.dataType, RealMap<F>(x: x))
+    }
+}
+
+// MARK: - Maps over two broadcast arrays
+
+/// The shape two shapes broadcast to, by NumPy's and MATLAB's rule: shapes are aligned at their
+/// last dimension and each pair of sizes must be equal or contain a 1.
+func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    if a == b { return a }
+    let rank = max(a.count, b.count)
+    var result = [Int](repeating: 1, count: rank)
+    for k in 0..<rank {
+        let sa = k < rank - a.count ? 1 : a[k - (rank - a.count)]
+        let sb = k < rank - b.count ? 1 : b[k - (rank - b.count)]
+        if sa == sb || sb == 1 { result[k] = sa } else if sa == 1 { result[k] = sb } else { return nil }
+    }
+    return result
+}
+
+/// The row-major strides of a contiguous array of this shape.
+func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var step = 1
+    for k in (0..<shape.count).reversed() {
+        strides[k] = step
+        step *= shape[k]
+    }
+    return strides
+}
+
+/// The strides that read an array of `shape` broadcast to `target` (0 along broadcast dimensions).
+func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+    let own = contiguousStrides(shape)
+    let offset = target.count - shape.count
+    return (0..<target.count).map { k in
+        k < offset || shape[k - offset] == 1 ? 0 : own[k - offset]
+    }
+}
+
+/// Calls `body(outputOffset, aOffset, bOffset, length)` for every row (run of the last
+/// dimension) of the broadcast of two arrays; the row strides are returned first.
+@inline(__always)
+func forEachBroadcastRow(shape: [Int], stridesA: [Int], stridesB: [Int],
+                         _ body: (Range<Int>, Int, Int, Int) -> Void) {
+    let rank = shape.count
+    let length = shape[rank - 1]
+    let rows = shape.dropLast().reduce(1, *)
+    Parallel.forEachChunk(count: rows, grain: max(1, (1 << 14) / max(length, 1))) { range in
+        var index = [Int](repeating: 0, count: rank)
+        // Position of the first row of the chunk.
+        var remainder = range.lowerBound
+        for k in stride(from: rank - 2, through: 0, by: -1) {
+            index[k] = remainder % shape[k]
+            remainder /= shape[k]
+        }
+        for row in range {
+            var offsetA = 0, offsetB = 0
+            for k in 0..<(rank - 1) {
+                offsetA += index[k] * stridesA[k]
+                offsetB += index[k] * stridesB[k]
+            }
+            body(row * length ..< (row + 1) * length, offsetA, offsetB, length)
+            var k = rank - 2
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < shape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+    }
+}
+
+/// Applies `function` to the elements of `a` and `b` (both of type `T`) broadcast to `shape`.
+@inline(__always)
+func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: [Int],
+                                             _ function: (T, T) -> U) -> DLArray {
+    let count = shape.reduce(1, *)
+    let output = Storage.allocate(count: count, dataType: U.dataType)
+    let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
+    let destination = output.pointer(as: U.self)
+    if a.count == count && b.count == count {
+        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+            for i in range { destination[i] = function(pa[i], pb[i]) }
+        }
+    } else if b.count == 1 && a.count == count {
+        let scalar = pb[0]
+        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+            for i in range { destination[i] = function(pa[i], scalar) }
+        }
+    } else if a.count == 1 && b.count == count {
+        let scalar = pa[0]
+        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+            for i in range { destination[i] = function(scalar, pb[i]) }
+        }
+    } else if count > 0 {
+        let stridesA = broadcastStrides(a.shape, to: shape)
+        let stridesB = broadcastStrides(b.shape, to: shape)
+        let innerA = stridesA[shape.count - 1], innerB = stridesB[shape.count - 1]
+        forEachBroadcastRow(shape: shape, stridesA: stridesA, stridesB: stridesB) { outRange, offsetA, offsetB, _ in
+            var ia = offsetA, ib = offsetB
+            for i in outRange {
+                destination[i] = function(pa[ia], pb[ib])
+                ia += innerA
+                ib += innerB
+            }
+        }
+    }
+    return DLArray(storage: output, shape: shape)
+}
+
+struct FloatingZip<F: FloatingBinaryFunction>: FloatingKernel {
+    let a: DLArray, b: DLArray, shape: [Int]
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        zipElements(a, b, shape: shape) { (x: T, y: T) in F.apply(x, y) }
+    }
+}
+
+struct RealZip<F: RealBinaryFunction>: RealKernel {
+    let a: DLArray, b: DLArray, shape: [Int]
+    func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
+        zipElements(a, b, shape: shape) { (x: T, y: T) in F.apply(x, y) }
+    }
+}
+
+struct RealTest<F: RealPredicate>: RealKernel {
+    let a: DLArray, b: DLArray, shape: [Int]
+    func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
+        zipElements(a, b, shape: shape) { (x: T, y: T) -> Bool in F.apply(x, y) }
+    }
+}
+
+/// Two arrays brought to a common type and their broadcast shape, ready for a binary kernel.
+struct BinaryOperands {
+    let a: DLArray
+    let b: DLArray
+    let shape: [Int]
+    let labels: String
+
+    /// Checks that `a` and `b` broadcast, converts them to the promoted type (traced, so the
+    /// conversion is differentiated) and works out the result's labels.
+    init(_ a: DLArray, _ b: DLArray, operation: String) throws {
+        guard let shape = broadcastShape(a.shape, b.shape) else {
+            throw DLError.shapeMismatch(
+                "\(operation): arrays of shapes \(a.shape) and \(b.shape) cannot be broadcast together (sizes must match or be 1, aligned at the last dimension)")
+        }
+        self.labels = try resultLabels(a, b, shape: shape, operation: operation)
+        var type = DLDataType.promoted(a.dataType, b.dataType)
+        if type == .bool { type = .float32 }
+        self.a = a.dataType == type ? a : a.converted(to: type)
+        self.b = b.dataType == type ? b : b.converted(to: type)
+        self.shape = shape
+    }
+}
+
+/// The labels of the result of a binary operation: those of the labeled operand; two labeled
+/// operands must agree, as in MATLAB.
+func resultLabels(_ a: DLArray, _ b: DLArray, shape: [Int], operation: String) throws -> String {
+    switch (a.labels.isEmpty, b.labels.isEmpty) {
+    case (true, true): return ""
+    case (false, true): return a.rank == shape.count ? a.labels : ""
+    case (true, false): return b.rank == shape.count ? b.labels : ""
+    case (false, false):
+        guard a.labels == b.labels else {
+            throw DLError.invalidArgument(
+                "\(operation): operands have different dimension labels \"\(a.labels)\" and \"\(b.labels)\"; use stripdims or relabel one of them")
+        }
+        return a.labels
+    }
+}
+
+// MARK: - Type conversion
+
+extension DLArray {
+    /// The same values stored as `type`, without tracing (complex to real keeps the real part).
+    func storageConverted(to type: DLDataType) -> DLArray {
+        if type == dataType { return self }
+        switch dataType {
+        case .float32: return converting(from: Float.self, to: type)
+        case .float64: return converting(from: Double.self, to: type)
+        case .complex64: return converting(from: Complex<Float>.self, to: type)
+        case .complex128: return converting(from: Complex<Double>.self, to: type)
+        case .bool: return converting(from: Bool.self, to: type)
+        }
+    }
+
+    private func converting<Source: DLElement>(from source: Source.Type, to type: DLDataType) -> DLArray {
+        switch type {
+        case .float32: mapElements(self) { (v: Source) in Float(doubleParts: v.doubleParts) }
+        case .float64: mapElements(self) { (v: Source) in Double(doubleParts: v.doubleParts) }
+        case .complex64: mapElements(self) { (v: Source) in Complex<Float>(doubleParts: v.doubleParts) }
+        case .complex128: mapElements(self) { (v: Source) in Complex<Double>(doubleParts: v.doubleParts) }
+        case .bool: mapElements(self) { (v: Source) in Bool(doubleParts: v.doubleParts) }
+        }
+    }
+}

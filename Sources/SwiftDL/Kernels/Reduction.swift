@@ -1,0 +1,125 @@
+import RealModule
+/// The sizes around dimension `dim`: the product of the sizes before it, its size, and the
+/// product of the sizes after it. A contiguous array is then `[outer, length, inner]`.
+func splitAround(_ shape: [Int], _ dim: Int) -> (outer: Int, length: Int, inner: Int) {
+    (shape[..<dim].reduce(1, *), shape[dim], shape[(dim + 1)...].reduce(1, *))
+}
+
+/// How a reduction combines elements along a dimension.
+enum ReductionKind { case sum, product }
+
+struct ReduceAlongDimension: FloatingKernel {
+    let x: DLArray, dim: Int, kind: ReductionKind
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let (outer, length, inner) = splitAround(x.shape, dim)
+        var shape = x.shape
+        shape[dim] = 1
+        let output = Storage.allocate(count: outer * inner, dataType: T.dataType)
+        let source = x.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
+        let start: T = kind == .sum ? .zero : T(dlValue: 1)
+        Parallel.forEachChunk(count: outer, grain: max(1, (1 << 15) / max(length * inner, 1))) { range in
+            for o in range {
+                let row = destination + o * inner
+                row.update(repeating: start, count: inner)
+                for j in 0..<length {
+                    let from = source + (o * length + j) * inner
+                    if kind == .sum {
+                        for i in 0..<inner { row[i] += from[i] }
+                    } else {
+                        for i in 0..<inner { row[i] *= from[i] }
+                    }
+                }
+            }
+        }
+        return DLArray(storage: output, shape: shape)
+    }
+}
+
+struct SumAll {
+    let x: DLArray
+    func run<T: DLFloatingElement>(_ type: T.Type) -> T {
+        let source = x.storage.pointer(as: T.self)
+        // Four partial sums: vectorizes, and rounds better than one running sum.
+        var s0 = T.zero, s1 = T.zero, s2 = T.zero, s3 = T.zero
+        let count = x.count
+        var i = 0
+        while i + 4 <= count {
+            s0 += source[i]; s1 += source[i + 1]; s2 += source[i + 2]; s3 += source[i + 3]
+            i += 4
+        }
+        while i < count { s0 += source[i]; i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+}
+
+/// The position of the largest (or smallest) element along a dimension, the first on ties;
+/// NaN counts as largest (and smallest), as in MATLAB and PyTorch.
+struct ArgExtremum: RealKernel {
+    let x: DLArray, dim: Int, largest: Bool
+    func run<T: DLRealElement>(_ type: T.Type) -> [Int] {
+        let (outer, length, inner) = splitAround(x.shape, dim)
+        let source = x.storage.pointer(as: T.self)
+        var result = [Int](repeating: 0, count: outer * inner)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var best = source[o * length * inner + i], bestIndex = 0
+                if !best.isNaN {
+                    for j in 1..<max(length, 1) {
+                        let v = source[(o * length + j) * inner + i]
+                        if v.isNaN { bestIndex = j; break }
+                        if largest ? v > best : v < best { best = v; bestIndex = j }
+                    }
+                }
+                result[o * inner + i] = bestIndex
+            }
+        }
+        return result
+    }
+}
+
+/// Cumulative sums or products along a dimension, forwards or backwards.
+struct CumulativeAlongDimension: FloatingKernel {
+    let x: DLArray, dim: Int, kind: ReductionKind, reverse: Bool
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let (outer, length, inner) = splitAround(x.shape, dim)
+        let output = Storage.allocate(count: x.count, dataType: T.dataType)
+        let source = x.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var running: T = kind == .sum ? .zero : T(dlValue: 1)
+                for step in 0..<length {
+                    let j = reverse ? length - 1 - step : step
+                    let at = (o * length + j) * inner + i
+                    running = kind == .sum ? running + source[at] : running * source[at]
+                    destination[at] = running
+                }
+            }
+        }
+        return DLArray(storage: output, shape: x.shape, labels: x.labels)
+    }
+}
+
+/// The permutation that sorts each line along a dimension (stable; NaN last).
+struct ArgSort: RealKernel {
+    let x: DLArray, dim: Int, descending: Bool
+    func run<T: DLRealElement>(_ type: T.Type) -> [Int] {
+        let (outer, length, inner) = splitAround(x.shape, dim)
+        let source = x.storage.pointer(as: T.self)
+        var result = [Int](repeating: 0, count: x.count)
+        var order = [Int](repeating: 0, count: length)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let value = { (j: Int) in source[(o * length + j) * inner + i] }
+                for j in 0..<length { order[j] = j }
+                order.sort { p, q in
+                    let a = value(p), b = value(q)
+                    if a.isNaN || b.isNaN { return !a.isNaN && b.isNaN ? true : (a.isNaN == b.isNaN && p < q) }
+                    if a == b { return p < q }
+                    return descending ? a > b : a < b
+                }
+                for j in 0..<length { result[(o * length + j) * inner + i] = order[j] }
+            }
+        }
+        return result
+    }
+}

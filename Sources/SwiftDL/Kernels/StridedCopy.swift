@@ -1,0 +1,86 @@
+/// Copies the elements of a strided view into another strided view: for every index tuple `i`
+/// of `shape`, `destination[Σ i·destinationStrides]` becomes `source[Σ i·sourceStrides]`.
+///
+/// Offsets are already applied to the pointers; strides may be zero (broadcast) or negative
+/// (flip). This one kernel performs permutes, slices, flips, broadcasts and their inverses.
+@inline(__always)
+func stridedCopy<T>(shape: [Int], source: UnsafePointer<T>, sourceStrides: [Int],
+                    destination: UnsafeMutablePointer<T>, destinationStrides: [Int]) {
+    let rank = shape.count
+    if rank == 0 {
+        destination[0] = source[0]
+        return
+    }
+    if shape.contains(0) { return }
+    let length = shape[rank - 1]
+    let innerSource = sourceStrides[rank - 1], innerDestination = destinationStrides[rank - 1]
+    let rows = shape.dropLast().reduce(1, *)
+    Parallel.forEachChunk(count: rows, grain: max(1, (1 << 15) / max(length, 1))) { range in
+        var index = [Int](repeating: 0, count: rank)
+        var remainder = range.lowerBound
+        for k in stride(from: rank - 2, through: 0, by: -1) {
+            index[k] = remainder % shape[k]
+            remainder /= shape[k]
+        }
+        for _ in range {
+            var s = 0, d = 0
+            for k in 0..<(rank - 1) {
+                s += index[k] * sourceStrides[k]
+                d += index[k] * destinationStrides[k]
+            }
+            if innerSource == 1 && innerDestination == 1 {
+                (destination + d).update(from: source + s, count: length)
+            } else {
+                for j in 0..<length {
+                    destination[d + j * innerDestination] = source[s + j * innerSource]
+                }
+            }
+            var k = rank - 2
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < shape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+    }
+}
+
+/// A strided view of an array's storage: an element offset and a stride per dimension.
+struct StridedView {
+    var offset: Int
+    var strides: [Int]
+}
+
+extension DLArray {
+    /// A new contiguous array of `shape` read from this array's storage through `view`.
+    func gathered(shape: [Int], view: StridedView) -> DLArray {
+        struct Copy: LayoutKernel {
+            let source: Storage, shape: [Int], view: StridedView, dataType: DLDataType
+            func run<T>(_ type: T.Type) -> DLArray {
+                let output = Storage.allocate(count: shape.reduce(1, *), dataType: dataType)
+                let base = source.rawPointer.assumingMemoryBound(to: T.self) + view.offset
+                stridedCopy(shape: shape, source: base, sourceStrides: view.strides,
+                            destination: output.rawPointer.assumingMemoryBound(to: T.self),
+                            destinationStrides: contiguousStrides(shape))
+                return DLArray(storage: output, shape: shape)
+            }
+        }
+        return dispatchLayout(dataType, Copy(source: storage, shape: shape, view: view, dataType: dataType))
+    }
+
+    /// Writes `values` (contiguous, of `shape`) into this array's storage through `view`.
+    mutating func scatter(_ values: DLArray, shape: [Int], view: StridedView) {
+        makeStorageUnique()
+        struct Copy: LayoutKernel {
+            let source: Storage, destination: Storage, shape: [Int], view: StridedView
+            func run<T>(_ type: T.Type) {
+                let base = destination.rawPointer.assumingMemoryBound(to: T.self) + view.offset
+                stridedCopy(shape: shape, source: source.rawPointer.assumingMemoryBound(to: T.self),
+                            sourceStrides: contiguousStrides(shape),
+                            destination: base, destinationStrides: view.strides)
+            }
+        }
+        dispatchLayout(dataType, Copy(source: values.storage, destination: storage, shape: shape, view: view))
+    }
+}

@@ -1,0 +1,185 @@
+import RealModule
+
+// Each function: its kernel, then its derivative rule written with SwiftDL operations, so
+// the rule is itself differentiable. `conj` makes a rule hold for complex arrays too
+// (conjugate Wirtinger convention); it costs nothing for real ones.
+
+enum Exp: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .exp(x) } }
+enum Log: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .log(x) } }
+enum Log1p: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .log(onePlus: x) } }
+enum Expm1: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .expMinusOne(x) } }
+enum Sqrt: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .sqrt(x) } }
+enum Sin: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .sin(x) } }
+enum Cos: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .cos(x) } }
+enum Tan: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .tan(x) } }
+enum Asin: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .asin(x) } }
+enum Acos: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .acos(x) } }
+enum Atan: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .atan(x) } }
+enum Sinh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .sinh(x) } }
+enum Cosh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .cosh(x) } }
+enum Tanh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .tanh(x) } }
+enum Asinh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .asinh(x) } }
+enum Acosh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .acosh(x) } }
+enum Atanh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .atanh(x) } }
+enum Sigmoid: FloatingUnaryFunction {
+    static func apply<T: DLFloatingElement>(_ x: T) -> T { 1 / (1 + .exp(-x)) }
+}
+enum Erf: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { .erf(x) } }
+enum Relu: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { x > 0 ? x : 0 } }
+enum Sign: FloatingUnaryFunction {
+    // x/|x|: -1, 0 or 1 for reals, the unit number of the same angle for complex ones.
+    static func apply<T: DLFloatingElement>(_ x: T) -> T {
+        let magnitude = x.magnitudeValue
+        return magnitude == 0 ? x : x / T(realPart: magnitude, imaginaryPart: 0)
+    }
+}
+enum Softplus: RealUnaryFunction {
+    // log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), exact for large |x|.
+    static func apply<T: DLRealElement>(_ x: T) -> T { Swift.max(x, 0) + .log(onePlus: .exp(-Swift.abs(x))) }
+}
+enum RealSigmoid: RealUnaryFunction {
+    // Evaluated so that exp never overflows.
+    static func apply<T: DLRealElement>(_ x: T) -> T {
+        x >= 0 ? 1 / (1 + .exp(-x)) : { let e = T.exp(x); return e / (1 + e) }()
+    }
+}
+
+/// Throws unless `x` is real, for functions defined on real numbers only.
+func requireReal(_ x: DLArray, _ function: String) throws {
+    guard !x.dataType.isComplex else {
+        throw DLError.unsupportedType("\(function) is defined for real arrays; this one is \(x.dataType). Take real(x) or abs(x) first.")
+    }
+}
+
+/// e raised to each element.
+public func exp(_ x: DLArray) -> DLArray {
+    x.mapFloating(Exp.self).recordedUsingOutput(from: x) { g, y in try g * conj(y) }
+}
+
+/// The natural logarithm of each element (complex: principal branch; real negative: NaN).
+public func log(_ x: DLArray) -> DLArray {
+    x.mapFloating(Log.self).recorded(from: x) { g in try g / conj(x) }
+}
+
+/// log(1 + x), accurate for small x.
+public func log1p(_ x: DLArray) -> DLArray {
+    x.mapFloating(Log1p.self).recorded(from: x) { g in try g / conj(x + 1) }
+}
+
+/// e^x - 1, accurate for small x.
+public func expm1(_ x: DLArray) -> DLArray {
+    x.mapFloating(Expm1.self).recordedUsingOutput(from: x) { g, y in try g * conj(y + 1) }
+}
+
+/// The square root of each element (complex: principal branch; real negative: NaN).
+public func sqrt(_ x: DLArray) -> DLArray {
+    x.mapFloating(Sqrt.self).recordedUsingOutput(from: x) { g, y in try g / conj(2 * y) }
+}
+
+/// The sine of each element.
+public func sin(_ x: DLArray) -> DLArray {
+    x.mapFloating(Sin.self).recorded(from: x) { g in try g * conj(cos(x)) }
+}
+
+/// The cosine of each element.
+public func cos(_ x: DLArray) -> DLArray {
+    x.mapFloating(Cos.self).recorded(from: x) { g in try -(g * conj(sin(x))) }
+}
+
+/// The tangent of each element.
+public func tan(_ x: DLArray) -> DLArray {
+    x.mapFloating(Tan.self).recordedUsingOutput(from: x) { g, y in try g * conj(1 + y * y) }
+}
+
+/// The inverse sine of each element.
+public func asin(_ x: DLArray) -> DLArray {
+    x.mapFloating(Asin.self).recorded(from: x) { g in try g / conj(sqrt(1 - x * x)) }
+}
+
+/// The inverse cosine of each element.
+public func acos(_ x: DLArray) -> DLArray {
+    x.mapFloating(Acos.self).recorded(from: x) { g in try -(g / conj(sqrt(1 - x * x))) }
+}
+
+/// The inverse tangent of each element.
+public func atan(_ x: DLArray) -> DLArray {
+    x.mapFloating(Atan.self).recorded(from: x) { g in try g / conj(1 + x * x) }
+}
+
+/// The hyperbolic sine of each element.
+public func sinh(_ x: DLArray) -> DLArray {
+    x.mapFloating(Sinh.self).recorded(from: x) { g in try g * conj(cosh(x)) }
+}
+
+/// The hyperbolic cosine of each element.
+public func cosh(_ x: DLArray) -> DLArray {
+    x.mapFloating(Cosh.self).recorded(from: x) { g in try g * conj(sinh(x)) }
+}
+
+/// The hyperbolic tangent of each element.
+public func tanh(_ x: DLArray) -> DLArray {
+    x.mapFloating(Tanh.self).recordedUsingOutput(from: x) { g, y in try g * conj(1 - y * y) }
+}
+
+/// The inverse hyperbolic sine of each element.
+public func asinh(_ x: DLArray) -> DLArray {
+    x.mapFloating(Asinh.self).recorded(from: x) { g in try g / conj(sqrt(x * x + 1)) }
+}
+
+/// The inverse hyperbolic cosine of each element (real: defined for x ≥ 1).
+public func acosh(_ x: DLArray) -> DLArray {
+    x.mapFloating(Acosh.self).recorded(from: x) { g in try g / conj(sqrt(x - 1) * sqrt(x + 1)) }
+}
+
+/// The inverse hyperbolic tangent of each element.
+public func atanh(_ x: DLArray) -> DLArray {
+    x.mapFloating(Atanh.self).recorded(from: x) { g in try g / conj(1 - x * x) }
+}
+
+/// The logistic sigmoid 1 / (1 + e^-x) of each element.
+public func sigmoid(_ x: DLArray) -> DLArray {
+    let y = x.dataType.isComplex ? x.mapFloating(Sigmoid.self) : x.mapReal(RealSigmoid.self)
+    return y.recordedUsingOutput(from: x) { g, y in try g * conj(y * (1 - y)) }
+}
+
+/// The error function of each element.
+/// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
+public func erf(_ x: DLArray) throws -> DLArray {
+    try requireReal(x, "erf")
+    return x.mapReal(Erf.self).recorded(from: x) { g in
+        try g * ((2 / Double.pi.squareRoot()) * exp(-(x * x)))
+    }
+}
+
+/// The rectified linear unit max(x, 0) of each element; its derivative at 0 is taken as 0.
+/// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
+public func relu(_ x: DLArray) throws -> DLArray {
+    try requireReal(x, "relu")
+    return x.mapReal(Relu.self).recorded(from: x) { g in try select(x .> 0, g, 0) }
+}
+
+/// log(1 + e^x) of each element, computed without overflow.
+/// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
+public func softplus(_ x: DLArray) throws -> DLArray {
+    try requireReal(x, "softplus")
+    return x.mapReal(Softplus.self).recorded(from: x) { g in try g * sigmoid(x) }
+}
+
+/// The sign of each element: -1, 0 or 1 for reals, x/|x| (0 at 0) for complex numbers.
+/// Its derivative is zero.
+public func sign(_ x: DLArray) -> DLArray {
+    x.mapFloating(Sign.self)
+}
+
+/// The absolute value (modulus) of each element; real for complex input. Its derivative at 0
+/// is taken as 0.
+public func abs(_ x: DLArray) -> DLArray {
+    let y: DLArray
+    switch x.dataType {
+    case .complex64, .complex128: y = x.complexMagnitude()
+    default: y = x.mapReal(Absolute.self)
+    }
+    return y.withLabels(x.labels).recorded(from: x) { g in try g * sign(x) }
+}
+
+enum Absolute: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { Swift.abs(x) } }

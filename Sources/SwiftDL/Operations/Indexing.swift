@@ -1,0 +1,179 @@
+import RealModule
+/// One item of a subscript: a position, a range of positions, a list of positions, or an
+/// ellipsis standing for all the dimensions not named.
+public enum DLIndex: Sendable {
+    /// One position; the dimension is removed from the result.
+    case position(Int)
+    /// A range of positions with a step; either bound may be open.
+    case range(lower: Int?, upper: Int?, step: Int)
+    /// Positions in any order, repeats allowed.
+    case list([Int])
+    /// All the dimensions not named by the other items.
+    case ellipsis
+}
+
+/// A value usable in a `DLArray` subscript: `Int`, the range types, `[Int]`, ``DLIndex``.
+public protocol DLIndexConvertible {
+    /// The index item this value stands for.
+    var dlIndex: DLIndex { get }
+}
+
+extension Int: DLIndexConvertible {
+    /// A single position.
+    public var dlIndex: DLIndex { .position(self) }
+}
+extension Range: DLIndexConvertible where Bound == Int {
+    /// The positions in the range.
+    public var dlIndex: DLIndex { .range(lower: lowerBound, upper: upperBound, step: 1) }
+}
+extension ClosedRange: DLIndexConvertible where Bound == Int {
+    /// The positions in the range.
+    public var dlIndex: DLIndex { .range(lower: lowerBound, upper: upperBound + 1, step: 1) }
+}
+extension PartialRangeFrom: DLIndexConvertible where Bound == Int {
+    /// The positions from the bound to the end.
+    public var dlIndex: DLIndex { .range(lower: lowerBound, upper: nil, step: 1) }
+}
+extension PartialRangeUpTo: DLIndexConvertible where Bound == Int {
+    /// The positions before the bound.
+    public var dlIndex: DLIndex { .range(lower: nil, upper: upperBound, step: 1) }
+}
+extension PartialRangeThrough: DLIndexConvertible where Bound == Int {
+    /// The positions up to and including the bound.
+    public var dlIndex: DLIndex { .range(lower: nil, upper: upperBound + 1, step: 1) }
+}
+extension StrideTo: DLIndexConvertible where Element == Int {
+    /// The positions of a positive stride, e.g. `stride(from: 0, to: 10, by: 2)`.
+    public var dlIndex: DLIndex {
+        let values = Array(self)
+        guard let first = values.first, values.count > 1 else { return .list(values) }
+        let step = values[1] - first
+        return step > 0 ? .range(lower: first, upper: values.last! + 1, step: step) : .list(values)
+    }
+}
+extension Array: DLIndexConvertible where Element == Int {
+    /// A list of positions.
+    public var dlIndex: DLIndex { .list(self) }
+}
+extension DLIndex: DLIndexConvertible {
+    /// The item itself.
+    public var dlIndex: DLIndex { self }
+}
+
+/// A subscript resolved against a shape: a rectangular region, the dimensions to drop, and
+/// lists of positions to pick afterwards.
+struct ResolvedSubscript {
+    var region: SliceRegion
+    var dropped: [Int] = []
+    var lists: [(dim: Int, positions: [Int])] = []
+
+    init(_ items: [DLIndex], shape: [Int]) {
+        let ellipses = items.indices.filter { if case .ellipsis = items[$0] { true } else { false } }
+        precondition(ellipses.count <= 1, "a subscript may hold one ellipsis (...)")
+        let named = items.count - ellipses.count
+        precondition(named <= shape.count, "\(named) subscripts for an array of rank \(shape.count) (shape \(shape))")
+        var expanded: [DLIndex] = []
+        for item in items {
+            if case .ellipsis = item {
+                expanded += Array(repeating: .range(lower: nil, upper: nil, step: 1), count: shape.count - named)
+            } else {
+                expanded.append(item)
+            }
+        }
+        expanded += Array(repeating: .range(lower: nil, upper: nil, step: 1), count: shape.count - expanded.count)
+        region = SliceRegion(whole: shape)
+        for (dim, item) in expanded.enumerated() {
+            let size = shape[dim]
+            switch item {
+            case .position(let i):
+                precondition(i >= 0 && i < size, "index \(i) is out of range for dimension \(dim) of size \(size) (shape \(shape)); indices count from 0")
+                region.starts[dim] = i
+                region.counts[dim] = 1
+                dropped.append(dim)
+            case .range(let lower, let upper, let step):
+                let low = lower ?? 0, high = upper ?? size
+                precondition(step > 0, "a range's step must be positive")
+                precondition(low >= 0 && high <= size && low <= high,
+                             "range \(low)..<\(high) is out of range for dimension \(dim) of size \(size) (shape \(shape))")
+                region.starts[dim] = low
+                region.counts[dim] = (high - low + step - 1) / step
+                region.steps[dim] = step
+            case .list(let positions):
+                for p in positions {
+                    precondition(p >= 0 && p < size, "index \(p) is out of range for dimension \(dim) of size \(size) (shape \(shape))")
+                }
+                lists.append((dim, positions))
+            case .ellipsis:
+                break
+            }
+        }
+    }
+}
+
+extension DLArray {
+    /// The elements selected by `items`, NumPy style with 0-based positions: an integer picks
+    /// one position and removes the dimension, a range keeps it, a list `[Int]` picks
+    /// positions in any order (lists on several dimensions pick each independently, as MATLAB),
+    /// and `DLIndex.ellipsis` stands for the dimensions not named. Traced.
+    ///
+    /// Assigning through the subscript replaces the elements (a scalar or an array broadcast to
+    /// the selection); on a traced array the result is a new traced value, differentiable in
+    /// both the old array and the assigned values.
+    ///
+    /// - Precondition: positions are in range (out-of-range subscripts stop the program, as
+    ///   Swift's `Array` does).
+    public subscript(_ items: DLIndexConvertible...) -> DLArray {
+        get { element(items.map(\.dlIndex)) }
+        set { assign(newValue, at: items.map(\.dlIndex)) }
+    }
+
+    /// The elements selected by `items`, where `...` stands for the dimensions not named:
+    /// `x[..., 0]`.
+    public subscript(_ ellipsis: UnboundedRange, _ items: DLIndexConvertible...) -> DLArray {
+        get { element([.ellipsis] + items.map(\.dlIndex)) }
+        set { assign(newValue, at: [.ellipsis] + items.map(\.dlIndex)) }
+    }
+
+    /// The elements selected by `first` and the dimensions after it: `x[0..<3, ...]`.
+    public subscript(_ first: DLIndexConvertible, _ ellipsis: UnboundedRange) -> DLArray {
+        get { element([first.dlIndex, .ellipsis]) }
+        set { assign(newValue, at: [first.dlIndex, .ellipsis]) }
+    }
+
+    /// The elements selected by `first`, `second` and the dimensions after them.
+    public subscript(_ first: DLIndexConvertible, _ second: DLIndexConvertible, _ ellipsis: UnboundedRange) -> DLArray {
+        get { element([first.dlIndex, second.dlIndex, .ellipsis]) }
+        set { assign(newValue, at: [first.dlIndex, second.dlIndex, .ellipsis]) }
+    }
+
+    private func element(_ items: [DLIndex]) -> DLArray {
+        let resolved = ResolvedSubscript(items, shape: shape)
+        var result = sliced(resolved.region)
+        for (dim, positions) in resolved.lists {
+            do { result = try select(result, dim: dim, list: positions) } catch { preconditionFailure("\(error)") }
+        }
+        guard !resolved.dropped.isEmpty else { return result }
+        let kept = shape.indices.filter { !resolved.dropped.contains($0) }
+        do {
+            let labels = self.labels.isEmpty ? "" : String(kept.map { Array(self.labels)[$0] })
+            return try reshape(result, kept.map { result.shape[$0] }).withLabels(labels)
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }
+
+    private mutating func assign(_ values: DLArray, at items: [DLIndex]) {
+        let resolved = ResolvedSubscript(items, shape: shape)
+        precondition(resolved.lists.isEmpty, "indexed assignment takes positions and ranges, not lists of positions")
+        let broadcastValues: DLArray
+        do {
+            // Values may omit the dropped dimensions or be any shape that broadcasts to the region.
+            let selectedShape = resolved.region.counts.enumerated().filter { !resolved.dropped.contains($0.offset) }.map(\.element)
+            let fitted = try values.broadcast(to: selectedShape)
+            broadcastValues = try reshape(stripdims(fitted), resolved.region.counts)
+        } catch {
+            preconditionFailure("cannot assign values of shape \(values.shape) to a selection of shape \(resolved.region.counts): \(error)")
+        }
+        self = assigning(broadcastValues, at: resolved.region)
+    }
+}

@@ -1,0 +1,200 @@
+import RealModule
+
+/// The sum of all elements, as a scalar.
+public func sum(_ x: DLArray) -> DLArray {
+    let value = dispatchFloating(x.dataType, SumAllToArray(x: x.dataType == .bool ? x.storageConverted(to: .float32) : x))
+    let shape = x.shape
+    return value.recorded(from: x) { g in try g.broadcast(to: shape) }
+}
+
+struct SumAllToArray: FloatingKernel {
+    let x: DLArray
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray { DLArray(SumAll(x: x).run(T.self)) }
+}
+
+/// The sums along `dims`, which keep size 1 (and their labels), as MATLAB's `sum(x, dims)`.
+/// - Throws: ``DLError/invalidArgument(_:)`` for a dimension out of range.
+public func sum(_ x: DLArray, dims: [Int]) throws -> DLArray {
+    for d in dims { _ = try checkedDimension(d, of: x, "sum") }
+    var value = x.dataType == .bool ? x.storageConverted(to: .float32) : extractdata(x)
+    for d in Set(dims).sorted() where value.shape[d] != 1 {
+        value = dispatchFloating(value.dataType, ReduceAlongDimension(x: value, dim: d, kind: .sum))
+    }
+    let shape = x.shape
+    return value.withLabels(x.labels).recorded(from: x) { g in try g.broadcast(to: shape) }
+}
+
+/// The mean of all elements, as a scalar.
+public func mean(_ x: DLArray) -> DLArray {
+    sum(x) / Double(max(x.count, 1))
+}
+
+/// The means along `dims`, which keep size 1.
+public func mean(_ x: DLArray, dims: [Int]) throws -> DLArray {
+    let total = try sum(x, dims: dims)
+    let count = Set(dims).map { x.shape[$0] }.reduce(1, *)
+    return total / Double(max(count, 1))
+}
+
+/// The product of the elements along dimension `dim`, which keeps size 1.
+///
+/// Its gradient is exact with zeros among the elements (each element's gradient is the product
+/// of the others), and it can be differentiated again.
+public func prod(_ x: DLArray, dim: Int) throws -> DLArray {
+    _ = try checkedDimension(dim, of: x, "prod")
+    let source = x.dataType == .bool ? x.storageConverted(to: .float32) : extractdata(x)
+    let value = dispatchFloating(source.dataType, ReduceAlongDimension(x: source, dim: dim, kind: .product))
+    return value.withLabels(x.labels).recorded(from: x) { g in
+        // The product of the others = (product of those before) · (product of those after).
+        let before = try exclusiveCumulativeProduct(x, dim: dim, reverse: false)
+        let after = try exclusiveCumulativeProduct(x, dim: dim, reverse: true)
+        return try g * conj(before * after)
+    }
+}
+
+/// The product of all elements, as a scalar.
+public func prod(_ x: DLArray) throws -> DLArray {
+    try reshape(prod(reshape(stripdims(x), [x.count]), dim: 0), [])
+}
+
+/// The cumulative product along `dim` shifted by one: the product of the elements strictly
+/// before each one (after, with `reverse`).
+func exclusiveCumulativeProduct(_ x: DLArray, dim: Int, reverse: Bool) throws -> DLArray {
+    let length = x.shape[dim]
+    guard length > 1 else { return DLArray.ones(like: extractdata(x)) }
+    var onesShape = x.shape
+    onesShape[dim] = 1
+    let ones = DLArray.ones(onesShape, type: x.dataType == .bool ? .float32 : x.dataType)
+    let body = stripdims(x)
+    if reverse {
+        let inclusive = try cumprod(body.slice(dim: dim, range: 1..<length), dim: dim, reverse: true)
+        return try cat([inclusive, ones], dim: dim)
+    }
+    let inclusive = try cumprod(body.slice(dim: dim, range: 0..<length - 1), dim: dim)
+    return try cat([ones, inclusive], dim: dim)
+}
+
+/// The largest elements along `dim` (which keeps size 1) and their 0-based positions, as
+/// MATLAB's `[M, I] = max(x, [], dim)`; the first on ties, NaN counts as largest. The gradient
+/// goes to the chosen element.
+public func max(_ x: DLArray, dim: Int) throws -> (values: DLArray, indices: DLArray) {
+    try extremum(x, dim: dim, largest: true)
+}
+
+/// The smallest elements along `dim` and their positions (see ``max(_:dim:)``).
+public func min(_ x: DLArray, dim: Int) throws -> (values: DLArray, indices: DLArray) {
+    try extremum(x, dim: dim, largest: false)
+}
+
+/// The largest element, as a scalar.
+public func max(_ x: DLArray) throws -> DLArray {
+    try reshape(max(reshape(stripdims(x), [x.count]), dim: 0).values, [])
+}
+
+/// The smallest element, as a scalar.
+public func min(_ x: DLArray) throws -> DLArray {
+    try reshape(min(reshape(stripdims(x), [x.count]), dim: 0).values, [])
+}
+
+func extremum(_ x: DLArray, dim: Int, largest: Bool) throws -> (values: DLArray, indices: DLArray) {
+    try requireReal(x, largest ? "max" : "min")
+    _ = try checkedDimension(dim, of: x, largest ? "max" : "min")
+    guard x.shape[dim] > 0 else { throw DLError.invalidArgument("max/min over an empty dimension \(dim)") }
+    let source = x.dataType == .bool ? x.converted(to: .float32) : x
+    let positions = dispatchReal(source.dataType, ArgExtremum(x: extractdata(source), dim: dim, largest: largest))
+    var shape = x.shape
+    shape[dim] = 1
+    let values = try gather(source, dim: dim, indices: positions, shape: shape).withLabels(x.labels)
+    let indices = try DLArray(positions.map(Double.init), shape: shape).withLabels(x.labels)
+    return (values, indices)
+}
+
+/// The p-norm of all elements of `x` (the 2-norm by default; `p` may be `.infinity`), as a
+/// scalar: a vector norm, as PyTorch's `vector_norm`. The gradient of the 2-norm at zero is 0.
+public func norm(_ x: DLArray, p: Double = 2) throws -> DLArray {
+    try norm(reshape(stripdims(x), [x.count]), p: p, dims: [0]).reshaped([])
+}
+
+/// The p-norms along `dims`, which keep size 1.
+public func norm(_ x: DLArray, p: Double = 2, dims: [Int]) throws -> DLArray {
+    guard p > 0 else { throw DLError.invalidArgument("norm: p must be positive, got \(p)") }
+    let magnitude = abs(x)
+    if p == .infinity {
+        var result = magnitude
+        for d in Set(dims).sorted() { result = try max(result, dim: d).values }
+        return result
+    }
+    if p == 2 {
+        let squares = try x.dataType.isComplex ? real(x * conj(x)) : x * x
+        let value = sqrt(extractdata(try sum(squares, dims: dims)))
+        // d‖x‖ = x/‖x‖, taken as 0 where the norm is 0 (no NaN from 0/0).
+        return value.withLabels(x.labels).recordedUsingOutput(from: x) { g, y in
+            let safe = try select(y .== 0, 1, y)
+            return try g * x / safe
+        }
+    }
+    return try sum(magnitude ** p, dims: dims) ** (1 / p)
+}
+
+extension DLArray {
+    /// `try reshape(self, shape)` for shapes known to fit.
+    func reshaped(_ shape: [Int]) throws -> DLArray { try reshape(self, shape) }
+}
+
+/// The cumulative sums along `dim` (from the end, with `reverse`).
+public func cumsum(_ x: DLArray, dim: Int, reverse: Bool = false) throws -> DLArray {
+    _ = try checkedDimension(dim, of: x, "cumsum")
+    let source = x.dataType == .bool ? x.storageConverted(to: .float32) : extractdata(x)
+    let value = dispatchFloating(source.dataType, CumulativeAlongDimension(x: source, dim: dim, kind: .sum, reverse: reverse))
+    return value.withLabels(x.labels).recorded(from: x) { g in try cumsum(g, dim: dim, reverse: !reverse) }
+}
+
+/// The cumulative products along `dim` (from the end, with `reverse`).
+///
+/// The gradient is exact with zeros among the elements and can be differentiated again.
+public func cumprod(_ x: DLArray, dim: Int, reverse: Bool = false) throws -> DLArray {
+    _ = try checkedDimension(dim, of: x, "cumprod")
+    let source = x.dataType == .bool ? x.storageConverted(to: .float32) : extractdata(x)
+    let value = dispatchFloating(source.dataType, CumulativeAlongDimension(x: source, dim: dim, kind: .product, reverse: reverse))
+    return value.withLabels(x.labels).recordedUsingOutput(from: x) { g, y in
+        let hasZero = try sum(extractdata(x) .== 0).scalar(as: Double.self) > 0
+        if !hasZero {
+            // ∂y_j/∂x_i = y_j / x_i for the j that include i: a reversed cumulative sum.
+            return try cumsum(g * conj(y), dim: dim, reverse: !reverse) / conj(x)
+        }
+        return try cumulativeProductGradientWithZeros(g, x, dim: dim, reverse: reverse)
+    }
+}
+
+/// The gradient of `cumprod` when `x` holds zeros: for each position i, the cumulative product
+/// of `x` with element i replaced by 1, weighted by `g` over the outputs that include i.
+/// Quadratic in the length of `dim`, and built of differentiable operations.
+func cumulativeProductGradientWithZeros(_ g: DLArray, _ x: DLArray, dim: Int, reverse: Bool) throws -> DLArray {
+    let n = x.shape[dim]
+    let moved = try moveDimensionLast(stripdims(x), dim)        // [..., n]
+    let gradient = try moveDimensionLast(stripdims(g), dim)
+    let batch = Array(moved.shape.dropLast())
+    // replaced[..., i, k] = (k == i ? 1 : x[..., k])
+    let identity = try DLArray((0..<n * n).map { $0 / n == $0 % n }, shape: [n, n])
+    let rows = try expandDims(moved, moved.rank - 1).broadcast(to: batch + [n, n])
+    let replaced = try select(identity, 1, rows)
+    let products = try cumprod(replaced, dim: batch.count + 1, reverse: reverse)   // [..., i, j]
+    // Only outputs j that include position i count: j ≥ i (j ≤ i when reversed).
+    let include = try DLArray((0..<n * n).map { reverse ? $0 % n <= $0 / n : $0 % n >= $0 / n }, shape: [n, n])
+    let weighted = try select(include, conj(products) * expandDims(gradient, gradient.rank - 1), 0)
+    let result = try reshape(sum(weighted, dims: [batch.count + 1]), batch + [n])
+    return try moveDimensionBack(result, from: result.rank - 1, to: dim)
+}
+
+/// `x` with dimension `dim` moved to the end.
+func moveDimensionLast(_ x: DLArray, _ dim: Int) throws -> DLArray {
+    try permute(x, (0..<x.rank).filter { $0 != dim } + [dim])
+}
+
+/// `x` with its dimension `from` moved to position `to`.
+func moveDimensionBack(_ x: DLArray, from: Int, to: Int) throws -> DLArray {
+    var order = Array(0..<x.rank)
+    order.remove(at: from)
+    order.insert(from, at: to)
+    return try permute(x, order)
+}
