@@ -33,7 +33,10 @@ let package = Package(
         ),
         .executableTarget(name: "Examples", dependencies: ["SwiftDL"]),
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
-        .testTarget(name: "SwiftDLTests", dependencies: ["SwiftDL"]),
+        .testTarget(
+            name: "SwiftDLTests",
+            dependencies: ["SwiftDL", .product(name: "Numerics", package: "swift-numerics")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

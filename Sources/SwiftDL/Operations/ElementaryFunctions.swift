@@ -165,10 +165,16 @@ public func softplus(_ x: DLArray) throws -> DLArray {
     return x.mapReal(Softplus.self).recorded(from: x) { g in try g * sigmoid(x) }
 }
 
-/// The sign of each element: -1, 0 or 1 for reals, x/|x| (0 at 0) for complex numbers.
-/// Its derivative is zero.
+/// The sign of each element: -1, 0 or 1 for reals (derivative zero), x/|x| (0 at 0) for
+/// complex numbers (differentiable away from 0).
 public func sign(_ x: DLArray) -> DLArray {
-    x.mapFloating(Sign.self)
+    let value = x.mapFloating(Sign.self)
+    guard x.dataType.isComplex, x.isTraced else { return value }
+    let magnitude = abs(x)
+    // x/|x| through traced operations, with |x| replaced by 1 where it is 0 (no 0/0).
+    let isZero = (try? extractdata(magnitude) .== 0) ?? DLArray.zeros(like: extractdata(magnitude))
+    let safe = (try? select(isZero, 1, magnitude)) ?? magnitude
+    return (try? x / safe.converted(to: x.dataType)) ?? value
 }
 
 /// The absolute value (modulus) of each element; real for complex input. Its derivative at 0
