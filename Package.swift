@@ -31,11 +31,15 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
-        .executableTarget(name: "Examples", dependencies: ["SwiftDL"]),
+        .target(
+            name: "SeedExamples",
+            dependencies: ["SwiftDL", .product(name: "Numerics", package: "swift-numerics")]
+        ),
+        .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples"]),
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
         .testTarget(
             name: "SwiftDLTests",
-            dependencies: ["SwiftDL", .product(name: "Numerics", package: "swift-numerics")]
+            dependencies: ["SwiftDL", "SeedExamples", .product(name: "Numerics", package: "swift-numerics")]
         ),
     ],
     swiftLanguageModes: [.v6]

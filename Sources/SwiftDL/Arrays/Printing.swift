@@ -12,7 +12,7 @@ extension DLArray: CustomStringConvertible {
     public var description: String {
         var text = "  \(sizeDescription) dlarray\n\n"
         let values = printedParts()
-        let cells = Self.format(values, isBool: dataType == .bool)
+        let cells = Self.format(values, isBool: dataType == .bool, isComplex: dataType.isComplex)
         let width = cells.map(\.count).max() ?? 0
         let pad = { (cell: String) in String(repeating: " ", count: width - cell.count + 3) + cell }
         let columns = rank == 0 ? 1 : shape[rank - 1]
@@ -62,9 +62,8 @@ extension DLArray: CustomStringConvertible {
     private typealias ComplexDouble = Complex<Double>
 
     /// Formats values as MATLAB does: integers plainly, others with four decimals.
-    private static func format(_ values: [(Double, Double)], isBool: Bool) -> [String] {
-        let isComplex = values.contains { $0.1 != 0 }
-        let allIntegers = values.allSatisfy { ($0.0.rounded() == $0.0 || !$0.0.isFinite) && $0.1.rounded() == $0.1 }
+    private static func format(_ values: [(Double, Double)], isBool: Bool, isComplex: Bool) -> [String] {
+        let allIntegers = !isComplex && values.allSatisfy { ($0.0.rounded() == $0.0 || !$0.0.isFinite) && $0.1.rounded() == $0.1 }
             && values.allSatisfy { abs($0.0) < 1e9 && abs($0.1) < 1e9 }
         let largest = values.map { max(abs($0.0), abs($0.1)) }.filter(\.isFinite).max() ?? 0
         func real(_ v: Double) -> String {
