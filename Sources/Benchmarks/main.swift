@@ -1,13 +1,17 @@
 // SwiftDL's benchmarks: `swift run -c release benchmarks [workload ...]` prints one line per
 // workload, `<name> <value> <unit>`, the same names benchmarks/peers/ prints for PyTorch and JAX.
+// `benchmarks --profile N workload` runs a workload's body N times untimed, for
+// `valgrind --tool=callgrind` or `perf record`.
 import Foundation
 import SwiftDL
 
-/// A benchmark: its name, unit, and the measurement.
+/// A benchmark: its name, its unit, the work of one call, and how a time per call becomes the
+/// reported value.
 struct Workload {
     let name: String
     let unit: String
-    let measure: () throws -> Double
+    let prepare: () throws -> () throws -> Void
+    let value: (_ secondsPerCall: Double) -> Double
 }
 
 func rosenbrock(_ x: DLArray) throws -> (DLArray, DLArray) {
@@ -15,44 +19,59 @@ func rosenbrock(_ x: DLArray) throws -> (DLArray, DLArray) {
     return (y, try dlgradient(y, x))
 }
 
-/// GFLOP/s of a float32 n×n matrix product.
-func matrixProductRate(_ n: Int) throws -> Double {
-    let a = DLArray.rand([n, n], type: .float32, seed: 1), b = DLArray.rand([n, n], type: .float32, seed: 2)
-    let seconds = try secondsPerCall { _ = try mtimes(a, b) }
-    return 2 * pow(Double(n), 3) / seconds / 1e9
-}
-
 let workloads: [Workload] = [
-    Workload(name: "rosenbrock_calls_per_s", unit: "calls/s") {
+    Workload(name: "rosenbrock_calls_per_s", unit: "calls/s", prepare: {
         let x = DLArray([-1.0, 2.0])
         let (value, gradient) = try dlfeval(rosenbrock, x)
         precondition(value.scalar(as: Double.self) == 104 && gradient.scalars(as: Double.self) == [396, 200])
-        return 1 / (try secondsPerCall { _ = try dlfeval(rosenbrock, x) })
-    },
-    Workload(name: "small_ops_us_per_op", unit: "us/op") {
+        return { _ = try dlfeval(rosenbrock, x) }
+    }, value: { 1 / $0 }),
+    Workload(name: "small_ops_us_per_op", unit: "us/op", prepare: {
         let x = DLArray.rand([16], type: .float32, seed: 3)
-        let seconds = try secondsPerCall {
+        return {
             _ = try dlfeval({ (x: DLArray) in
                 var y = x
                 for _ in 0..<100 { y = sin(y) * 1.01 + 0.1 }
                 return try dlgradient(sum(y), x)
             }, x)
         }
-        return seconds / 300 * 1e6
-    },
-    Workload(name: "matmul1024_gflops", unit: "GFLOP/s") { try matrixProductRate(1024) },
-    Workload(name: "matmul2048_gflops", unit: "GFLOP/s") { try matrixProductRate(2048) },
+    }, value: { $0 / 300 * 1e6 }),
+    matrixProduct(1024),
+    matrixProduct(2048),
 ]
 
-let requested = Array(CommandLine.arguments.dropFirst())
-let known = Set(workloads.map(\.name))
-if let unknown = requested.first(where: { !known.contains($0) }) {
-    FileHandle.standardError.write(Data("benchmarks: unknown workload '\(unknown)'; known: \(workloads.map(\.name).joined(separator: ", "))\n".utf8))
+/// GFLOP/s of a float32 n×n matrix product.
+func matrixProduct(_ n: Int) -> Workload {
+    Workload(name: "matmul\(n)_gflops", unit: "GFLOP/s", prepare: {
+        let a = DLArray.rand([n, n], type: .float32, seed: 1), b = DLArray.rand([n, n], type: .float32, seed: 2)
+        return { _ = try mtimes(a, b) }
+    }, value: { 2 * pow(Double(n), 3) / $0 / 1e9 })
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("benchmarks: \(message)\n".utf8))
     exit(2)
 }
-for workload in workloads where requested.isEmpty || requested.contains(workload.name) {
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var profileCalls: Int?
+if arguments.first == "--profile" {
+    guard arguments.count >= 2, let calls = Int(arguments[1]), calls > 0 else { fail("--profile takes a positive number of calls") }
+    profileCalls = calls
+    arguments.removeFirst(2)
+}
+let known = Set(workloads.map(\.name))
+if let unknown = arguments.first(where: { !known.contains($0) }) {
+    fail("unknown workload '\(unknown)'; known: \(workloads.map(\.name).joined(separator: ", "))")
+}
+for workload in workloads where arguments.isEmpty || arguments.contains(workload.name) {
     do {
-        report(workload.name, try workload.measure(), workload.unit)
+        let call = try workload.prepare()
+        if let profileCalls {
+            for _ in 0..<profileCalls { try call() }
+        } else {
+            report(workload.name, workload.value(try secondsPerCall(call)), workload.unit)
+        }
     } catch {
         FileHandle.standardError.write(Data("benchmarks: \(workload.name) failed: \(error)\n".utf8))
         exit(1)

@@ -19,44 +19,82 @@ import ComplexModule
 /// let images = DLArray.zeros([64, 1, 28, 28], labels: "BCSS")
 /// ```
 public struct DLArray: @unchecked Sendable {
-    var storage: Storage
+    /// Everything about the array, behind one reference so that copying a `DLArray` costs one
+    /// retain. Copies share the handle; a copy that changes its labels or trace node, or writes
+    /// its elements, gets a handle of its own first (copy-on-write).
+    var handle: ArrayHandle
+
+    init(storage: Storage, shape: [Int], labels: String = "", node: TraceNode? = nil) {
+        handle = ArrayHandle(storage: storage, shape: shape, labels: labels, node: node)
+    }
+
+    /// The elements.
+    var storage: Storage { handle.storage }
 
     /// The size of each dimension; an empty shape is a scalar.
-    public private(set) var shape: [Int]
+    public var shape: [Int] { handle.shape }
 
     /// The dimension labels, one letter per dimension, or an empty string for an unlabeled array.
     ///
     /// Labels are kept in SwiftDL's canonical order, which is MATLAB's order read backwards
     /// because SwiftDL is row-major: `U…`, `T`, `B`, `C`, `S…`. MATLAB's `"SSCB"` image batch
     /// (column-major H×W×C×N) is SwiftDL's `"BCSS"` (row-major N×C×W×H), the same memory.
-    public internal(set) var labels: String
+    public internal(set) var labels: String {
+        get { handle.labels }
+        set {
+            makeHandleUnique()
+            handle.labels = newValue
+        }
+    }
 
     /// The trace node that produced this value, when it was computed inside `dlfeval`.
-    var node: TraceNode?
-
-
-    init(storage: Storage, shape: [Int], labels: String = "", node: TraceNode? = nil) {
-        self.storage = storage
-        self.shape = shape
-        self.labels = labels
-        self.node = node
+    var node: TraceNode? {
+        get { handle.node }
+        set {
+            makeHandleUnique()
+            handle.node = newValue
+        }
     }
 
     /// The element type.
-    public var dataType: DLDataType { storage.dataType }
+    public var dataType: DLDataType { handle.storage.dataType }
 
     /// The number of dimensions.
-    public var rank: Int { shape.count }
+    public var rank: Int { handle.shape.count }
 
     /// The number of elements.
-    public var count: Int { storage.count }
+    public var count: Int { handle.storage.count }
 
     /// Whether this value is being traced by the `dlfeval` running on this thread.
     public var isTraced: Bool { node.map { Trace.recordingTrace(for: $0) != nil } ?? false }
 
+    /// Gives this value a handle of its own.
+    mutating func makeHandleUnique() {
+        if !isKnownUniquelyReferenced(&handle) {
+            handle = ArrayHandle(storage: handle.storage, shape: handle.shape, labels: handle.labels, node: handle.node)
+        }
+    }
+
     /// Makes the storage unique before a write.
     mutating func makeStorageUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !isKnownUniquelyReferenced(&handle) || !isKnownUniquelyReferenced(&handle.storage) {
+            handle = ArrayHandle(storage: handle.storage.copy(), shape: handle.shape, labels: handle.labels, node: handle.node)
+        }
+    }
+}
+
+/// The state of one ``DLArray`` value, shared by its copies until one of them changes.
+final class ArrayHandle {
+    @exclusivity(unchecked) var storage: Storage
+    let shape: [Int]
+    @exclusivity(unchecked) var labels: String
+    @exclusivity(unchecked) var node: TraceNode?
+
+    init(storage: Storage, shape: [Int], labels: String, node: TraceNode?) {
+        self.storage = storage
+        self.shape = shape
+        self.labels = labels
+        self.node = node
     }
 }
 

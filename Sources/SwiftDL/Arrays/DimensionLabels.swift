@@ -46,8 +46,10 @@ extension DLArray {
 
     /// This array with `labels` attached as they are (the caller knows they fit).
     func withLabels(_ labels: String) -> DLArray {
+        let fitting = labels.utf8.count == rank ? labels : ""
+        if fitting.isEmpty && self.labels.isEmpty { return self }
         var copy = self
-        copy.labels = labels.count == rank ? labels : ""
+        copy.labels = fitting
         return copy
     }
 }
@@ -62,6 +64,7 @@ public func finddim(_ x: DLArray, _ label: Character) -> [Int] {
 
 /// `x` without dimension labels (MATLAB's `stripdims`); values and trace are unchanged.
 public func stripdims(_ x: DLArray) -> DLArray {
+    if x.labels.isEmpty { return x }
     var copy = x
     copy.labels = ""
     return copy

@@ -31,11 +31,12 @@ final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
         return storage
     }
 
-    /// The number of elements.
-    var count: Int { header.count }
+    /// The number of elements (read through a pointer: the header never changes, so the
+    /// exclusivity check a read of `header` would make is not needed).
+    var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
 
     /// The element type.
-    var dataType: DLDataType { header.dataType }
+    var dataType: DLDataType { withUnsafeMutablePointerToHeader { $0.pointee.dataType } }
 
     /// The address of the first element; valid while this storage is alive.
     var rawPointer: UnsafeMutableRawPointer {

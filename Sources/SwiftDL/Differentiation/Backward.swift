@@ -38,7 +38,9 @@ extension Trace {
         isRecording = traced
         defer { isRecording = wasRecording }
 
-        for offset in stride(from: count - 1, through: 0, by: -1) {
+        var offset = count
+        while offset > 0 {
+            offset -= 1
             guard leadsToTarget[offset], let gradient = gradients[offset] else { continue }
             let node = nodes[low + offset]
             if !isTarget[offset] { gradients[offset] = nil }

@@ -67,7 +67,7 @@ public func dlgradient<each X: DLArrayContainer>(
         var element = 0
         try argument.forEachArray { array in
             element += 1
-            let name = "x\(position)" + (element > 1 || !(argument is DLArray) ? " (array \(element) in it)" : "")
+            var name: String { "x\(position)" + (argument is DLArray ? "" : " (array \(element) in it)") }
             guard let node = array.node, node.state != .ended, node.trace === trace else {
                 throw DLError.differentiation("""
                     dlgradient: \(name) is not traced by this dlfeval. It was created outside this \

@@ -11,9 +11,9 @@ extension DLArray {
     ///
     /// Nothing is recorded, and `self` is returned as it is, when `x` is not traced.
 
-    func recorded(from x: DLArray, rule: @escaping (_ gradient: DLArray) throws -> DLArray?) -> DLArray {
+    consuming func recorded(from x: DLArray, rule: @escaping (_ gradient: DLArray) throws -> DLArray?) -> DLArray {
         guard let node = x.node, let trace = Trace.recordingTrace(for: node) else { return self }
-        var y = self
+        var y = consume self
         y.node = trace.record(first: node, second: nil, inputCount: 1, rule: .unary(rule))
         return y
     }
@@ -21,10 +21,10 @@ extension DLArray {
     /// Records `self` as the result of an operation on `x` whose rule also reads the
     /// operation's (traced) output `y`, so that higher derivatives flow through it.
 
-    func recordedUsingOutput(from x: DLArray,
+    consuming func recordedUsingOutput(from x: DLArray,
                              rule: @escaping (_ gradient: DLArray, _ y: DLArray) throws -> DLArray?) -> DLArray {
         guard let node = x.node, let trace = Trace.recordingTrace(for: node) else { return self }
-        var y = self
+        var y = consume self
         let outputNode = trace.record(first: node, second: nil, inputCount: 1, rule: .unary { _ in nil })
         y.node = outputNode
         // The rule holds the output and so its own node; the cycle ends when the node is released.
@@ -35,22 +35,22 @@ extension DLArray {
     /// Records `self` as the result of an operation on `a` and `b`. The rule receives which
     /// inputs need a gradient and returns the gradients of `a` and `b` (nil means zero).
 
-    func recorded(from a: DLArray, _ b: DLArray,
+    consuming func recorded(from a: DLArray, _ b: DLArray,
                   rule: @escaping (_ gradient: DLArray, _ needs: InputMask) throws -> (DLArray?, DLArray?)) -> DLArray {
         let nodeA = a.recordingNode, nodeB = b.recordingNode
         guard let trace = (nodeA ?? nodeB)?.trace else { return self }
-        var y = self
+        var y = consume self
         y.node = trace.record(first: nodeA, second: nodeB, inputCount: 2, rule: .binary(rule))
         return y
     }
 
     /// Records `self` as the result of an operation on any number of inputs.
 
-    func recorded(from inputs: [DLArray],
+    consuming func recorded(from inputs: [DLArray],
                   rule: @escaping (_ gradient: DLArray, _ needs: InputMask) throws -> [DLArray?]) -> DLArray {
         let nodes = inputs.map(\.recordingNode)
         guard let trace = nodes.lazy.compactMap({ $0 }).first?.trace else { return self }
-        var y = self
+        var y = consume self
         y.node = trace.record(inputs: nodes, rule: .general(rule))
         return y
     }
@@ -58,11 +58,11 @@ extension DLArray {
     /// Records `self` as the result of an operation on any number of inputs whose rule also
     /// reads the traced output.
 
-    func recordedUsingOutput(from inputs: [DLArray],
+    consuming func recordedUsingOutput(from inputs: [DLArray],
                              rule: @escaping (_ gradient: DLArray, _ needs: InputMask, _ y: DLArray) throws -> [DLArray?]) -> DLArray {
         let nodes = inputs.map(\.recordingNode)
         guard let trace = nodes.lazy.compactMap({ $0 }).first?.trace else { return self }
-        var y = self
+        var y = consume self
         let outputNode = trace.record(inputs: nodes, rule: .general { _, _ in [] })
         y.node = outputNode
         outputNode.rule = .general { [y] gradient, needs in try rule(gradient, needs, y) }

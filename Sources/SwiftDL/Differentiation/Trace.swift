@@ -37,11 +37,11 @@ final class TraceNode {
     unowned(unsafe) let trace: Trace
     /// The position in the trace's recording order (a topological order).
     let index: Int
-    var first: TraceNode?
-    var second: TraceNode?
-    var rest: [TraceNode?]
-    var rule: DerivativeRule?
-    var state: State = .live
+    @exclusivity(unchecked) var first: TraceNode?
+    @exclusivity(unchecked) var second: TraceNode?
+    @exclusivity(unchecked) var rest: [TraceNode?]
+    @exclusivity(unchecked) var rule: DerivativeRule?
+    @exclusivity(unchecked) var state: State = .live
 
     /// The number of inputs (constant inputs included, as nil nodes).
     let inputCount: Int
@@ -78,7 +78,7 @@ final class TraceNode {
     }
 
     /// Whether this node is a leaf: an argument of `dlfeval`, with no rule.
-    var isLeaf = false
+    @exclusivity(unchecked) var isLeaf = false
 
     /// Drops the rule, freeing what it saved. The links to inputs stay, so a later backward
     /// pass that reaches this node can say that the trace was released.
@@ -107,12 +107,15 @@ final class Trace {
     /// The trace of the enclosing `dlfeval` on this thread, if any.
     let parent: Trace?
     /// The nodes, in recording order.
-    var nodes: [TraceNode] = []
+    @exclusivity(unchecked) var nodes: [TraceNode] = []
     /// Whether operations are recorded now; off while a backward pass that is not itself
     /// traced runs.
-    var isRecording = true
+    @exclusivity(unchecked) var isRecording = true
 
-    init(parent: Trace?) { self.parent = parent }
+    init(parent: Trace?) {
+        self.parent = parent
+        nodes.reserveCapacity(64)
+    }
 
     /// The trace of the innermost `dlfeval` running on this thread.
     static var current: Trace? {
