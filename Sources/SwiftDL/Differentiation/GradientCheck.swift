@@ -87,15 +87,19 @@ public func gradcheck<X: DLArrayContainer>(
             var arrays = all
             for (k, index) in variable.enumerated() { arrays[index] = traced[k] }
             var value = sum(try real(function(wide.replacingArrays(with: arrays)) * weights))
+            // A value that is not traced does not depend on the point (a linear function's
+            // derivative, say): its derivatives are zero.
+            let zeros = { traced.map { DLArray.zeros(like: extractdata($0)) } }
             for direction in directions {
-                let gradients = try dlgradient(value, traced, enableHigherDerivatives: true, allowComplex: true)
+                let gradients = value.isTraced
+                    ? try dlgradient(value, traced, enableHigherDerivatives: true, allowComplex: true) : zeros()
                 var inner = DLArray(0.0)
                 for (g, v) in zip(gradients, direction) { inner = try inner + sum(real(conj(g) * v)) }
                 value = inner
             }
             let result = value.scalar(as: Double.self)
             guard gradient else { return (result, []) }
-            return (result, try dlgradient(value, traced, allowComplex: true))
+            return (result, value.isTraced ? try dlgradient(value, traced, allowComplex: true) : zeros())
         }, values)
     }
 

@@ -15,8 +15,8 @@ public protocol DLElement: Sendable {
     init(doubleParts: (Double, Double))
 }
 
-/// A real or complex floating-point element: the types arithmetic and calculus work on.
-public protocol DLFloatingElement: DLElement, AlgebraicField, ElementaryFunctions {
+/// A real or complex floating-point element: the types the kernels compute with.
+protocol DLFloatingElement: DLElement, AlgebraicField, ElementaryFunctions {
     /// The real type of the same precision.
     associatedtype RealPart: DLRealElement
     /// The complex conjugate (the value itself for real types).
@@ -36,67 +36,89 @@ public protocol DLFloatingElement: DLElement, AlgebraicField, ElementaryFunction
 }
 
 /// A real floating-point element, `Float` or `Double`.
-public protocol DLRealElement: DLFloatingElement, Real, BinaryFloatingPoint where RealPart == Self {
+protocol DLRealElement: DLFloatingElement, Real, BinaryFloatingPoint where RealPart == Self {
     /// The complex type of the same precision.
     associatedtype ComplexPart: DLFloatingElement where ComplexPart.RealPart == Self
 }
 
-extension Float: DLRealElement {
-    public typealias ComplexPart = Complex<Float>
+extension Float: DLElement {
+    /// `float32`.
     public static var dataType: DLDataType { .float32 }
+    /// The nearest single-precision value.
     public init(dlValue: Double) { self = Float(dlValue) }
+    /// The value and a zero imaginary part.
     public var doubleParts: (Double, Double) { (Double(self), 0) }
+    /// The nearest single-precision value of the real part.
     public init(doubleParts: (Double, Double)) { self = Float(doubleParts.0) }
-    public var conjugateValue: Float { self }
-    public init(realPart: Float, imaginaryPart: Float) { self = realPart }
-    public var realPartValue: Float { self }
-    public var imaginaryPartValue: Float { 0 }
-    public var magnitudeValue: Float { abs(self) }
-    public static func power(_ a: Float, _ b: Float) -> Float { powf(a, b) }
-    public var isFiniteValue: Bool { isFinite }
 }
 
-extension Double: DLRealElement {
-    public typealias ComplexPart = Complex<Double>
+extension Double: DLElement {
+    /// `float64`.
     public static var dataType: DLDataType { .float64 }
+    /// The value itself.
     public init(dlValue: Double) { self = dlValue }
+    /// The value and a zero imaginary part.
     public var doubleParts: (Double, Double) { (self, 0) }
+    /// The real part.
     public init(doubleParts: (Double, Double)) { self = doubleParts.0 }
-    public var conjugateValue: Double { self }
-    public init(realPart: Double, imaginaryPart: Double) { self = realPart }
-    public var realPartValue: Double { self }
-    public var imaginaryPartValue: Double { 0 }
-    public var magnitudeValue: Double { abs(self) }
-    public static func power(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }
-    public var isFiniteValue: Bool { isFinite }
 }
 
-extension Complex: DLElement where RealType: DLRealElement {
+extension Complex: DLElement where RealType: DLElement {
+    /// `complex64` or `complex128`, by the precision of the parts.
     public static var dataType: DLDataType { RealType.self == Float.self ? .complex64 : .complex128 }
+    /// The value with a zero imaginary part.
     public init(dlValue: Double) { self.init(RealType(dlValue: dlValue), 0) }
-    public var doubleParts: (Double, Double) { (Double(real), Double(imaginary)) }
+    /// The real and imaginary parts.
+    public var doubleParts: (Double, Double) { (real.doubleParts.0, imaginary.doubleParts.0) }
+    /// The complex number of these parts.
     public init(doubleParts: (Double, Double)) {
-        self.init(RealType(doubleParts.0), RealType(doubleParts.1))
+        self.init(RealType(doubleParts: (doubleParts.0, 0)), RealType(doubleParts: (doubleParts.1, 0)))
     }
-}
-
-extension Complex: DLFloatingElement where RealType: DLRealElement {
-    public typealias RealPart = RealType
-    public var conjugateValue: Complex { conjugate }
-    public init(realPart: RealType, imaginaryPart: RealType) { self.init(realPart, imaginaryPart) }
-    public var realPartValue: RealType { real }
-    public var imaginaryPartValue: RealType { imaginary }
-    public var magnitudeValue: RealType { length }
-    public static func power(_ a: Complex, _ b: Complex) -> Complex {
-        if a == .zero { return b == .zero ? Complex(1) : (b.real > 0 ? .zero : Complex(.infinity)) }
-        return Complex.pow(a, b)
-    }
-    public var isFiniteValue: Bool { isFinite }
 }
 
 extension Bool: DLElement {
+    /// `bool`.
     public static var dataType: DLDataType { .bool }
+    /// True for any nonzero value.
     public init(dlValue: Double) { self = dlValue != 0 }
+    /// 1 or 0, and a zero imaginary part.
     public var doubleParts: (Double, Double) { (self ? 1 : 0, 0) }
+    /// True when either part is nonzero.
     public init(doubleParts: (Double, Double)) { self = doubleParts.0 != 0 || doubleParts.1 != 0 }
+}
+
+extension Float: DLRealElement {
+    typealias ComplexPart = Complex<Float>
+    var conjugateValue: Float { self }
+    init(realPart: Float, imaginaryPart: Float) { self = realPart }
+    var realPartValue: Float { self }
+    var imaginaryPartValue: Float { 0 }
+    var magnitudeValue: Float { abs(self) }
+    static func power(_ a: Float, _ b: Float) -> Float { powf(a, b) }
+    var isFiniteValue: Bool { isFinite }
+}
+
+extension Double: DLRealElement {
+    typealias ComplexPart = Complex<Double>
+    var conjugateValue: Double { self }
+    init(realPart: Double, imaginaryPart: Double) { self = realPart }
+    var realPartValue: Double { self }
+    var imaginaryPartValue: Double { 0 }
+    var magnitudeValue: Double { abs(self) }
+    static func power(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }
+    var isFiniteValue: Bool { isFinite }
+}
+
+extension Complex: DLFloatingElement where RealType: DLRealElement {
+    typealias RealPart = RealType
+    var conjugateValue: Complex { conjugate }
+    init(realPart: RealType, imaginaryPart: RealType) { self.init(realPart, imaginaryPart) }
+    var realPartValue: RealType { real }
+    var imaginaryPartValue: RealType { imaginary }
+    var magnitudeValue: RealType { length }
+    static func power(_ a: Complex, _ b: Complex) -> Complex {
+        if a == .zero { return b == .zero ? Complex(1) : (b.real > 0 ? .zero : Complex(.infinity)) }
+        return Complex.pow(a, b)
+    }
+    var isFiniteValue: Bool { isFinite }
 }

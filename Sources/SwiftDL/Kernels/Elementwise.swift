@@ -179,6 +179,15 @@ func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: 
     return DLArray(storage: output, shape: shape)
 }
 
+/// `F` applied to every element and a Swift scalar (`x op c`, or `c op x` when `scalarFirst`).
+struct FloatingScalarMap<F: FloatingBinaryFunction>: FloatingKernel {
+    let x: DLArray, scalar: Double, scalarFirst: Bool
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let c = T(dlValue: scalar)
+        return scalarFirst ? mapElements(x) { (v: T) in F.apply(c, v) } : mapElements(x) { (v: T) in F.apply(v, c) }
+    }
+}
+
 struct FloatingZip<F: FloatingBinaryFunction>: FloatingKernel {
     let a: DLArray, b: DLArray, shape: [Int]
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {

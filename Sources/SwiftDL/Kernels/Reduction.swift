@@ -53,7 +53,7 @@ struct SumAll {
 }
 
 /// The position of the largest (or smallest) element along a dimension, the first on ties;
-/// NaN counts as largest (and smallest), as in MATLAB and PyTorch.
+/// NaN counts as largest (and smallest), as in PyTorch (MATLAB's max skips NaN by default).
 struct ArgExtremum: RealKernel {
     let x: DLArray, dim: Int, largest: Bool
     func run<T: DLRealElement>(_ type: T.Type) -> [Int] {

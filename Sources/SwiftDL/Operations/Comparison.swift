@@ -20,7 +20,11 @@ func equal(_ a: DLArray, _ b: DLArray, negate: Bool) throws -> DLArray {
     struct Equal: FloatingKernel {
         let o: BinaryOperands, negate: Bool
         func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-            zipElements(o.a, o.b, shape: o.shape) { (x: T, y: T) -> Bool in (x == y) != negate }
+            // Part by part, with IEEE semantics: swift-numerics' `Complex ==` counts every
+            // non-finite value as equal (NaN == NaN, ∞ == i∞), which MATLAB and PyTorch do not.
+            zipElements(o.a, o.b, shape: o.shape) { (x: T, y: T) -> Bool in
+                (x.realPartValue == y.realPartValue && x.imaginaryPartValue == y.imaginaryPartValue) != negate
+            }
         }
     }
     return dispatchFloating(o.a.dataType, Equal(o: o, negate: negate)).withLabels(o.labels)
@@ -117,10 +121,12 @@ public func select(_ condition: DLArray, _ a: Double, _ b: DLArray) throws -> DL
     try select(condition, scalarOperand(a, like: b), b)
 }
 
-/// The elementwise larger of two real arrays, with broadcasting; on ties each gets half the gradient.
+/// The elementwise larger of two real arrays, with broadcasting; on ties each gets half the
+/// gradient. NaN in either array gives NaN.
 public func maximum(_ a: DLArray, _ b: DLArray) throws -> DLArray { try extremum(a, b, larger: true) }
 
-/// The elementwise smaller of two real arrays, with broadcasting; on ties each gets half the gradient.
+/// The elementwise smaller of two real arrays, with broadcasting; on ties each gets half the
+/// gradient. NaN in either array gives NaN.
 public func minimum(_ a: DLArray, _ b: DLArray) throws -> DLArray { try extremum(a, b, larger: false) }
 
 /// The elementwise larger of an array and a scalar.
@@ -134,7 +140,9 @@ func extremum(_ a: DLArray, _ b: DLArray, larger: Bool) throws -> DLArray {
     try requireReal(a, name)
     try requireReal(b, name)
     let o = try BinaryOperands(a, b, operation: name)
-    let wins = try larger ? o.a .> o.b : o.a .< o.b
+    // NaN propagates whichever side it is on (as max(x, dim:) and PyTorch): a NaN in `a` wins,
+    // a NaN in `b` wins because the comparison is false.
+    let wins = try (larger ? o.a .> o.b : o.a .< o.b) .| (o.a .!= o.a)
     let ties = try o.a .== o.b
     // The share of the gradient that goes to `a`: 1 where it wins, 1/2 on ties.
     let share = try select(wins, 1, select(ties, 0.5, DLArray.zeros(like: wins.converted(to: o.a.dataType))))

@@ -30,7 +30,9 @@ public func real(_ x: DLArray) -> DLArray {
 
 /// The imaginary part of each element (zeros when real).
 public func imag(_ x: DLArray) -> DLArray {
-    guard x.dataType.isComplex else { return DLArray.zeros(like: extractdata(x)).withLabels(x.labels) }
+    guard x.dataType.isComplex else {
+        return DLArray.zeros(like: extractdata(x)).withLabels(x.labels).recordedWithZeroDerivative(from: x)
+    }
     return x.complexToReal { $0.imaginary }.recorded(from: x) { g in
         try complex(DLArray.zeros(like: extractdata(g)), g)
     }
@@ -47,10 +49,10 @@ public func conj(_ x: DLArray) -> DLArray {
     return y.recorded(from: x) { g in conj(g) }
 }
 
-/// The phase angle of each element in (-π, π] (0 or π for reals).
+/// The phase angle of each element in [-π, π] (0 or π for reals; derivative zero for reals).
 public func angle(_ x: DLArray) -> DLArray {
     guard x.dataType.isComplex else {
-        return extractdata(x.mapReal(RealAngle.self))
+        return x.mapReal(RealAngle.self).recordedWithZeroDerivative(from: x)
     }
     return x.complexToReal { Double.atan2(y: $0.imaginary, x: $0.real) }.recorded(from: x) { g in
         // d angle = (-Im z dRe z + Re z dIm z) / |z|², so the gradient is g·i·z/|z|².
@@ -80,5 +82,6 @@ public func complex(_ re: DLArray, _ im: DLArray) throws -> DLArray {
 }
 
 enum RealAngle: RealUnaryFunction {
-    static func apply<T: DLRealElement>(_ x: T) -> T { x < 0 ? .pi : (x.isNaN ? x : 0) }
+    // atan2(0, x), as for complex numbers: π for x < 0 and for -0.
+    static func apply<T: DLRealElement>(_ x: T) -> T { x.isNaN ? x : (x.sign == .minus ? .pi : 0) }
 }

@@ -25,7 +25,10 @@ enum Sigmoid: FloatingUnaryFunction {
     static func apply<T: DLFloatingElement>(_ x: T) -> T { 1 / (1 + .exp(-x)) }
 }
 enum Erf: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { .erf(x) } }
-enum Relu: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { x > 0 ? x : 0 } }
+enum Relu: RealUnaryFunction {
+    // NaN stays NaN, as in PyTorch.
+    static func apply<T: DLRealElement>(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
+}
 enum Sign: FloatingUnaryFunction {
     // x/|x|: -1, 0 or 1 for reals, the unit number of the same angle for complex ones.
     static func apply<T: DLFloatingElement>(_ x: T) -> T {
@@ -41,6 +44,14 @@ enum RealSigmoid: RealUnaryFunction {
     // Evaluated so that exp never overflows.
     static func apply<T: DLRealElement>(_ x: T) -> T {
         x >= 0 ? 1 / (1 + .exp(-x)) : { let e = T.exp(x); return e / (1 + e) }()
+    }
+}
+
+extension DLArray {
+    /// Records `self` as a function of `x` whose derivative is zero (the sign or angle of a
+    /// real array): differentiating it gives zeros, not the error "does not depend on x".
+    func recordedWithZeroDerivative(from x: DLArray) -> DLArray {
+        recorded(from: x) { g in DLArray.zeros(like: extractdata(g)) }
     }
 }
 
@@ -169,7 +180,8 @@ public func softplus(_ x: DLArray) throws -> DLArray {
 /// complex numbers (differentiable away from 0).
 public func sign(_ x: DLArray) -> DLArray {
     let value = x.mapFloating(Sign.self)
-    guard x.dataType.isComplex, x.isTraced else { return value }
+    guard x.dataType.isComplex else { return value.recordedWithZeroDerivative(from: x) }
+    guard x.isTraced else { return value }
     let magnitude = abs(x)
     // x/|x| through traced operations, with |x| replaced by 1 where it is 0 (no 0/0).
     let isZero = (try? extractdata(magnitude) .== 0) ?? DLArray.zeros(like: extractdata(magnitude))

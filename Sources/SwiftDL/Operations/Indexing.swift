@@ -165,14 +165,32 @@ extension DLArray {
     private mutating func assign(_ values: DLArray, at items: [DLIndex]) {
         let resolved = ResolvedSubscript(items, shape: shape)
         precondition(resolved.lists.isEmpty, "indexed assignment takes positions and ranges, not lists of positions")
+        let counts = resolved.region.counts
+        // The selection without its dropped dimensions, as the getter returns it.
+        let selectedShape = counts.enumerated().filter { !resolved.dropped.contains($0.offset) }.map(\.element)
+        // Values may be any shape that broadcasts to the selection, with or without the dropped
+        // dimensions (so `x[0, ...] = y` takes y of shape [3] or [1, 3]); extra leading sizes of
+        // 1 are ignored, as NumPy does.
+        var trimmed = stripdims(values)
+        while trimmed.rank > selectedShape.count && trimmed.shape.first == 1 {
+            do { trimmed = try reshape(trimmed, Array(trimmed.shape.dropFirst())) } catch { preconditionFailure("\(error)") }
+        }
         let broadcastValues: DLArray
         do {
-            // Values may omit the dropped dimensions or be any shape that broadcasts to the region.
-            let selectedShape = resolved.region.counts.enumerated().filter { !resolved.dropped.contains($0.offset) }.map(\.element)
-            let fitted = try values.broadcast(to: selectedShape)
-            broadcastValues = try reshape(stripdims(fitted), resolved.region.counts)
+            if broadcastShape(trimmed.shape, selectedShape) == selectedShape {
+                broadcastValues = try reshape(trimmed.broadcast(to: selectedShape), counts)
+            } else {
+                broadcastValues = try stripdims(values).broadcast(to: counts)
+            }
         } catch {
-            preconditionFailure("cannot assign values of shape \(values.shape) to a selection of shape \(resolved.region.counts): \(error)")
+            preconditionFailure("cannot assign values of shape \(values.shape) to a selection of shape \(selectedShape): \(error)")
+        }
+        if recordingNode == nil && broadcastValues.recordingNode == nil {
+            // Nothing to record: write in place (the storage is copied first only when shared).
+            scatter(extractdata(broadcastValues).storageConverted(to: dataType), shape: counts,
+                    view: resolved.region.view(in: shape))
+            node = nil
+            return
         }
         self = assigning(broadcastValues, at: resolved.region)
     }

@@ -52,6 +52,18 @@ public func pagemtimes(_ a: DLArray, _ operationA: MatrixOperation = .none,
     }
 }
 
+/// The products of matching pages of `a` and `b` (MATLAB's `pagemtimes(X, Y)`); see
+/// ``pagemtimes(_:_:_:_:)`` for the operations.
+public func pagemtimes(_ a: DLArray, _ b: DLArray) throws -> DLArray {
+    try pagemtimes(a, .none, b, .none)
+}
+
+/// The products of matching pages of `a` and `operationB` applied to `b`:
+/// `pagemtimes(a, b, .transpose)` is `pagemtimes(a, .none, b, .transpose)`.
+public func pagemtimes(_ a: DLArray, _ b: DLArray, _ operationB: MatrixOperation) throws -> DLArray {
+    try pagemtimes(a, .none, b, operationB)
+}
+
 /// The gradient of a matrix from the gradient of `operation` applied to it.
 private func undo(_ operation: MatrixOperation, _ gradient: DLArray) throws -> DLArray {
     switch operation {

@@ -24,16 +24,16 @@ public func sum(_ x: DLArray, dims: [Int]) throws -> DLArray {
     return value.withLabels(x.labels).recorded(from: x) { g in try g.broadcast(to: shape) }
 }
 
-/// The mean of all elements, as a scalar.
+/// The mean of all elements, as a scalar (NaN for an empty array, as MATLAB and PyTorch).
 public func mean(_ x: DLArray) -> DLArray {
-    sum(x) / Double(max(x.count, 1))
+    sum(x) / Double(x.count)
 }
 
-/// The means along `dims`, which keep size 1.
+/// The means along `dims`, which keep size 1 (and the labels); NaN over an empty dimension.
 public func mean(_ x: DLArray, dims: [Int]) throws -> DLArray {
     let total = try sum(x, dims: dims)
     let count = Set(dims).map { x.shape[$0] }.reduce(1, *)
-    return total / Double(max(count, 1))
+    return total / Double(count)
 }
 
 /// The product of the elements along dimension `dim`, which keeps size 1.
@@ -110,30 +110,40 @@ func extremum(_ x: DLArray, dim: Int, largest: Bool) throws -> (values: DLArray,
 }
 
 /// The p-norm of all elements of `x` (the 2-norm by default; `p` may be `.infinity`), as a
-/// scalar: a vector norm, as PyTorch's `vector_norm`. The gradient of the 2-norm at zero is 0.
+/// scalar: a vector norm, as PyTorch's `vector_norm`. The gradient at zero is 0 (for p ≥ 1).
 public func norm(_ x: DLArray, p: Double = 2) throws -> DLArray {
     try norm(reshape(stripdims(x), [x.count]), p: p, dims: [0]).reshaped([])
 }
 
-/// The p-norms along `dims`, which keep size 1.
+/// The p-norms along `dims`, which keep size 1 (and the labels).
+/// - Throws: ``DLError/invalidArgument(_:)`` for p ≤ 0 or a dimension out of range.
 public func norm(_ x: DLArray, p: Double = 2, dims: [Int]) throws -> DLArray {
     guard p > 0 else { throw DLError.invalidArgument("norm: p must be positive, got \(p)") }
-    let magnitude = abs(x)
-    if p == .infinity {
-        var result = magnitude
-        for d in Set(dims).sorted() { result = try max(result, dim: d).values }
-        return result
-    }
+    for d in dims { _ = try checkedDimension(d, of: x, "norm") }
     if p == 2 {
-        let squares = try x.dataType.isComplex ? real(x * conj(x)) : x * x
-        let value = sqrt(extractdata(try sum(squares, dims: dims)))
+        let data = extractdata(x)
+        let squares = try data.dataType.isComplex ? real(data * conj(data)) : data * data
+        let value = sqrt(try sum(squares, dims: dims))
         // d‖x‖ = x/‖x‖, taken as 0 where the norm is 0 (no NaN from 0/0).
         return value.withLabels(x.labels).recordedUsingOutput(from: x) { g, y in
             let safe = try select(y .== 0, 1, y)
             return try g * x / safe
         }
     }
-    return try sum(magnitude ** p, dims: dims) ** (1 / p)
+    if p == .infinity {
+        var result = abs(x)
+        for d in Set(dims).sorted() { result = try max(result, dim: d).values }
+        return result
+    }
+    // (Σ|x|^p)^(1/p), whose gradient sign(x)·(|x|/‖x‖)^(p-1) is written so that it is 0, not
+    // 0·∞ = NaN, where the norm is 0 (for p ≥ 1).
+    let data = extractdata(x)
+    let value = try sum(abs(data) ** p, dims: dims) ** (1 / p)
+    return value.withLabels(x.labels).recordedUsingOutput(from: x) { g, y in
+        if p == 1 { return try g * sign(x) }
+        let safe = try select(y .== 0, 1, y)
+        return try g * sign(x) * (abs(x) / safe) ** (p - 1)
+    }
 }
 
 extension DLArray {

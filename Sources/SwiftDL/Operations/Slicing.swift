@@ -37,15 +37,17 @@ extension DLArray {
         return result.recorded(from: self) { g in g.sliced(region) }
     }
 
-    /// This array with `region` replaced by `values` (of shape `region.counts`).
+    /// This array with `region` replaced by `values` (of shape `region.counts`, converted to
+    /// this array's type); traced in both.
     func assigning(_ values: DLArray, at region: SliceRegion) -> DLArray {
+        let converted = values.converted(to: dataType)
         var result = extractdata(self).withLabels(labels)
-        result.scatter(values.converted(to: dataType).storageConverted(to: dataType), shape: region.counts,
-                       view: region.view(in: shape))
-        let valueShape = values.shape, valueType = values.dataType
-        return result.recorded(from: self, values.converted(to: dataType)) { g, needs in
+        result.scatter(extractdata(converted), shape: region.counts, view: region.view(in: shape))
+        // The gradient of the values is in this array's type; the conversion's own rule takes
+        // it back to the values' type.
+        return result.recorded(from: self, converted) { g, needs in
             (needs[0] ? g.assigning(DLArray.zeros(region.counts, type: g.dataType), at: region) : nil,
-             needs[1] ? try g.sliced(region).converted(to: valueType).summed(toShape: valueShape) : nil)
+             needs[1] ? g.sliced(region) : nil)
         }
     }
 
@@ -67,8 +69,13 @@ extension DLArray {
 /// - Throws: ``DLError/shapeMismatch(_:)`` or ``DLError/invalidArgument(_:)`` for bad indices.
 public func gather(_ x: DLArray, dim: Int, indices: DLArray) throws -> DLArray {
     _ = try checkedDimension(dim, of: x, "gather")
-    let positions = indices.scalars(as: Double.self).map { Int($0) }
-    return try gather(x, dim: dim, indices: positions, shape: indices.shape)
+    try requireReal(indices, "gather (for its indices)")
+    let values = indices.scalars(as: Double.self)
+    // Int(_:) traps on NaN, infinities and values beyond Int's range: check first.
+    if let bad = values.first(where: { !$0.isFinite || $0.rounded() != $0 || abs($0) > 1e15 }) {
+        throw DLError.invalidArgument("gather: index \(bad) is not an integer position; indices are 0-based whole numbers")
+    }
+    return try gather(x, dim: dim, indices: values.map { Int($0) }, shape: indices.shape)
 }
 
 /// `gather` with positions as Swift integers, laid out in `shape`.
