@@ -19,20 +19,22 @@ import ComplexModule
 /// let images = DLArray.zeros([64, 1, 28, 28], labels: "BCSS")
 /// ```
 public struct DLArray: @unchecked Sendable {
-    /// Everything about the array, behind one reference so that copying a `DLArray` costs one
-    /// retain. Copies share the handle; a copy that changes its labels or trace node, or writes
-    /// its elements, gets a handle of its own first (copy-on-write).
-    var handle: ArrayHandle
+    /// The elements. When `metadata` is nil, the storage's header also holds this array's
+    /// shape, labels and trace node: a freshly computed array is a single allocation.
+    var storage: Storage
+
+    /// The shape, labels and node of an array that shares storage made for another one (a
+    /// reshape, a relabeling, a traced copy); nil when the storage's header describes it.
+    var metadata: ArrayMetadata?
 
     init(storage: Storage, shape: [Int], labels: String = "", node: TraceNode? = nil) {
-        handle = ArrayHandle(storage: storage, shape: shape, labels: labels, node: node)
+        self.storage = storage
+        metadata = storage.claim(shape: shape, labels: labels, node: node)
+            ? nil : ArrayMetadata(shape: shape, labels: labels, node: node)
     }
 
-    /// The elements.
-    var storage: Storage { handle.storage }
-
     /// The size of each dimension; an empty shape is a scalar.
-    public var shape: [Int] { handle.shape }
+    public var shape: [Int] { metadata?.shape ?? storage.headerPointer.pointee.shape }
 
     /// The dimension labels, one letter per dimension, or an empty string for an unlabeled array.
     ///
@@ -40,58 +42,60 @@ public struct DLArray: @unchecked Sendable {
     /// because SwiftDL is row-major: `U…`, `T`, `B`, `C`, `S…`. MATLAB's `"SSCB"` image batch
     /// (column-major H×W×C×N) is SwiftDL's `"BCSS"` (row-major N×C×W×H), the same memory.
     public internal(set) var labels: String {
-        get { handle.labels }
+        get { metadata?.labels ?? storage.headerPointer.pointee.labels }
         set {
-            makeHandleUnique()
-            handle.labels = newValue
+            if metadata == nil && isKnownUniquelyReferenced(&storage) {
+                storage.headerPointer.pointee.labels = newValue
+            } else {
+                metadata = ArrayMetadata(shape: shape, labels: newValue, node: node)
+            }
         }
     }
 
     /// The trace node that produced this value, when it was computed inside `dlfeval`.
     var node: TraceNode? {
-        get { handle.node }
+        get { metadata.map { $0.node } ?? storage.headerPointer.pointee.node }
         set {
-            makeHandleUnique()
-            handle.node = newValue
+            if metadata == nil && isKnownUniquelyReferenced(&storage) {
+                storage.headerPointer.pointee.node = newValue
+            } else {
+                metadata = ArrayMetadata(shape: shape, labels: labels, node: newValue)
+            }
         }
     }
 
     /// The element type.
-    public var dataType: DLDataType { handle.storage.dataType }
+    public var dataType: DLDataType { storage.dataType }
 
     /// The number of dimensions.
-    public var rank: Int { handle.shape.count }
+    public var rank: Int { shape.count }
 
     /// The number of elements.
-    public var count: Int { handle.storage.count }
+    public var count: Int { storage.count }
 
     /// Whether this value is being traced by the `dlfeval` running on this thread.
     public var isTraced: Bool { node.map { Trace.recordingTrace(for: $0) != nil } ?? false }
 
-    /// Gives this value a handle of its own.
-    mutating func makeHandleUnique() {
-        if !isKnownUniquelyReferenced(&handle) {
-            handle = ArrayHandle(storage: handle.storage, shape: handle.shape, labels: handle.labels, node: handle.node)
-        }
-    }
-
-    /// Makes the storage unique before a write.
+    /// Makes the storage unique before a write: a shared one is copied, and the copy's header
+    /// describes this array.
     mutating func makeStorageUnique() {
-        if !isKnownUniquelyReferenced(&handle) || !isKnownUniquelyReferenced(&handle.storage) {
-            handle = ArrayHandle(storage: handle.storage.copy(), shape: handle.shape, labels: handle.labels, node: handle.node)
+        if !isKnownUniquelyReferenced(&storage) {
+            let (shape, labels, node) = (self.shape, self.labels, self.node)
+            storage = storage.copy()
+            metadata = nil
+            _ = storage.claim(shape: shape, labels: labels, node: node)
         }
     }
 }
 
-/// The state of one ``DLArray`` value, shared by its copies until one of them changes.
-final class ArrayHandle {
-    @exclusivity(unchecked) var storage: Storage
+/// The shape, labels and trace node of an array whose storage's header describes another
+/// array. Never changed after it is made: a change makes a new one.
+final class ArrayMetadata {
     let shape: [Int]
-    @exclusivity(unchecked) var labels: String
-    @exclusivity(unchecked) var node: TraceNode?
+    let labels: String
+    let node: TraceNode?
 
-    init(storage: Storage, shape: [Int], labels: String, node: TraceNode?) {
-        self.storage = storage
+    init(shape: [Int], labels: String, node: TraceNode?) {
         self.shape = shape
         self.labels = labels
         self.node = node

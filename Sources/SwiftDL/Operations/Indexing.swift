@@ -147,6 +147,7 @@ extension DLArray {
     }
 
     private func element(_ items: [DLIndex]) -> DLArray {
+        if let offset = singleElementOffset(items) { return element(at: offset) }
         let resolved = ResolvedSubscript(items, shape: shape)
         var result = sliced(resolved.region)
         for (dim, positions) in resolved.lists {
@@ -160,6 +161,38 @@ extension DLArray {
         } catch {
             preconditionFailure("\(error)")
         }
+    }
+
+    /// The row-major offset when `items` name one position in every dimension.
+    private func singleElementOffset(_ items: [DLIndex]) -> Int? {
+        guard items.count == rank else { return nil }
+        var offset = 0
+        for (dim, item) in items.enumerated() {
+            guard case .position(let i) = item else { return nil }
+            let size = shape[dim]
+            precondition(i >= 0 && i < size, "index \(i) is out of range for dimension \(dim) of size \(size) (shape \(shape)); indices count from 0")
+            offset = offset * size + i
+        }
+        return offset
+    }
+
+    /// The element at a row-major offset, as a scalar; its gradient is placed back at the offset.
+    func element(at offset: Int) -> DLArray {
+        let original = shape
+        let byteCount = dataType.byteCount
+        let result = Storage.allocate(count: 1, dataType: dataType)
+        result.rawPointer.copyMemory(from: storage.rawPointer + offset * byteCount, byteCount: byteCount)
+        return DLArray(storage: result, shape: []).recorded(from: self) { g in
+            g.placedElement(in: original, at: offset)
+        }
+    }
+
+    /// An array of `shape`, zero but for this scalar at a row-major offset.
+    func placedElement(in shape: [Int], at offset: Int) -> DLArray {
+        let byteCount = dataType.byteCount
+        let result = Storage.zeroed(count: shape.reduce(1, *), dataType: dataType)
+        (result.rawPointer + offset * byteCount).copyMemory(from: storage.rawPointer, byteCount: byteCount)
+        return DLArray(storage: result, shape: shape).recorded(from: self) { g in g.element(at: offset) }
     }
 
     private mutating func assign(_ values: DLArray, at items: [DLIndex]) {

@@ -128,7 +128,7 @@ fileprivate func errorMessage(_ kind: (String) -> DLError, _ body: () throws -> 
     }
 
     @Test func sumGradientIsOnes() throws {
-        let g = try dlfeval({ (x: DLArray) in try dlgradient(try sum(try sum(x, dims: [0]) * DLArray([1.0, 2, 3])), x) }, m)
+        let g = try dlfeval({ (x: DLArray) in try dlgradient(sum(try sum(x, dims: [0]) * DLArray([1.0, 2, 3])), x) }, m)
         #expect(g.scalars(as: Double.self) == [1, 2, 3, 1, 2, 3])
         let gm = try dlfeval({ (x: DLArray) in try dlgradient(mean(x), x) }, m)
         expectClose(gm.scalars(as: Double.self), [Double](repeating: 1.0 / 6, count: 6))
