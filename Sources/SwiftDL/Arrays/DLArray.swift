@@ -19,22 +19,17 @@ import ComplexModule
 /// let images = DLArray.zeros([64, 1, 28, 28], labels: "BCSS")
 /// ```
 public struct DLArray: @unchecked Sendable {
-    /// The elements. When `metadata` is nil, the storage's header also holds this array's
-    /// shape, labels and trace node: a freshly computed array is a single allocation.
+    /// The elements, and in the storage's header this array's shape, labels and trace node:
+    /// copying a `DLArray` is one retain, and a computed array is one allocation.
     var storage: Storage
 
-    /// The shape, labels and node of an array that shares storage made for another one (a
-    /// reshape, a relabeling, a traced copy); nil when the storage's header describes it.
-    var metadata: ArrayMetadata?
-
     init(storage: Storage, shape: [Int], labels: String = "", node: TraceNode? = nil) {
-        self.storage = storage
-        metadata = storage.claim(shape: shape, labels: labels, node: node)
-            ? nil : ArrayMetadata(shape: shape, labels: labels, node: node)
+        self.storage = storage.claim(shape: shape, labels: labels, node: node)
+            ? storage : Storage.view(of: storage, shape: shape, labels: labels, node: node)
     }
 
     /// The size of each dimension; an empty shape is a scalar.
-    public var shape: [Int] { metadata?.shape ?? storage.headerPointer.pointee.shape }
+    public var shape: [Int] { storage.headerPointer.pointee.shape }
 
     /// The dimension labels, one letter per dimension, or an empty string for an unlabeled array.
     ///
@@ -42,24 +37,24 @@ public struct DLArray: @unchecked Sendable {
     /// because SwiftDL is row-major: `U…`, `T`, `B`, `C`, `S…`. MATLAB's `"SSCB"` image batch
     /// (column-major H×W×C×N) is SwiftDL's `"BCSS"` (row-major N×C×W×H), the same memory.
     public internal(set) var labels: String {
-        get { metadata?.labels ?? storage.headerPointer.pointee.labels }
+        get { storage.headerPointer.pointee.labels }
         set {
-            if metadata == nil && isKnownUniquelyReferenced(&storage) {
+            if isKnownUniquelyReferenced(&storage) {
                 storage.headerPointer.pointee.labels = newValue
             } else {
-                metadata = ArrayMetadata(shape: shape, labels: newValue, node: node)
+                storage = .view(of: storage, shape: shape, labels: newValue, node: node)
             }
         }
     }
 
     /// The trace node that produced this value, when it was computed inside `dlfeval`.
     var node: TraceNode? {
-        get { metadata.map { $0.node } ?? storage.headerPointer.pointee.node }
+        get { storage.headerPointer.pointee.node }
         set {
-            if metadata == nil && isKnownUniquelyReferenced(&storage) {
+            if isKnownUniquelyReferenced(&storage) {
                 storage.headerPointer.pointee.node = newValue
             } else {
-                metadata = ArrayMetadata(shape: shape, labels: labels, node: newValue)
+                storage = .view(of: storage, shape: shape, labels: labels, node: newValue)
             }
         }
     }
@@ -68,7 +63,7 @@ public struct DLArray: @unchecked Sendable {
     public var dataType: DLDataType { storage.dataType }
 
     /// The number of dimensions.
-    public var rank: Int { shape.count }
+    public var rank: Int { storage.headerPointer.pointee.shape.count }
 
     /// The number of elements.
     public var count: Int { storage.count }
@@ -76,29 +71,14 @@ public struct DLArray: @unchecked Sendable {
     /// Whether this value is being traced by the `dlfeval` running on this thread.
     public var isTraced: Bool { node.map { Trace.recordingTrace(for: $0) != nil } ?? false }
 
-    /// Makes the storage unique before a write: a shared one is copied, and the copy's header
-    /// describes this array.
+    /// Makes the elements unique before a write: shared ones (or a view's) are copied into a
+    /// storage of this array's own.
     mutating func makeStorageUnique() {
-        if !isKnownUniquelyReferenced(&storage) {
+        if storage.isView || !isKnownUniquelyReferenced(&storage) {
             let (shape, labels, node) = (self.shape, self.labels, self.node)
             storage = storage.copy()
-            metadata = nil
             _ = storage.claim(shape: shape, labels: labels, node: node)
         }
-    }
-}
-
-/// The shape, labels and trace node of an array whose storage's header describes another
-/// array. Never changed after it is made: a change makes a new one.
-final class ArrayMetadata {
-    let shape: [Int]
-    let labels: String
-    let node: TraceNode?
-
-    init(shape: [Int], labels: String, node: TraceNode?) {
-        self.shape = shape
-        self.labels = labels
-        self.node = node
     }
 }
 

@@ -1,9 +1,10 @@
 /// The header of a ``Storage`` block: how many elements it holds and of which type, and the
-/// description of the first array made on it (shape, labels, trace node), so that a freshly
-/// computed array is a single allocation.
+/// array it describes (shape, labels, trace node), so that a computed array is one allocation.
 struct StorageHeader {
     let count: Int
     let dataType: DLDataType
+    /// For a view, the storage that holds the elements; nil when they follow this header.
+    var base: Storage?
     /// Whether an array has taken the fields below as its own.
     var claimed = false
     var shape: [Int] = []
@@ -11,14 +12,17 @@ struct StorageHeader {
     var node: TraceNode?
 }
 
-/// A contiguous, 16-byte aligned block of elements, allocated in one piece with its header.
+/// A contiguous, 8-byte aligned block of elements, allocated in one piece with its header, which
+/// describes one array: a `DLArray` is a single reference to its storage.
 ///
-/// ``DLArray`` shares a storage between copies and copies it before a write when it is shared
-/// (copy-on-write). Storage is never resized.
-final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
+/// Another array on the same elements (a reshape, a relabeling, a traced copy) is a *view*: a
+/// storage with no elements of its own whose header names the base storage. Copies of a
+/// `DLArray` share its storage; a copy that changes its labels or node becomes a view, and one
+/// that writes its elements gets a copy of them first (copy-on-write). Storage is never resized.
+final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     /// Allocates uninitialized storage for `count` elements of `dataType`.
     static func allocate(count: Int, dataType: DLDataType) -> Storage {
-        let words = (count * dataType.byteCount + 15) / 16
+        let words = (count * dataType.byteCount + 7) / 8
         let buffer = Storage.create(minimumCapacity: words) { _ in
             StorageHeader(count: count, dataType: dataType)
         }
@@ -45,6 +49,19 @@ final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
     /// The element type.
     var dataType: DLDataType { headerPointer.pointee.dataType }
 
+    /// A view of `storage`'s elements describing another array.
+    static func view(of storage: Storage, shape: [Int], labels: String, node: TraceNode?) -> Storage {
+        let base = storage.headerPointer.pointee.base ?? storage
+        let buffer = Storage.create(minimumCapacity: 0) { _ in
+            StorageHeader(count: base.count, dataType: base.dataType, base: base, claimed: true,
+                          shape: shape, labels: labels, node: node)
+        }
+        return unsafeDowncast(buffer, to: Storage.self)
+    }
+
+    /// Whether this storage is a view of another one's elements.
+    var isView: Bool { headerPointer.pointee.base != nil }
+
     /// Makes the header describe an array, if no array has claimed it yet.
     /// - Returns: whether the header now describes that array.
     func claim(shape: [Int], labels: String, node: TraceNode?) -> Bool {
@@ -59,7 +76,8 @@ final class Storage: ManagedBuffer<StorageHeader, SIMD2<Double>> {
 
     /// The address of the first element; valid while this storage is alive.
     var rawPointer: UnsafeMutableRawPointer {
-        withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+        if let base = headerPointer.pointee.base { return base.rawPointer }
+        return withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
     }
 
     /// The elements as a typed pointer; `T` must be the Swift type of ``dataType``.

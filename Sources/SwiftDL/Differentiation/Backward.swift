@@ -41,9 +41,9 @@ extension Trace {
         var offset = count
         while offset > 0 {
             offset -= 1
-            guard leadsToTarget[offset], let gradient = gradients[offset] else { continue }
+            guard leadsToTarget[offset],
+                  let gradient = isTarget[offset] ? gradients[offset] : gradients[offset].take() else { continue }
             let node = nodes[low + offset]
-            if !isTarget[offset] { gradients[offset] = nil }
             guard let rule = node.rule else {
                 if node.state == .released { throw DLError.differentiation(Self.releasedMessage) }
                 continue
