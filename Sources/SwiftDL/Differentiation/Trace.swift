@@ -5,13 +5,13 @@ import CSwiftDLSupport
 ///
 /// A derivative rule skips the work for an input whose flag is off (a constant, or an input
 /// that does not lead to any array being differentiated).
-public struct InputMask: Sendable {
+struct InputMask: Sendable {
     let bits: UInt64
 
     init(bits: UInt64) { self.bits = bits }
 
     /// Whether input `index` needs a gradient.
-    public subscript(index: Int) -> Bool { index < 64 && bits & (1 << UInt64(index)) != 0 }
+    subscript(index: Int) -> Bool { index < 64 && bits & (1 << UInt64(index)) != 0 }
 }
 
 /// The derivative rule of one recorded operation: it maps the gradient of the operation's
@@ -77,8 +77,6 @@ final class TraceNode {
         }
     }
 
-    /// Whether this node is a leaf: an argument of `dlfeval`, with no rule.
-    @exclusivity(unchecked) var isLeaf = false
 
     /// Drops the rule, freeing what it saved. The links to inputs stay, so a later backward
     /// pass that reaches this node can say that the trace was released.
@@ -156,7 +154,6 @@ final class Trace {
     /// Records a leaf: a value differentiated with respect to, that no operation produced.
     func recordLeaf() -> TraceNode {
         let node = TraceNode(trace: self, index: nodes.count, inputs: [], rule: nil)
-        node.isLeaf = true
         nodes.append(node)
         return node
     }

@@ -19,8 +19,6 @@ public protocol DLElement: Sendable {
 protocol DLFloatingElement: DLElement, AlgebraicField, ElementaryFunctions {
     /// The real type of the same precision.
     associatedtype RealPart: DLRealElement
-    /// The complex conjugate (the value itself for real types).
-    var conjugateValue: Self { get }
     /// Builds an element from a real and an imaginary part (the imaginary part is ignored for reals).
     init(realPart: RealPart, imaginaryPart: RealPart)
     /// The real part.
@@ -29,17 +27,12 @@ protocol DLFloatingElement: DLElement, AlgebraicField, ElementaryFunctions {
     var imaginaryPartValue: RealPart { get }
     /// The absolute value (modulus for complex numbers).
     var magnitudeValue: RealPart { get }
-    /// Whether the value is finite (both parts, for complex numbers).
-    var isFiniteValue: Bool { get }
     /// `a` raised to `b`; for reals a negative base with an integral exponent is allowed.
     static func power(_ a: Self, _ b: Self) -> Self
 }
 
 /// A real floating-point element, `Float` or `Double`.
-protocol DLRealElement: DLFloatingElement, Real, BinaryFloatingPoint where RealPart == Self {
-    /// The complex type of the same precision.
-    associatedtype ComplexPart: DLFloatingElement where ComplexPart.RealPart == Self
-}
+protocol DLRealElement: DLFloatingElement, Real, BinaryFloatingPoint where RealPart == Self {}
 
 extension Float: DLElement {
     /// `float32`.
@@ -88,30 +81,23 @@ extension Bool: DLElement {
 }
 
 extension Float: DLRealElement {
-    typealias ComplexPart = Complex<Float>
-    var conjugateValue: Float { self }
     init(realPart: Float, imaginaryPart: Float) { self = realPart }
     var realPartValue: Float { self }
     var imaginaryPartValue: Float { 0 }
     var magnitudeValue: Float { abs(self) }
     static func power(_ a: Float, _ b: Float) -> Float { powf(a, b) }
-    var isFiniteValue: Bool { isFinite }
 }
 
 extension Double: DLRealElement {
-    typealias ComplexPart = Complex<Double>
-    var conjugateValue: Double { self }
     init(realPart: Double, imaginaryPart: Double) { self = realPart }
     var realPartValue: Double { self }
     var imaginaryPartValue: Double { 0 }
     var magnitudeValue: Double { abs(self) }
     static func power(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }
-    var isFiniteValue: Bool { isFinite }
 }
 
 extension Complex: DLFloatingElement where RealType: DLRealElement {
     typealias RealPart = RealType
-    var conjugateValue: Complex { conjugate }
     init(realPart: RealType, imaginaryPart: RealType) { self.init(realPart, imaginaryPart) }
     var realPartValue: RealType { real }
     var imaginaryPartValue: RealType { imaginary }
@@ -120,5 +106,4 @@ extension Complex: DLFloatingElement where RealType: DLRealElement {
         if a == .zero { return b == .zero ? Complex(1) : (b.real > 0 ? .zero : Complex(.infinity)) }
         return Complex.pow(a, b)
     }
-    var isFiniteValue: Bool { isFinite }
 }

@@ -21,14 +21,6 @@ func scalarOperand(_ value: Double, like x: DLArray) -> DLArray {
 }
 
 extension BinaryOperands {
-    /// An array and a Swift scalar, which takes the array's type (bool arrays become float32).
-    init(_ a: DLArray, scalar: Double) {
-        self.a = a.dataType == .bool ? a.converted(to: .float32) : a
-        self.b = scalarOperand(scalar, like: a)
-        self.shape = a.shape
-        self.labels = a.labels
-    }
-
     /// A Swift scalar and an array.
     init(scalar: Double, _ b: DLArray) {
         self.a = scalarOperand(scalar, like: b)

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Run SwiftDL's benchmarks and its Python peers, and print them side by side.
+
+Runs, one after the other (so they do not compete for the cores):
+
+1. the Swift side: ``swift run -c release benchmarks [WORKLOAD ...]`` from the
+   repository root (override with ``--swift-cmd``, e.g. for testing);
+2. ``torch_bench.py`` (PyTorch eager);
+3. ``jax_bench.py --mode eager`` and ``jax_bench.py --mode jit``.
+
+Every side prints ``<name> <value> <unit>`` lines on stdout; their stderr is
+passed through. A peer whose package (torch, jax) is missing from the Python
+interpreter used is skipped with a note on stderr. The result is a Markdown
+table on stdout, headed by the command line used and the date::
+
+    | workload | unit | SwiftDL | PyTorch | JAX eager | JAX jit | SwiftDL vs PyTorch |
+
+The last column says how many times better SwiftDL is than PyTorch (for
+``us/op`` and ``ms`` lower is better, for the other units higher is better),
+so ``2.00x`` means SwiftDL is twice as good and ``0.50x`` half as good.
+
+Usage::
+
+    python3 benchmarks/peers/compare.py [WORKLOAD ...] [--python PY]
+        [--swift-cmd CMD] [--skip SIDE ...] [--runs N] [--min-run-time S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+from peer_common import WORKLOADS, WORKLOADS_BY_NAME, format_value, log  # noqa: E402
+
+#: The venv the README tells how to create; used by default if it exists.
+DEFAULT_VENV_PYTHON = os.path.join(REPO_ROOT, ".venv-peers", "bin", "python")
+
+#: Default Swift command; the workload names are appended to it.
+DEFAULT_SWIFT_CMD = "swift run -c release benchmarks"
+
+#: Side keys, in table column order, with their column titles.
+SIDES: List[Tuple[str, str]] = [
+    ("swift", "SwiftDL"),
+    ("torch", "PyTorch"),
+    ("jax-eager", "JAX eager"),
+    ("jax-jit", "JAX jit"),
+]
+
+#: (name -> (value, unit)) as parsed from one side's output.
+Results = Dict[str, Tuple[float, str]]
+
+
+class Side(NamedTuple):
+    """One program to run: its key, the command, and a package it needs (if any)."""
+
+    key: str
+    command: List[str]
+    needs_module: Optional[str]
+
+
+def parse_results(stdout: str, label: str) -> Results:
+    """Parse ``<name> <value> <unit>`` lines; other lines are noted and ignored.
+
+    Tolerates build chatter on stdout (``swift run`` may print some): only
+    lines of exactly three fields whose second field is a number count.
+    """
+    results: Results = {}
+    for line in stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 3:
+            try:
+                results[fields[0]] = (float(fields[1]), fields[2])
+                continue
+            except ValueError:
+                pass
+        if line.strip():
+            log(f"[{label}] (ignored stdout line) {line}")
+    return results
+
+
+def has_module(python: str, module: str) -> bool:
+    """Whether ``module`` can be found by the interpreter ``python``."""
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        return subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def module_version(python: str, module: str) -> str:
+    """The ``__version__`` of ``module`` under ``python``, or ``"?"``."""
+    code = f"import {module}; print({module}.__version__)"
+    try:
+        proc = subprocess.run([python, "-c", code], capture_output=True, text=True,
+                              env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    except OSError:
+        return "?"
+    return proc.stdout.strip() or "?"
+
+
+def run_side(side: Side) -> Tuple[Results, str]:
+    """Run one side from the repository root.
+
+    Returns its parsed results and a problem description ("" if none).
+    stderr is passed through to ours; a non-zero exit status is noted on
+    stderr, and whatever results it printed before are still used.
+    """
+    log(f"== {side.key}: {shlex.join(side.command)}")
+    try:
+        proc = subprocess.run(side.command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                              text=True)
+    except OSError as exc:
+        log(f"== {side.key}: could not start: {exc}")
+        return {}, f"could not start: {exc.strerror or exc}"
+    problem = ""
+    if proc.returncode != 0:
+        problem = f"exited with status {proc.returncode}"
+        log(f"== {side.key}: {problem}")
+    return parse_results(proc.stdout, side.key), problem
+
+
+def ratio(workload: str, unit: str, swift: Optional[float],
+          torch: Optional[float]) -> str:
+    """How many times better SwiftDL is than PyTorch, as ``"1.23x"``, or ``"-"``."""
+    if swift is None or torch is None or swift <= 0 or torch <= 0:
+        return "-"
+    known = WORKLOADS_BY_NAME.get(workload)
+    lower_is_better = known.lower_is_better if known else unit in ("ms", "us/op", "s")
+    times = torch / swift if lower_is_better else swift / torch
+    return f"{times:.2f}x"
+
+
+def make_table(results: Dict[str, Results], selected: List[str]) -> str:
+    """Markdown table of all sides' results, one row per workload.
+
+    Rows follow the canonical workload order (shown even if no side reported
+    them), then any other workload a side reported, in the order first seen.
+    With ``selected``, only those rows.
+    """
+    names = [w.name for w in WORKLOADS]
+    for side_results in results.values():
+        names += [n for n in side_results if n not in names]
+    if selected:
+        names = [n for n in names if n in selected]
+
+    header = ["workload", "unit"] + [title for _, title in SIDES] + ["SwiftDL vs PyTorch"]
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join([" --- "] * 2 + [" ---: "] * (len(header) - 2)) + "|"]
+    for name in names:
+        cells = {key: results.get(key, {}).get(name) for key, _ in SIDES}
+        known = WORKLOADS_BY_NAME.get(name)
+        if not known and not any(cells.values()):
+            continue  # a selected name that is unknown and that no side reported
+        unit = known.unit if known else next(c[1] for c in cells.values() if c)
+        for key, cell in cells.items():
+            if cell and cell[1] != unit:
+                log(f"warning: {key} reports {name} in {cell[1]!r}, expected {unit!r}")
+        values = {key: (cell[0] if cell else None) for key, cell in cells.items()}
+        row = [f"`{name}`", unit]
+        row += [format_value(values[key]) if values[key] is not None else "-"
+                for key, _ in SIDES]
+        row.append(ratio(name, unit, values["swift"], values["torch"]))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run every side, then print the header and the Markdown table."""
+    parser = argparse.ArgumentParser(
+        description="Run SwiftDL's benchmarks and the PyTorch/JAX peers; print a "
+        "Markdown comparison table.")
+    parser.add_argument(
+        "workloads", nargs="*", metavar="WORKLOAD",
+        help="restrict everything to these workloads (default: all); known: "
+        + ", ".join(w.name for w in WORKLOADS))
+    parser.add_argument(
+        "--python",
+        default=DEFAULT_VENV_PYTHON if os.path.exists(DEFAULT_VENV_PYTHON) else "python3",
+        help="Python interpreter for the peers (default: .venv-peers/bin/python "
+        "if it exists, else python3)")
+    parser.add_argument(
+        "--swift-cmd", default=DEFAULT_SWIFT_CMD,
+        help="command for the Swift side, run from the repository root; the "
+        f"workload names are appended (default: {DEFAULT_SWIFT_CMD!r})")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=[k for k, _ in SIDES],
+        help="do not run this side (repeatable)")
+    parser.add_argument("--runs", type=int, help="timed runs per peer workload")
+    parser.add_argument("--min-run-time", type=float,
+                        help="target seconds per timed run of a peer workload")
+    args = parser.parse_args()
+
+    unknown = [n for n in args.workloads if n not in WORKLOADS_BY_NAME]
+    if unknown:
+        log(f"note: unknown workload(s) {', '.join(unknown)}; passed on anyway")
+
+    peer_opts: List[str] = []
+    if args.runs is not None:
+        peer_opts += ["--runs", str(args.runs)]
+    if args.min_run_time is not None:
+        peer_opts += ["--min-run-time", str(args.min_run_time)]
+
+    torch_script = os.path.join(HERE, "torch_bench.py")
+    jax_script = os.path.join(HERE, "jax_bench.py")
+    sides = [
+        Side("swift", shlex.split(args.swift_cmd) + args.workloads, None),
+        Side("torch", [args.python, torch_script] + peer_opts + args.workloads, "torch"),
+        Side("jax-eager", [args.python, jax_script, "--mode", "eager"] + peer_opts
+             + args.workloads, "jax"),
+        Side("jax-jit", [args.python, jax_script, "--mode", "jit"] + peer_opts
+             + args.workloads, "jax"),
+    ]
+
+    started = datetime.datetime.now().astimezone()
+    results: Dict[str, Results] = {}
+    ran: List[Tuple[Side, str]] = []
+    versions: Dict[str, str] = {}
+    for side in sides:
+        if side.key in args.skip:
+            log(f"== {side.key}: skipped (--skip)")
+            continue
+        if side.needs_module:
+            if side.needs_module not in versions:
+                if not has_module(args.python, side.needs_module):
+                    versions[side.needs_module] = ""
+                else:
+                    versions[side.needs_module] = module_version(args.python,
+                                                                 side.needs_module)
+            if not versions[side.needs_module]:
+                log(f"== {side.key}: skipped: {side.needs_module} is not installed "
+                    f"for {args.python}")
+                continue
+        results[side.key], problem = run_side(side)
+        ran.append((side, problem))
+
+    print(f"Command: `{shlex.join(sys.orig_argv)}`")
+    print(f"Date: {started.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    machine = f"Machine: {platform.machine()}, {os.cpu_count()} cores"
+    found = [f"{m} {v}" for m, v in versions.items() if v]
+    if found:
+        machine += "; " + ", ".join(found)
+    print(machine)
+    print()
+    print(make_table(results, args.workloads))
+    print()
+    print("Sides run (from the repository root):")
+    for side, problem in ran:
+        note = f" ({problem})" if problem else ""
+        print(f"- {dict(SIDES)[side.key]}: `{shlex.join(side.command)}`{note}")
+    print()
+    print("SwiftDL vs PyTorch: how many times better SwiftDL is "
+          "(lower is better for us/op and ms, higher for the others).")
+    # Non-zero if any side that was run failed (the table is printed anyway).
+    return 1 if any(problem for _, problem in ran) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""PyTorch (eager, CPU) peer of SwiftDL's ``benchmarks`` program.
+
+Runs the same workloads as the Swift program and prints one line per workload
+on stdout, ``<name> <value> <unit>``, and nothing else on stdout; progress and
+checks go to stderr.
+
+Usage::
+
+    python benchmarks/peers/torch_bench.py [WORKLOAD ...] [--runs N] [--min-run-time S]
+
+PyTorch uses 2 intra-op threads (``torch.set_num_threads(2)``), the machine's
+two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Dict, Optional
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_common import log, make_arg_parser, measure, run_workloads, select_workloads  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+def _time(fn: Callable[[], object], args: argparse.Namespace) -> float:
+    """Median seconds per call of ``fn`` with the command-line timing knobs."""
+    return measure(fn, min_run_time=args.min_run_time, runs=args.runs)
+
+
+def rosenbrock(args: argparse.Namespace) -> float:
+    """Calls per second of forward + gradient of the 2-D Rosenbrock function."""
+    x = torch.tensor([-1.0, 2.0], dtype=torch.float64, requires_grad=True)
+
+    def call():
+        x1, x2 = x[0], x[1]
+        y = 100.0 * (x2 - x1 * x1) ** 2 + (1.0 - x1) ** 2
+        (grad,) = torch.autograd.grad(y, x)
+        return y, grad
+
+    # One-time correctness check: y = 104, grad = [396, 200].
+    y, grad = call()
+    if y.item() != 104.0 or grad.tolist() != [396.0, 200.0]:
+        raise AssertionError(f"wrong result: y={y.item()}, grad={grad.tolist()}")
+    log("  check ok: y = 104, grad = [396, 200]")
+    return 1.0 / _time(call, args)
+
+
+def small_ops(args: argparse.Namespace) -> float:
+    """Microseconds per recorded op: 100 x (sin, mul, add) on 16 floats + backward."""
+    rounds = 100
+    ops = 3 * rounds
+    x = torch.linspace(-1.0, 1.0, 16, dtype=torch.float32).requires_grad_(True)
+
+    def call():
+        y = x
+        for _ in range(rounds):
+            y = torch.sin(y) * 1.01 + 0.1
+        s = y.sum()
+        (grad,) = torch.autograd.grad(s, x)
+        return s, grad
+
+    s, grad = call()
+    if grad.shape != x.shape or not torch.isfinite(grad).all():
+        raise AssertionError("bad gradient")
+    log(f"  sum = {s.item():.6f}, grad[0] = {grad[0].item():.6g}")
+    return _time(call, args) / ops * 1e6
+
+
+def _matmul(n: int, args: argparse.Namespace) -> float:
+    """GFLOP/s of a float32 n x n matrix product (2 n^3 flops)."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, dtype=torch.float32, generator=gen)
+    b = torch.randn(n, n, dtype=torch.float32, generator=gen)
+
+    def call():
+        return a @ b
+
+    seconds = _time(call, args)
+    return 2.0 * n ** 3 / seconds / 1e9
+
+
+def matmul1024(args: argparse.Namespace) -> float:
+    """GFLOP/s of a float32 1024 x 1024 matrix product."""
+    return _matmul(1024, args)
+
+
+def matmul2048(args: argparse.Namespace) -> float:
+    """GFLOP/s of a float32 2048 x 2048 matrix product."""
+    return _matmul(2048, args)
+
+
+def _fwd_bwd_ms(forward: Callable[..., torch.Tensor], x: torch.Tensor,
+                w: torch.Tensor, b: torch.Tensor, expected_out: tuple,
+                args: argparse.Namespace) -> float:
+    """Milliseconds per forward + backward of ``forward(x, w, b)``.
+
+    The backward pass takes a fixed upstream gradient and computes the
+    gradients with respect to the input, the weight and the bias.
+    """
+    for t in (x, w, b):
+        t.requires_grad_(True)
+    with torch.no_grad():
+        out_shape = tuple(forward(x, w, b).shape)
+    if out_shape != expected_out:
+        raise AssertionError(f"output shape {out_shape}, expected {expected_out}")
+    upstream = torch.randn(out_shape, dtype=torch.float32,
+                           generator=torch.Generator().manual_seed(1))
+
+    def call():
+        out = forward(x, w, b)
+        return torch.autograd.grad(out, (x, w, b), grad_outputs=upstream)
+
+    gx, gw, gb = call()
+    if (gx.shape, gw.shape, gb.shape) != (x.shape, w.shape, b.shape):
+        raise AssertionError("gradient shapes differ from parameter shapes")
+    return _time(call, args) * 1e3
+
+
+def conv(args: argparse.Namespace) -> float:
+    """ms per forward+backward of a 4x4 stride-2 conv, 64x64x14x14 -> 64x128x7x7."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 64, 14, 14, generator=gen)
+    w = torch.randn(128, 64, 4, 4, generator=gen) * 0.05  # (out, in, kh, kw)
+    b = torch.randn(128, generator=gen)
+
+    def forward(x, w, b):
+        return F.conv2d(x, w, b, stride=2, padding=1)
+
+    return _fwd_bwd_ms(forward, x, w, b, (64, 128, 7, 7), args)
+
+
+def transpconv(args: argparse.Namespace) -> float:
+    """ms per forward+backward of a 4x4 stride-2 transposed conv, 64x128x7x7 -> 64x64x14x14."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 128, 7, 7, generator=gen)
+    w = torch.randn(128, 64, 4, 4, generator=gen) * 0.05  # (in, out, kh, kw)
+    b = torch.randn(64, generator=gen)
+
+    def forward(x, w, b):
+        return F.conv_transpose2d(x, w, b, stride=2, padding=1)
+
+    return _fwd_bwd_ms(forward, x, w, b, (64, 64, 14, 14), args)
+
+
+#: Workload name -> function returning the value to report.
+FUNCTIONS: Dict[str, Callable[[argparse.Namespace], Optional[float]]] = {
+    "rosenbrock_calls_per_s": rosenbrock,
+    "small_ops_us_per_op": small_ops,
+    "matmul1024_gflops": matmul1024,
+    "matmul2048_gflops": matmul2048,
+    "conv_fwd_bwd_ms": conv,
+    "transpconv_fwd_bwd_ms": transpconv,
+}
+
+
+def main() -> int:
+    """Parse arguments, run the selected workloads, print the results."""
+    args = make_arg_parser(__doc__.splitlines()[0]).parse_args()
+    torch.set_num_threads(2)
+    log(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    names = select_workloads(args.workloads, FUNCTIONS)
+    return run_workloads(names, FUNCTIONS, args, "torch")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
