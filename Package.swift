@@ -39,7 +39,8 @@ let package = Package(
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
         .testTarget(
             name: "SwiftDLTests",
-            dependencies: ["SwiftDL", "SeedExamples", .product(name: "Numerics", package: "swift-numerics")]
+            dependencies: ["SwiftDL", "SeedExamples", .product(name: "Numerics", package: "swift-numerics")],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

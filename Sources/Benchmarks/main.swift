@@ -38,7 +38,30 @@ let workloads: [Workload] = [
     }, value: { $0 / 300 * 1e6 }),
     matrixProduct(1024),
     matrixProduct(2048),
+    convolution("conv_fwd_bwd_ms", input: [64, 64, 14, 14], weights: [128, 64, 4, 4], bias: 128) { x, w, b in
+        try dlconv(x, w, b, stride: [2], padding: 1)
+    },
+    convolution("transpconv_fwd_bwd_ms", input: [64, 128, 7, 7], weights: [128, 64, 4, 4], bias: 64) { x, w, b in
+        try dltranspconv(x, w, b, stride: [2], cropping: 1)
+    },
 ]
+
+/// Milliseconds per forward and backward of a float32 convolution: the gradients with respect
+/// to input, weights and bias of the output times a fixed upstream gradient.
+func convolution(_ name: String, input: [Int], weights: [Int], bias: Int,
+                 _ forward: @escaping (DLArray, DLArray, DLArray) throws -> DLArray) -> Workload {
+    Workload(name: name, unit: "ms", prepare: {
+        let x = DLArray.randn(input, type: .float32, labels: "BCSS", seed: 1)
+        let w = DLArray.randn(weights, type: .float32, seed: 2) * 0.05
+        let b = DLArray.randn([bias], type: .float32, seed: 3)
+        let upstream = DLArray.randn(try forward(x, w, b).shape, type: .float32, seed: 4)
+        return {
+            _ = try dlfeval({ (x: DLArray, w: DLArray, b: DLArray) in
+                try dlgradient(sum(try forward(x, w, b) * upstream), x, w, b)
+            }, x, w, b)
+        }
+    }, value: { $0 * 1e3 })
+}
 
 /// GFLOP/s of a float32 n×n matrix product.
 func matrixProduct(_ n: Int) -> Workload {

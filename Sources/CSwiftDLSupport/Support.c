@@ -9,6 +9,9 @@ _Thread_local void *swiftdl_current_trace = NULL;
 extern void gotoblas_dynamic_init(void) __attribute__((weak));
 extern void gotoblas_dynamic_quit(void) __attribute__((weak));
 extern char *openblas_get_corename(void) __attribute__((weak));
+extern void openblas_read_env(void) __attribute__((weak));
+extern int blas_thread_init(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
 
 static int cpu_has_avx512(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -32,6 +35,17 @@ const char *swiftdl_prepare_blas(void) {
         gotoblas_dynamic_quit();
         gotoblas_dynamic_init();
         unsetenv("OPENBLAS_CORETYPE");
+    }
+    // OpenBLAS's idle workers spin (sched_yield) for about 2^28 cycles after each product,
+    // which takes a core from SwiftDL's own parallel loops on small machines. Restart the pool
+    // with a short spin, unless the user chose OPENBLAS_THREAD_TIMEOUT.
+    if (getenv("OPENBLAS_THREAD_TIMEOUT") == NULL && openblas_read_env != NULL
+        && blas_thread_init != NULL && blas_thread_shutdown_ != NULL) {
+        blas_thread_shutdown_();
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+        openblas_read_env();
+        unsetenv("OPENBLAS_THREAD_TIMEOUT");
+        blas_thread_init();
     }
     return openblas_get_corename();
 }

@@ -10,7 +10,8 @@ static inline void swiftdl_set_current_trace(void *trace) { swiftdl_current_trac
 
 /// Prepares OpenBLAS once: on a CPU with AVX-512 that OpenBLAS mistakes for an older core
 /// (Debian's 0.3.21 reports Sapphire Rapids as Haswell), it switches OpenBLAS to its SkylakeX
-/// kernels, which run about twice as fast. An OPENBLAS_CORETYPE set by the user is respected.
+/// kernels, which run about twice as fast, and makes idle OpenBLAS threads sleep at once instead
+/// of spinning. OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT set by the user are respected.
 /// Returns the name of the core OpenBLAS uses afterwards.
 const char *swiftdl_prepare_blas(void);
 

@@ -1,0 +1,196 @@
+/// Padding of a convolution, or cropping of a transposed convolution.
+public enum ConvolutionPadding: Sendable, Equatable, ExpressibleByIntegerLiteral {
+    /// MATLAB's and TensorFlow's `"same"`: the output has `ceil(input / stride)` positions
+    /// (a transposed convolution's, `input · stride`); an odd total goes after.
+    case same
+    /// Explicit amounts before and after each spatial dimension (one value applies to all).
+    case explicit(before: [Int], after: [Int])
+
+    /// The same amount before and after every spatial dimension.
+    public init(integerLiteral value: Int) { self = .explicit(before: [value], after: [value]) }
+
+    /// The same amounts before and after, per spatial dimension.
+    public static func symmetric(_ amounts: [Int]) -> ConvolutionPadding { .explicit(before: amounts, after: amounts) }
+}
+
+/// A per-dimension setting given as one value for all dimensions or one per dimension.
+func expand(_ values: [Int], to count: Int, _ name: String, _ operation: String) throws -> [Int] {
+    if values.count == count { return values }
+    if values.count == 1 { return Array(repeating: values[0], count: count) }
+    throw DLError.invalidArgument("\(operation): \(name) \(values) needs 1 or \(count) values (one per spatial dimension)")
+}
+
+/// The input of a spatial operation brought to `[N, C, spatial…]`, and how to give results back.
+struct SpatialInput {
+    let format: DataFormat
+    /// The input as `[N, C, spatial…]`, unlabeled.
+    let array: DLArray
+    let hadBatch: Bool
+
+    init(_ x: DLArray, dataFormat: String?, operation: String) throws {
+        format = try DataFormat(x, dataFormat: dataFormat, operation: operation)
+        let labels = format.input.labels
+        let spatial = labels.filter { $0 == "S" }.count
+        guard spatial >= 1, labels.filter({ $0 == "C" }).count == 1,
+              labels == String(repeating: "B", count: labels.contains("B") ? 1 : 0) + "C" + String(repeating: "S", count: spatial)
+        else {
+            throw DLError.invalidArgument(
+                "\(operation) needs spatial data labeled \"BCS…\" (MATLAB's \"S…CB\"): a channel dimension, one or more spatial dimensions and optionally a batch; got \"\(labels)\"")
+        }
+        hadBatch = labels.contains("B")
+        array = hadBatch ? stripdims(format.input) : try expandDims(stripdims(format.input), 0)
+    }
+
+    var batch: Int { array.shape[0] }
+    var channels: Int { array.shape[1] }
+    var spatialSize: [Int] { Array(array.shape.dropFirst(2)) }
+
+    /// A `[N, C', spatial'…]` result labeled and arranged as the input was.
+    func result(_ y: DLArray) throws -> DLArray {
+        let unbatched = hadBatch ? y : try squeeze(y, dims: [0])
+        let labels = (hadBatch ? "B" : "") + "C" + String(repeating: "S", count: y.rank - 2)
+        return try format.restore(unbatched.withLabels(labels))
+    }
+}
+
+/// The padding before and after each dimension for a window sliding over `input`.
+func resolvePadding(_ padding: ConvolutionPadding, input: [Int], kernel: [Int], stride: [Int], dilation: [Int],
+                    operation: String) throws -> (before: [Int], after: [Int]) {
+    let count = input.count
+    switch padding {
+    case .same:
+        var before = [Int](), after = [Int]()
+        for d in 0..<count {
+            let output = (input[d] + stride[d] - 1) / stride[d]
+            let total = max((output - 1) * stride[d] + dilation[d] * (kernel[d] - 1) + 1 - input[d], 0)
+            before.append(total / 2)
+            after.append(total - total / 2)
+        }
+        return (before, after)
+    case .explicit(let before, let after):
+        let b = try expand(before, to: count, "padding", operation), a = try expand(after, to: count, "padding", operation)
+        guard (b + a).allSatisfy({ $0 >= 0 }) else { throw DLError.invalidArgument("\(operation): padding must not be negative") }
+        return (b, a)
+    }
+}
+
+/// Adds a per-channel bias to `[N, C, spatial…]`.
+func addChannelBias(_ y: DLArray, _ bias: DLArray?, channels: Int, operation: String) throws -> DLArray {
+    guard let bias else { return y }
+    guard bias.count == channels else {
+        throw DLError.shapeMismatch("\(operation): bias has \(bias.count) elements for \(channels) output channels")
+    }
+    return try y + reshape(stripdims(bias), [1, channels] + Array(repeating: 1, count: y.rank - 2))
+}
+
+/// Convolution (cross-correlation, as in MATLAB and PyTorch) in 1, 2 or 3 spatial dimensions,
+/// as MATLAB's `dlconv`.
+///
+/// - Parameters:
+///   - x: the input, labeled `"BCS…"` (or `"CS…"`), or unlabeled with `dataFormat`.
+///   - weights: `[outputChannels, inputChannels / groups, kernel…]` (PyTorch's layout, the same
+///     memory as MATLAB's `filterSize × channelsPerGroup × filtersPerGroup × groups`). The number
+///     of groups is the input's channels divided by `weights.shape[1]`: weights of shape
+///     `[C, 1, k…]` give a depthwise convolution.
+///   - bias: one value per output channel, or nil.
+///   - stride, dilation: one value for every spatial dimension, or one each.
+///   - padding: `.same`, a number, or explicit amounts before and after.
+///   - dataFormat: the labels of an unlabeled `x`, e.g. `"BCSS"` (or MATLAB's `"SSCB"`, which
+///     permutes the data).
+/// - Returns: `[N, outputChannels, output…]`, labeled as `x` (unlabeled in `x`'s order when
+///   `x` was unlabeled).
+/// - Throws: ``DLError`` for shapes or settings that do not fit.
+public func dlconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = nil, stride: [Int] = [1],
+                   dilation: [Int] = [1], padding: ConvolutionPadding = 0, dataFormat: String? = nil) throws -> DLArray {
+    let input = try SpatialInput(x, dataFormat: dataFormat, operation: "dlconv")
+    let spatial = input.spatialSize
+    guard weights.rank == spatial.count + 2 else {
+        throw DLError.shapeMismatch("dlconv: weights of shape \(weights.shape) do not fit \(spatial.count) spatial dimensions; expected [outputChannels, inputChannels/groups] + kernel")
+    }
+    let (outputs, perGroup) = (weights.shape[0], weights.shape[1])
+    guard perGroup > 0, input.channels % perGroup == 0, outputs % (input.channels / perGroup) == 0 else {
+        throw DLError.shapeMismatch("dlconv: \(input.channels) input channels cannot be split into groups of \(perGroup) (weights \(weights.shape)) with \(outputs) filters")
+    }
+    let groups = input.channels / perGroup
+    let kernel = Array(weights.shape.dropFirst(2))
+    let strides = try expand(stride, to: spatial.count, "stride", "dlconv")
+    let dilations = try expand(dilation, to: spatial.count, "dilation", "dlconv")
+    let pads = try resolvePadding(padding, input: spatial, kernel: kernel, stride: strides, dilation: dilations, operation: "dlconv")
+    let geometry = WindowGeometry(inputSize: spatial, kernel: kernel, stride: strides, dilation: dilations,
+                                  paddingBefore: pads.before, paddingAfter: pads.after)
+    let outputSize = geometry.outputSize
+    guard outputSize.allSatisfy({ $0 > 0 }) else {
+        throw DLError.shapeMismatch("dlconv: a kernel \(kernel) with dilation \(dilations) does not fit input \(spatial) padded by \(pads)")
+    }
+    let (n, windows, positions) = (input.batch, geometry.windowCount, geometry.positionCount)
+    // One product per group: [G, F/G, Cg·K] × [G, Cg·K, N·L] → [G, F/G, N·L].
+    let columns = try reshape(windowsToColumns(input.array, geometry: geometry), [groups, perGroup * windows, n * positions])
+    let filters = try reshape(stripdims(weights), [groups, outputs / groups, perGroup * windows])
+    let product = try reshape(pagemtimes(filters, columns), [outputs, n, positions])
+    let y = try reshape(permute(product, [1, 0, 2]), [n, outputs] + outputSize)
+    return try input.result(addChannelBias(y, bias, channels: outputs, operation: "dlconv"))
+}
+
+/// Transposed convolution in 1, 2 or 3 spatial dimensions, as MATLAB's `dltranspconv`: the
+/// adjoint of ``dlconv(_:_:_:stride:dilation:padding:dataFormat:)`` with the same stride,
+/// dilation and kernel, cropping taking the place of padding.
+///
+/// - Parameters:
+///   - x: the input, labeled `"BCS…"` (or `"CS…"`), or unlabeled with `dataFormat`.
+///   - weights: `[inputChannels, outputChannels / groups, kernel…]` (PyTorch's layout, the same
+///     memory as MATLAB's `filterSize × filtersPerGroup × channelsPerGroup × groups`).
+///   - bias: one value per output channel, or nil.
+///   - stride, dilation: one value for every spatial dimension, or one each.
+///   - cropping: `.same` (the output has `input · stride` positions), a number, or explicit
+///     amounts cropped before and after; the output has
+///     `(input − 1)·stride + dilation·(kernel − 1) + 1 − cropping` positions.
+///   - groups: the number of channel groups.
+/// - Throws: ``DLError`` for shapes or settings that do not fit.
+public func dltranspconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = nil, stride: [Int] = [1],
+                         dilation: [Int] = [1], cropping: ConvolutionPadding = 0, groups: Int = 1,
+                         dataFormat: String? = nil) throws -> DLArray {
+    let input = try SpatialInput(x, dataFormat: dataFormat, operation: "dltranspconv")
+    let spatial = input.spatialSize
+    guard weights.rank == spatial.count + 2, weights.shape[0] == input.channels else {
+        throw DLError.shapeMismatch("dltranspconv: weights of shape \(weights.shape) do not fit an input of \(input.channels) channels and \(spatial.count) spatial dimensions; expected [inputChannels, outputChannels/groups] + kernel")
+    }
+    guard groups >= 1, input.channels % groups == 0 else {
+        throw DLError.invalidArgument("dltranspconv: \(input.channels) input channels cannot form \(groups) groups")
+    }
+    let outputs = weights.shape[1] * groups
+    let kernel = Array(weights.shape.dropFirst(2))
+    let strides = try expand(stride, to: spatial.count, "stride", "dltranspconv")
+    let dilations = try expand(dilation, to: spatial.count, "dilation", "dltranspconv")
+    var before = [Int](), after = [Int](), outputSize = [Int]()
+    for d in 0..<spatial.count {
+        let full = (spatial[d] - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1
+        switch cropping {
+        case .same:
+            let total = full - spatial[d] * strides[d]
+            guard total >= 0 else {
+                throw DLError.invalidArgument("dltranspconv: \"same\" cropping needs kernel ≥ stride along dimension \(d)")
+            }
+            before.append(total / 2)
+            after.append(total - total / 2)
+        case .explicit(let b, let a):
+            before.append(try expand(b, to: spatial.count, "cropping", "dltranspconv")[d])
+            after.append(try expand(a, to: spatial.count, "cropping", "dltranspconv")[d])
+        }
+        outputSize.append(full - before[d] - after[d])
+    }
+    guard outputSize.allSatisfy({ $0 > 0 }), (before + after).allSatisfy({ $0 >= 0 }) else {
+        throw DLError.shapeMismatch("dltranspconv: cropping \(before), \(after) leaves no output from input \(spatial)")
+    }
+    // The convolution whose adjoint this is slides over the output, padded by the cropping.
+    let geometry = WindowGeometry(inputSize: outputSize, kernel: kernel, stride: strides, dilation: dilations,
+                                  paddingBefore: before, paddingAfter: after)
+    let (n, windows, positions) = (input.batch, geometry.windowCount, geometry.positionCount)
+    let perGroup = input.channels / groups
+    // [G, Cin/G, (Cout/G)·K]ᵀ × [G, Cin/G, N·L] → [G, (Cout/G)·K, N·L], folded into the output.
+    let inputColumns = try reshape(permute(reshape(input.array, [n, input.channels, positions]), [1, 0, 2]),
+                                   [groups, perGroup, n * positions])
+    let filters = try reshape(stripdims(weights), [groups, perGroup, weights.shape[1] * windows])
+    let columns = try reshape(pagemtimes(filters, .transpose, inputColumns, .none), [outputs * windows, n * positions])
+    let y = columnsToWindows(columns, geometry: geometry, batch: n, channels: outputs)
+    return try input.result(addChannelBias(y, bias, channels: outputs, operation: "dltranspconv"))
+}
