@@ -26,6 +26,22 @@ func validateLabels(_ labels: String, rank: Int) throws {
     }
 }
 
+/// The order in which `labels` (a valid label string) put dimensions into canonical order:
+/// position `k` of the canonical arrangement is dimension `order[k]`.
+func canonicalOrder(_ labels: String) -> [Int] {
+    let letters = Array(labels)
+    return letters.indices.sorted { p, q in
+        let (a, b) = (canonicalRank(letters[p]), canonicalRank(letters[q]))
+        return a == b ? p < q : a < b
+    }
+}
+
+/// `labels` rearranged into canonical order (`"SSCB"` gives `"BCSS"`).
+func canonicalLabels(_ labels: String) -> String {
+    let letters = Array(labels)
+    return String(canonicalOrder(labels).map { letters[$0] })
+}
+
 extension DLArray {
     /// This array with dimension labels, as MATLAB's `dlarray(X, fmt)`: one letter per
     /// dimension in the array's order; the data is then permuted into SwiftDL's canonical
@@ -36,10 +52,7 @@ extension DLArray {
     public func labeled(_ labels: String) throws -> DLArray {
         try validateLabels(labels, rank: rank)
         let letters = Array(labels)
-        let order = letters.indices.sorted { p, q in
-            let (a, b) = (canonicalRank(letters[p]), canonicalRank(letters[q]))
-            return a == b ? p < q : a < b
-        }
+        let order = canonicalOrder(labels)
         let arranged = order == Array(letters.indices) ? stripdims(self) : try permute(stripdims(self), order)
         return arranged.withLabels(String(order.map { letters[$0] }))
     }

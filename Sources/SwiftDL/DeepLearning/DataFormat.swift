@@ -15,8 +15,7 @@ struct DataFormat {
     ///   labeled input is also given a different format, or when the format does not fit.
     init(_ x: DLArray, dataFormat: String?, operation: String) throws {
         if !x.labels.isEmpty {
-            if let dataFormat, dataFormat != x.labels,
-               (try? DLArray.zeros(x.shape.map { _ in 1 }).labeled(dataFormat).labels) != x.labels {
+            if let dataFormat, canonicalLabels(dataFormat) != x.labels {
                 throw DLError.invalidArgument(
                     "\(operation): the input is labeled \"\(x.labels)\" but dataFormat \"\(dataFormat)\" was given; give one or the other")
             }

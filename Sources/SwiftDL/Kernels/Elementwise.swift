@@ -107,15 +107,17 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     }
 }
 
-/// Calls `body(outputOffset, aOffset, bOffset, length)` for every row (run of the last
-/// dimension) of the broadcast of two arrays; the row strides are returned first.
+/// Calls `body(elements, offsetA, offsetB)` for every row (run of the last dimension) of an
+/// array of `shape` read through two strided views: `elements` are the row's positions in a
+/// contiguous array of `shape`, the offsets where the row starts in each view. Rows are split
+/// across cores when there are at least `grain` elements per core.
 @inline(__always)
-func forEachBroadcastRow(shape: [Int], stridesA: [Int], stridesB: [Int],
-                         _ body: (Range<Int>, Int, Int, Int) -> Void) {
+func forEachRow(shape: [Int], stridesA: [Int], stridesB: [Int], grain: Int = 1 << 14,
+                _ body: (_ elements: Range<Int>, _ offsetA: Int, _ offsetB: Int) -> Void) {
     let rank = shape.count
     let length = shape[rank - 1]
     let rows = shape.dropLast().reduce(1, *)
-    Parallel.forEachChunk(count: rows, grain: max(1, (1 << 14) / max(length, 1))) { range in
+    Parallel.forEachChunk(count: rows, grain: max(1, grain / max(length, 1))) { range in
         var index = [Int](repeating: 0, count: rank)
         // Position of the first row of the chunk.
         var remainder = range.lowerBound
@@ -129,7 +131,7 @@ func forEachBroadcastRow(shape: [Int], stridesA: [Int], stridesB: [Int],
                 offsetA += index[k] * stridesA[k]
                 offsetB += index[k] * stridesB[k]
             }
-            body(row * length ..< (row + 1) * length, offsetA, offsetB, length)
+            body(row * length ..< (row + 1) * length, offsetA, offsetB)
             var k = rank - 2
             while k >= 0 {
                 index[k] += 1
@@ -167,7 +169,7 @@ func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: 
         let stridesA = broadcastStrides(a.shape, to: shape)
         let stridesB = broadcastStrides(b.shape, to: shape)
         let innerA = stridesA[shape.count - 1], innerB = stridesB[shape.count - 1]
-        forEachBroadcastRow(shape: shape, stridesA: stridesA, stridesB: stridesB) { outRange, offsetA, offsetB, _ in
+        forEachRow(shape: shape, stridesA: stridesA, stridesB: stridesB) { outRange, offsetA, offsetB in
             var ia = offsetA, ib = offsetB
             for i in outRange {
                 destination[i] = function(pa[ia], pb[ib])

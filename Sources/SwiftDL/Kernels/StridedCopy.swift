@@ -14,33 +14,12 @@ func stridedCopy<T>(shape: [Int], source: UnsafePointer<T>, sourceStrides: [Int]
     if shape.contains(0) { return }
     let length = shape[rank - 1]
     let innerSource = sourceStrides[rank - 1], innerDestination = destinationStrides[rank - 1]
-    let rows = shape.dropLast().reduce(1, *)
-    Parallel.forEachChunk(count: rows, grain: max(1, (1 << 15) / max(length, 1))) { range in
-        var index = [Int](repeating: 0, count: rank)
-        var remainder = range.lowerBound
-        for k in stride(from: rank - 2, through: 0, by: -1) {
-            index[k] = remainder % shape[k]
-            remainder /= shape[k]
-        }
-        for _ in range {
-            var s = 0, d = 0
-            for k in 0..<(rank - 1) {
-                s += index[k] * sourceStrides[k]
-                d += index[k] * destinationStrides[k]
-            }
-            if innerSource == 1 && innerDestination == 1 {
-                (destination + d).update(from: source + s, count: length)
-            } else {
-                for j in 0..<length {
-                    destination[d + j * innerDestination] = source[s + j * innerSource]
-                }
-            }
-            var k = rank - 2
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < shape[k] { break }
-                index[k] = 0
-                k -= 1
+    forEachRow(shape: shape, stridesA: sourceStrides, stridesB: destinationStrides, grain: 1 << 15) { _, s, d in
+        if innerSource == 1 && innerDestination == 1 {
+            (destination + d).update(from: source + s, count: length)
+        } else {
+            for j in 0..<length {
+                destination[d + j * innerDestination] = source[s + j * innerSource]
             }
         }
     }

@@ -41,7 +41,7 @@ public func permute(_ x: DLArray, _ order: [Int]) throws -> DLArray {
     if !x.labels.isEmpty {
         let letters = Array(x.labels)
         let permuted = String(order.map { letters[$0] })
-        if (try? DLArray.zeros(shape.map { _ in 1 }).labeled(permuted).labels) == permuted {
+        if canonicalLabels(permuted) == permuted {
             result = result.withLabels(permuted)
         }
     }

@@ -3,21 +3,6 @@ import Foundation
 import Testing
 @testable import SwiftDL
 
-/// Expects `body` to throw a `DLError` whose message contains every one of `fragments`.
-func expectError(containing fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
-                 _ body: () throws -> Void) {
-    do {
-        try body()
-        Issue.record("expected an error containing \(fragments)", sourceLocation: sourceLocation)
-    } catch let error as DLError {
-        for fragment in fragments {
-            #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
-        }
-    } catch {
-        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-    }
-}
-
 @Suite struct DLGradientErrorTests {
     let x = DLArray([1.0, 2.0])
 

@@ -2,17 +2,7 @@ import ComplexModule
 import Testing
 @testable import SwiftDL
 
-/// Checks `function` against finite differences at each order.
-fileprivate func expectGradients<X: DLArrayContainer>(
-    _ function: (X) throws -> DLArray, at x: X, orders: ClosedRange<Int> = 1...2,
-    _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation
-) throws {
-    for order in orders {
-        let result = try gradcheck(function, at: x, order: order)
-        #expect(result.passed, "\(comment) \(result)", sourceLocation: sourceLocation)
-    }
-}
-
+/// Expects two lists of numbers to agree within `tolerance` (relative, at least 1).
 fileprivate func expectClose(_ actual: [Double], _ expected: [Double], tolerance: Double = 1e-12,
                              _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.count == expected.count, "\(comment) \(actual) vs \(expected)", sourceLocation: sourceLocation)
@@ -25,23 +15,6 @@ fileprivate func expectClose(_ actual: [Complex<Double>], _ expected: [Complex<D
     #expect(actual.count == expected.count, sourceLocation: sourceLocation)
     let close = zip(actual, expected).allSatisfy { ($0 - $1).length <= tolerance * max(1, $1.length) }
     #expect(close, "\(actual) vs \(expected)", sourceLocation: sourceLocation)
-}
-
-/// The message of a `DLError` thrown by `body`, checking its case.
-fileprivate func errorMessage(_ kind: (String) -> DLError, _ body: () throws -> Void,
-                              sourceLocation: SourceLocation = #_sourceLocation) -> String {
-    do {
-        try body()
-        Issue.record("expected an error", sourceLocation: sourceLocation)
-        return ""
-    } catch let error as DLError {
-        let probe = kind(error.message)
-        #expect(error == probe, "wrong case: \(error)", sourceLocation: sourceLocation)
-        return error.message
-    } catch {
-        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-        return ""
-    }
 }
 
 @Suite struct ReductionTests {

@@ -2,31 +2,6 @@ import ComplexModule
 import Testing
 @testable import SwiftDL
 
-fileprivate func expectGradients<X: DLArrayContainer>(
-    _ function: (X) throws -> DLArray, at x: X, orders: ClosedRange<Int> = 1...2,
-    _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation
-) throws {
-    for order in orders {
-        let result = try gradcheck(function, at: x, order: order)
-        #expect(result.passed, "\(comment) \(result)", sourceLocation: sourceLocation)
-    }
-}
-
-fileprivate func errorMessage(_ kind: (String) -> DLError, _ body: () throws -> Void,
-                              sourceLocation: SourceLocation = #_sourceLocation) -> String {
-    do {
-        try body()
-        Issue.record("expected an error", sourceLocation: sourceLocation)
-        return ""
-    } catch let error as DLError {
-        #expect(error == kind(error.message), "wrong case: \(error)", sourceLocation: sourceLocation)
-        return error.message
-    } catch {
-        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-        return ""
-    }
-}
-
 /// A nonlinear function of an array, real or complex, so that second derivatives of the
 /// operation before it are exercised.
 fileprivate func square(_ x: DLArray) throws -> DLArray { try x * x }
