@@ -74,9 +74,18 @@ public func gradcheck<X: DLArrayContainer>(
     let variable = all.indices.filter { all[$0].dataType != .bool }
     guard !variable.isEmpty else { throw DLError.invalidArgument("gradcheck: the point holds no floating-point array") }
 
+    /// The container at the given variable arrays (bool arrays held constant).
+    func point(_ values: [DLArray]) -> X {
+        var arrays = all
+        for (k, index) in variable.enumerated() { arrays[index] = values[k] }
+        return wide.replacingArrays(with: arrays)
+    }
+
     var generator = DLRandomGenerator(seed: seed)
-    let output = try function(wide)
-    let weights = DLArray.randn(output.shape, type: .float64, using: &generator) + 0.5
+    // Evaluated inside dlfeval: the function may differentiate (a gradient penalty does).
+    let outputShape = try dlfeval({ (traced: [DLArray]) in try function(point(traced)).shape },
+                                  variable.map { all[$0] })
+    let weights = DLArray.randn(outputShape, type: .float64, using: &generator) + 0.5
     let directions = (1..<order).map { _ in
         variable.map { DLArray.randn(all[$0].shape, type: all[$0].dataType, using: &generator) }
     }
@@ -84,9 +93,7 @@ public func gradcheck<X: DLArrayContainer>(
     /// φ_order at the given variable arrays, and its gradient when asked.
     func phi(_ values: [DLArray], gradient: Bool) throws -> (Double, [DLArray]) {
         try dlfeval({ (traced: [DLArray]) -> (Double, [DLArray]) in
-            var arrays = all
-            for (k, index) in variable.enumerated() { arrays[index] = traced[k] }
-            var value = sum(try real(function(wide.replacingArrays(with: arrays)) * weights))
+            var value = sum(try real(function(point(traced)) * weights))
             // A value that is not traced does not depend on the point (a linear function's
             // derivative, say): its derivatives are zero.
             let zeros = { traced.map { DLArray.zeros(like: extractdata($0)) } }
@@ -103,10 +110,10 @@ public func gradcheck<X: DLArrayContainer>(
         }, values)
     }
 
-    let point = variable.map { all[$0] }
-    let (_, automaticArrays) = try phi(point, gradient: true)
+    let start = variable.map { all[$0] }
+    let (_, automaticArrays) = try phi(start, gradient: true)
     var automatic: [Double] = [], numeric: [Double] = []
-    for (k, array) in point.enumerated() {
+    for (k, array) in start.enumerated() {
         let parts = array.dataType.isComplex ? 2 : 1
         let flat = array.scalars(as: Complex<Double>.self)
         let gradient = automaticArrays[k].scalars(as: Complex<Double>.self)
@@ -115,7 +122,7 @@ public func gradcheck<X: DLArrayContainer>(
                 func shifted(_ delta: Double) throws -> Double {
                     var values = flat
                     values[element] += part == 0 ? Complex(delta, 0) : Complex(0, delta)
-                    var moved = point
+                    var moved = start
                     moved[k] = try DLArray(values, shape: array.shape).converted(to: array.dataType)
                     return try phi(moved, gradient: false).0
                 }
