@@ -20,6 +20,15 @@ func expand(_ values: [Int], to count: Int, _ name: String, _ operation: String)
     throw DLError.invalidArgument("\(operation): \(name) \(values) needs 1 or \(count) values (one per spatial dimension)")
 }
 
+/// A per-dimension stride or dilation, each at least 1.
+func expandPositive(_ values: [Int], to count: Int, _ name: String, _ operation: String) throws -> [Int] {
+    let expanded = try expand(values, to: count, name, operation)
+    guard expanded.allSatisfy({ $0 >= 1 }) else {
+        throw DLError.invalidArgument("\(operation): \(name) \(values) must be 1 or more in every dimension")
+    }
+    return expanded
+}
+
 /// The input of a spatial operation brought to `[N, C, spatial…]`, and how to give results back.
 struct SpatialInput {
     let format: DataFormat
@@ -113,8 +122,8 @@ public func dlconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = nil, str
     }
     let groups = input.channels / perGroup
     let kernel = Array(weights.shape.dropFirst(2))
-    let strides = try expand(stride, to: spatial.count, "stride", "dlconv")
-    let dilations = try expand(dilation, to: spatial.count, "dilation", "dlconv")
+    let strides = try expandPositive(stride, to: spatial.count, "stride", "dlconv")
+    let dilations = try expandPositive(dilation, to: spatial.count, "dilation", "dlconv")
     let pads = try resolvePadding(padding, input: spatial, kernel: kernel, stride: strides, dilation: dilations, operation: "dlconv")
     let geometry = WindowGeometry(inputSize: spatial, kernel: kernel, stride: strides, dilation: dilations,
                                   paddingBefore: pads.before, paddingAfter: pads.after)
@@ -159,8 +168,8 @@ public func dltranspconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = ni
     }
     let outputs = weights.shape[1] * groups
     let kernel = Array(weights.shape.dropFirst(2))
-    let strides = try expand(stride, to: spatial.count, "stride", "dltranspconv")
-    let dilations = try expand(dilation, to: spatial.count, "dilation", "dltranspconv")
+    let strides = try expandPositive(stride, to: spatial.count, "stride", "dltranspconv")
+    let dilations = try expandPositive(dilation, to: spatial.count, "dilation", "dltranspconv")
     var before = [Int](), after = [Int](), outputSize = [Int]()
     for d in 0..<spatial.count {
         let full = (spatial[d] - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1

@@ -31,7 +31,8 @@ public struct GradientCheckResult: CustomStringConvertible, Sendable {
 ///
 /// `function` may return an array of any shape: the check differentiates the sum of its
 /// elements (real parts) weighted by fixed random weights, so every output element counts. The
-/// inputs are converted to float64 (or complex128) first; bool arrays in them are held constant.
+/// inputs are converted to float64 (or complex128) first, keeping their labels; bool arrays in
+/// them are held constant.
 ///
 /// - Order 1 checks the gradient.
 /// - Order k > 1 checks the gradient of a directional derivative of order k−1: with fixed
@@ -64,11 +65,13 @@ public func gradcheck<X: DLArrayContainer>(
 ) throws -> GradientCheckResult {
     guard order >= 1 else { throw DLError.invalidArgument("gradcheck: order must be 1 or more, got \(order)") }
     let wide = x.mapArrays { array -> DLArray in
+        let values: DLArray
         switch array.dataType {
-        case .float32: extractdata(array).converted(to: .float64)
-        case .complex64: extractdata(array).converted(to: .complex128)
-        default: extractdata(array)
+        case .float32: values = extractdata(array).converted(to: .float64)
+        case .complex64: values = extractdata(array).converted(to: .complex128)
+        default: values = extractdata(array)
         }
+        return values.withLabels(array.labels)
     }
     let all = wide.flattenedArrays
     let variable = all.indices.filter { all[$0].dataType != .bool }
@@ -124,6 +127,7 @@ public func gradcheck<X: DLArrayContainer>(
                     values[element] += part == 0 ? Complex(delta, 0) : Complex(0, delta)
                     var moved = start
                     moved[k] = try DLArray(values, shape: array.shape).converted(to: array.dataType)
+                        .withLabels(array.labels)
                     return try phi(moved, gradient: false).0
                 }
                 numeric.append((try shifted(step) - shifted(-step)) / (2 * step))

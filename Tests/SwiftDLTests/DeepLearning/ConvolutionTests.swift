@@ -114,6 +114,8 @@ import Testing
         expectError(containing: "groups of 3") { _ = try dlconv(x, DLArray.zeros([1, 3, 3, 3])) }
         expectError(containing: "does not fit input") { _ = try dlconv(x, DLArray.zeros([1, 2, 5, 5])) }
         expectError(containing: "stride [1, 2, 3]") { _ = try dlconv(x, DLArray.zeros([1, 2, 3, 3]), stride: [1, 2, 3]) }
+        expectError(containing: "stride [0]", "1 or more") { _ = try dlconv(x, DLArray.zeros([1, 2, 3, 3]), stride: [0]) }
+        expectError(containing: "dilation [0]") { _ = try dltranspconv(x, DLArray.zeros([2, 1, 3, 3]), dilation: [0]) }
         expectError(containing: "bias has 2 elements") { _ = try dlconv(x, DLArray.zeros([1, 2, 3, 3]), DLArray.zeros([2])) }
         expectError(containing: "[4, 3]") { _ = try fullyconnect(DLArray.zeros([2, 5], labels: "BC"), DLArray.zeros([4, 3])) }
     }

@@ -1,0 +1,64 @@
+// Activation functions, as MATLAB's leakyrelu, elu and gelu: compositions of differentiable
+// operations, so their derivatives of every order come from those operations' rules. They
+// work elementwise and keep the input's labels (no data format is needed).
+
+/// The leaky rectified linear unit, as MATLAB's `leakyrelu(X, scaleFactor)`: `x` where
+/// `x > 0`, `scale · x` elsewhere. Its derivative at 0 is taken as `scale`.
+///
+/// - Parameters:
+///   - x: a real array, labeled or not; the result keeps its labels.
+///   - scale: the slope for negative inputs; 0.01 by default, as MATLAB.
+/// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
+public func leakyrelu(_ x: DLArray, scale: Double = 0.01) throws -> DLArray {
+    try requireReal(x, "leakyrelu")
+    let plain = stripdims(x)
+    return try select(plain .> 0, plain, plain * scale).withLabels(x.labels)
+}
+
+/// The exponential linear unit, as MATLAB's `eluLayer` applied to an array: `x` where `x > 0`,
+/// `alpha · (eˣ − 1)` elsewhere. Its derivative at 0 is taken as `alpha` (the left one, as
+/// PyTorch).
+///
+/// - Parameters:
+///   - x: a real array, labeled or not; the result keeps its labels.
+///   - alpha: the scale of the negative part; 1 by default.
+/// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
+public func elu(_ x: DLArray, alpha: Double = 1) throws -> DLArray {
+    try requireReal(x, "elu")
+    let plain = stripdims(x)
+    let positive = try plain .> 0
+    // The exponential only sees the non-positive values (0 in their place elsewhere), so a
+    // large positive x neither overflows nor sends 0 · ∞ = NaN into the gradient.
+    let negativePart = try select(positive, 0, plain)
+    return try select(positive, plain, alpha * expm1(negativePart)).withLabels(x.labels)
+}
+
+/// How ``gelu(_:approximation:)`` computes the Gaussian distribution function, as MATLAB's
+/// `Approximation` option.
+public enum GeluApproximation: Sendable, Equatable {
+    /// Exactly: `x · Φ(x) = x/2 · (1 + erf(x/√2))` (MATLAB's `"none"`).
+    case none
+    /// `x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))` (MATLAB's `"tanh"`).
+    case tanh
+}
+
+/// The Gaussian error linear unit, as MATLAB's `gelu(X, Approximation=…)`: `x · Φ(x)`, with Φ
+/// the standard normal distribution function, computed exactly or with the tanh approximation.
+///
+/// - Parameters:
+///   - x: a real array, labeled or not; the result keeps its labels.
+///   - approximation: `.none` (the default, exact) or `.tanh`.
+/// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
+public func gelu(_ x: DLArray, approximation: GeluApproximation = .none) throws -> DLArray {
+    try requireReal(x, "gelu")
+    let plain = stripdims(x)
+    let y: DLArray
+    switch approximation {
+    case .none:
+        y = try 0.5 * plain * (1 + erf(plain * (0.5).squareRoot()))
+    case .tanh:
+        let inner = try (2 / Double.pi).squareRoot() * (plain + 0.044715 * (plain * plain * plain))
+        y = try 0.5 * plain * (1 + SwiftDL.tanh(inner))
+    }
+    return y.withLabels(x.labels)
+}
