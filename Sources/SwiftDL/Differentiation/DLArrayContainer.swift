@@ -28,7 +28,23 @@ public protocol DLArrayContainer {
     func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Self
 }
 
+/// A container whose arrays have learn-rate factors, as a network's learnable parameters do.
+///
+/// A factor of 0 freezes an array: `dlfeval` does not trace it, `dlgradient` returns zeros for
+/// it without differentiating, and the optimizers leave it unchanged. Other factors scale the
+/// learning rate of that array in every optimizer.
+public protocol DLLearnRateScaled: DLArrayContainer {
+    /// One factor per array, in the order of ``DLArrayContainer/forEachArray(_:)``.
+    var learnRateFactors: [Double] { get }
+}
+
 extension DLArrayContainer {
+    /// Whether each array, in order, takes part in differentiation: false for arrays with a
+    /// learn-rate factor of 0 (see ``DLLearnRateScaled``), true otherwise.
+    var trainableMask: [Bool]? {
+        (self as? any DLLearnRateScaled)?.learnRateFactors.map { $0 != 0 }
+    }
+
     /// The arrays held, in the container's order.
     public var flattenedArrays: [DLArray] {
         var arrays: [DLArray] = []

@@ -17,7 +17,8 @@ import RealModule
 /// ```
 ///
 /// Arrays that are not passed as arguments (captured from outside, or created inside the
-/// function) are constants.
+/// function) are constants, and so are frozen parameters (a learn-rate factor of 0 in a
+/// ``DLLearnRateScaled`` container such as a network's learnables).
 public func dlfeval<each Argument: DLArrayContainer, Result>(
     _ function: (repeat each Argument) throws -> Result,
     _ arguments: repeat each Argument
@@ -28,7 +29,7 @@ public func dlfeval<each Argument: DLArrayContainer, Result>(
         Trace.setCurrent(trace.parent)
         trace.end()
     }
-    return try function(repeat (each arguments).mapArrays { trace.traced($0) })
+    return try function(repeat trace.traced(each arguments))
 }
 
 extension Trace {
@@ -37,5 +38,16 @@ extension Trace {
         var copy = array
         copy.node = recordLeaf()
         return copy
+    }
+
+    /// A copy of `container` whose arrays are leaves of this trace, but for frozen ones (a
+    /// learn-rate factor of 0), which stay constants.
+    func traced<C: DLArrayContainer>(_ container: C) -> C {
+        guard let mask = container.trainableMask else { return container.mapArrays { traced($0) } }
+        var index = 0
+        return container.mapArrays { array in
+            defer { index += 1 }
+            return mask[index] ? traced(array) : array
+        }
     }
 }

@@ -4,7 +4,8 @@ import RealModule
 /// Call it inside a function evaluated by ``dlfeval(_:_:)``. Each `x` is a `DLArray` or any
 /// ``DLArrayContainer`` (arrays, dictionaries, optionals, your own types, nested to any depth);
 /// each gradient comes back in the same structure, with the same shapes, types and labels. An
-/// array that `y` does not depend on gets zeros.
+/// array that `y` does not depend on gets zeros, and so does a frozen one (a learn-rate factor of
+/// 0 in a ``DLLearnRateScaled`` container), which is not differentiated at all.
 ///
 /// ```swift
 /// let (dydx1, dydx2) = try dlgradient(y, x1, x2)
@@ -61,12 +62,19 @@ public func dlgradient<each X: DLArrayContainer>(
     }
 
     var targets: [TraceNode] = []
+    var frozen: [Bool] = []
     var position = 0
     for argument in repeat each x {
         position += 1
         var element = 0
+        let mask = argument.trainableMask
         try argument.forEachArray { array in
             element += 1
+            if let mask, !mask[element - 1] {
+                frozen.append(true)
+                return
+            }
+            frozen.append(false)
             var name: String { "x\(position)" + (argument is DLArray ? "" : " (array \(element) in it)") }
             guard let node = array.node, node.state != .ended, node.trace === trace else {
                 throw DLError.differentiation("""
@@ -100,10 +108,13 @@ public func dlgradient<each X: DLArrayContainer>(
             """)
     }
 
-    var index = 0
+    // Frozen arrays were not differentiated: they get zeros.
+    var index = 0, targetIndex = 0
     func gradient(for array: DLArray) -> DLArray {
         defer { index += 1 }
-        guard let result = gradients[index] else { return DLArray.zeros(like: array) }
+        if frozen[index] { return DLArray.zeros(like: array) }
+        defer { targetIndex += 1 }
+        guard let result = gradients[targetIndex] else { return DLArray.zeros(like: array) }
         return result.withLabels(array.labels)
     }
     return (repeat (each x).mapArrays { gradient(for: $0) })

@@ -259,3 +259,39 @@ struct Affine: DLArrayContainer, Equatable {
         }
     }
 }
+
+/// Two named parameters, one of which can be frozen.
+struct ScaledParameters: DLLearnRateScaled {
+    var weights: DLArray
+    var bias: DLArray
+    var learnRateFactors: [Double]
+    func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
+        try body(weights)
+        try body(bias)
+    }
+    func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> ScaledParameters {
+        ScaledParameters(weights: try transform(weights), bias: try transform(bias), learnRateFactors: learnRateFactors)
+    }
+}
+
+@Suite struct FrozenParameterTests {
+    @Test func frozenArraysAreNotTracedNorDifferentiated() throws {
+        let parameters = ScaledParameters(weights: DLArray([2.0, 3.0]), bias: DLArray([0.5]), learnRateFactors: [0, 1])
+        let (gradient, weightsTraced, biasTraced) = try dlfeval({ (p: ScaledParameters) in
+            let y = try sum(p.weights * p.weights) + sum(p.bias * 4)
+            return (try dlgradient(y, p), p.weights.isTraced, p.bias.isTraced)
+        }, parameters)
+        #expect(!weightsTraced && biasTraced)
+        #expect(gradient.weights.scalars(as: Double.self) == [0, 0])
+        #expect(gradient.bias.scalars(as: Double.self) == [4])
+        #expect(gradient.learnRateFactors == [0, 1])
+    }
+
+    @Test func aFrozenArrayIsAConstantEvenWhenItIsTheOnlyVariable() throws {
+        let parameters = ScaledParameters(weights: DLArray([2.0]), bias: DLArray([1.0]), learnRateFactors: [0, 0])
+        let gradient = try dlfeval({ (p: ScaledParameters, x: DLArray) in
+            try dlgradient(sum(p.weights * x), p)
+        }, parameters, DLArray([3.0]))
+        #expect(gradient.weights.scalars(as: Double.self) == [0])
+    }
+}
