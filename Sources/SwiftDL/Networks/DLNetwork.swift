@@ -1,0 +1,248 @@
+/// A network of layers, as MATLAB's `dlnetwork`: a chain or a graph of ``Layer`` values with
+/// named inputs and outputs, its learnable parameters and state as ``DLParameterTable``s, and
+/// learn-rate factors that freeze or slow parameters.
+///
+/// ```swift
+/// var net = try DLNetwork([
+///     ConvolutionLayer(kernel: [5, 5], filters: 20, name: "conv"),
+///     ActivationLayer(.relu), FlattenLayer(), FullyConnectedLayer(outputSize: 10, name: "fc"),
+/// ])
+/// try net.initialize(DLArray.zeros([1, 1, 28, 28], type: .float32, labels: "BCSS"))
+/// let gradients = try dlfeval({ (net: DLNetwork, x: DLArray) in
+///     let (y, _) = try net.forward(x)
+///     return try dlgradient(sum(y), net.learnables)
+/// }, net, images)
+/// ```
+///
+/// A network is a ``DLLearnRateScaled`` container of its learnables: passed to `dlfeval` its
+/// trainable parameters are traced and its frozen ones (learn-rate factor 0) are constants.
+public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
+    /// The layers, in an order where every layer comes after the layers it reads.
+    public private(set) var layers: [any Layer]
+    /// For each layer, where its inputs come from: a network input's name, or a layer's name.
+    public let sources: [[String]]
+    /// The names of the network's inputs.
+    public let inputNames: [String]
+    /// The names of the layers whose outputs are the network's outputs.
+    public let outputNames: [String]
+    /// Learn-rate factors that are not 1, by "layer/parameter".
+    private var factors: [String: Double] = [:]
+
+    /// A chain: each layer reads the previous one's output; the network's input is `"input"`
+    /// and its output is the last layer's. Unnamed layers are named after their kind and
+    /// position.
+    /// - Throws: ``DLError/invalidArgument(_:)`` for an empty list, a repeated name or a layer
+    ///   that needs several inputs.
+    public init(_ layers: [any Layer]) throws {
+        var named = layers
+        for index in named.indices where named[index].name.isEmpty {
+            named[index].name = "\(Self.kind(of: named[index]))_\(index + 1)"
+        }
+        guard let last = named.last else { throw DLError.invalidArgument("DLNetwork needs at least one layer") }
+        if let layer = named.first(where: { $0.inputCount != 1 }) {
+            throw DLError.invalidArgument("DLNetwork: layer \"\(layer.name)\" takes \(layer.inputCount) inputs; use the graph initializer")
+        }
+        let sources = named.indices.map { $0 == 0 ? ["input"] : [named[$0 - 1].name] }
+        try self.init(sortedLayers: named, sources: sources, inputs: ["input"], outputs: [last.name])
+    }
+
+    /// A graph: `connections[layer]` lists where each of that layer's inputs comes from (a name
+    /// in `inputs`, or another layer's name); `outputs` names the layers whose outputs the network
+    /// returns.
+    /// - Throws: ``DLError/invalidArgument(_:)`` for repeated or unknown names, a wrong number of
+    ///   inputs, a cycle, or a layer that is not connected.
+    public init(layers: [any Layer], connections: [String: [String]], inputs: [String], outputs: [String]) throws {
+        let names = layers.map(\.name)
+        guard Set(names).count == names.count, !names.contains(""), Set(inputs).isDisjoint(with: names) else {
+            throw DLError.invalidArgument("DLNetwork: layer names must be nonempty, unique and distinct from the input names \(inputs)")
+        }
+        for layer in layers {
+            guard let from = connections[layer.name] else {
+                throw DLError.invalidArgument("DLNetwork: layer \"\(layer.name)\" has no connections")
+            }
+            guard from.count == layer.inputCount else {
+                throw DLError.invalidArgument("DLNetwork: layer \"\(layer.name)\" takes \(layer.inputCount) inputs, \(from.count) are connected")
+            }
+            if let unknown = from.first(where: { !inputs.contains($0) && !names.contains($0) }) {
+                throw DLError.invalidArgument("DLNetwork: layer \"\(layer.name)\" reads \"\(unknown)\", which is neither an input nor a layer")
+            }
+        }
+        if let unknown = outputs.first(where: { !names.contains($0) }) {
+            throw DLError.invalidArgument("DLNetwork: output \"\(unknown)\" is not a layer")
+        }
+        // Kahn's algorithm: a layer comes after everything it reads.
+        var sorted: [any Layer] = [], done = Set(inputs), remaining = layers
+        while !remaining.isEmpty {
+            guard let next = remaining.firstIndex(where: { connections[$0.name]!.allSatisfy(done.contains) }) else {
+                throw DLError.invalidArgument("DLNetwork: the connections form a cycle among \(remaining.map(\.name))")
+            }
+            let layer = remaining.remove(at: next)
+            sorted.append(layer)
+            done.insert(layer.name)
+        }
+        try self.init(sortedLayers: sorted, sources: sorted.map { connections[$0.name]! }, inputs: inputs, outputs: outputs)
+    }
+
+    private init(sortedLayers: [any Layer], sources: [[String]], inputs: [String], outputs: [String]) throws {
+        let names = sortedLayers.map(\.name)
+        guard Set(names).count == names.count else {
+            throw DLError.invalidArgument("DLNetwork: layer names must be unique; repeated: \(names.filter { n in names.filter { $0 == n }.count > 1 }.first!)")
+        }
+        self.layers = sortedLayers
+        self.sources = sources
+        self.inputNames = inputs
+        self.outputNames = outputs
+    }
+
+    private static func kind(of layer: any Layer) -> String {
+        String(describing: type(of: layer)).replacingOccurrences(of: "Layer", with: "").lowercased()
+    }
+
+    // MARK: Running
+
+    /// Creates every parameter not set yet, from the shapes of the example inputs (one per
+    /// network input, labeled, e.g. a 1-image "BCSS" batch), with a seeded generator.
+    public mutating func initialize(_ examples: DLArray..., seed: UInt64 = 0) throws {
+        var generator = DLRandomGenerator(seed: seed)
+        _ = try run(examples, mode: .inference, using: &generator, initializing: true)
+    }
+
+    /// Whether every layer's parameters exist.
+    public var isInitialized: Bool {
+        layers.allSatisfy { layer in (layer.learnableNames + layer.stateNames).allSatisfy { layer[parameter: $0] != nil } }
+    }
+
+    /// The outputs in training mode (MATLAB's `forward`) and the updated state, which the caller
+    /// stores back (`net.state = state`). Random layers draw from `generator`.
+    public func forward(_ inputs: [DLArray], using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: DLParameterTable) {
+        var copy = self
+        let outputs = try copy.run(inputs, mode: .training, using: &generator, initializing: false)
+        return (outputs, copy.state)
+    }
+
+    /// The output of a one-input, one-output network in training mode, and the updated state.
+    public func forward(_ input: DLArray, using generator: inout DLRandomGenerator) throws -> (output: DLArray, state: DLParameterTable) {
+        let (outputs, state) = try forward([input], using: &generator)
+        return (outputs[0], state)
+    }
+
+    /// The output of a one-input, one-output network in training mode (no random layers, or a
+    /// fixed seed), and the updated state.
+    public func forward(_ input: DLArray) throws -> (output: DLArray, state: DLParameterTable) {
+        var generator = DLRandomGenerator(seed: 0)
+        return try forward(input, using: &generator)
+    }
+
+    /// The outputs in inference mode (MATLAB's `predict`): running statistics, no dropout.
+    public func predict(_ inputs: [DLArray]) throws -> [DLArray] {
+        var copy = self
+        var generator = DLRandomGenerator(seed: 0)
+        return try copy.run(inputs, mode: .inference, using: &generator, initializing: false)
+    }
+
+    /// The output of a one-input, one-output network in inference mode.
+    public func predict(_ input: DLArray) throws -> DLArray { try predict([input])[0] }
+
+    private mutating func run(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator,
+                              initializing: Bool) throws -> [DLArray] {
+        guard inputs.count == inputNames.count else {
+            throw DLError.invalidArgument("DLNetwork takes \(inputNames.count) inputs (\(inputNames)), got \(inputs.count)")
+        }
+        var values = Dictionary(uniqueKeysWithValues: zip(inputNames, inputs))
+        for index in layers.indices {
+            let layerInputs = sources[index].map { values[$0]! }
+            if initializing { try layers[index].initialize(for: layerInputs, using: &generator) }
+            let (outputs, state) = try layers[index].forward(layerInputs, mode: mode, using: &generator)
+            for (name, value) in state { layers[index][parameter: name] = value }
+            values[layers[index].name] = outputs[0]
+        }
+        return outputNames.map { values[$0]! }
+    }
+
+    // MARK: Parameters
+
+    /// The learnable parameters (MATLAB's `Learnables`), one row per parameter in layer order.
+    /// Setting it writes values and learn-rate factors back by layer and parameter name.
+    public var learnables: DLParameterTable {
+        get { table(of: \.learnableNames) }
+        set { write(newValue) }
+    }
+
+    /// The state (MATLAB's `State`: batch normalization's running statistics); its rows have a
+    /// learn-rate factor of 0, as they are not trained by gradients.
+    public var state: DLParameterTable {
+        get { table(of: \.stateNames, frozen: true) }
+        set { write(newValue) }
+    }
+
+    private func table(of names: KeyPath<any Layer, [String]>, frozen: Bool = false) -> DLParameterTable {
+        DLParameterTable(rows: layers.flatMap { layer in
+            layer[keyPath: names].compactMap { parameter in
+                layer[parameter: parameter].map {
+                    DLParameterTable.Row(layer: layer.name, parameter: parameter, value: $0,
+                                         learnRateFactor: frozen ? 0 : factors["\(layer.name)/\(parameter)"] ?? 1)
+                }
+            }
+        })
+    }
+
+    private mutating func write(_ table: DLParameterTable) {
+        for row in table.rows {
+            guard let index = layers.firstIndex(where: { $0.name == row.layer }) else { continue }
+            layers[index][parameter: row.parameter] = row.value
+            if layers[index].learnableNames.contains(row.parameter) {
+                factors["\(row.layer)/\(row.parameter)"] = row.learnRateFactor == 1 ? nil : row.learnRateFactor
+            }
+        }
+    }
+
+    /// Sets the learn-rate factor of one parameter, as MATLAB's `setLearnRateFactor`: 0 freezes
+    /// it (not traced, not differentiated, not updated).
+    /// - Throws: ``DLError/invalidArgument(_:)`` for an unknown layer or parameter, or a negative factor.
+    public mutating func setLearnRateFactor(layer: String, parameter: String, _ factor: Double) throws {
+        try checkParameter(layer: layer, parameter: parameter)
+        guard factor >= 0 else { throw DLError.invalidArgument("setLearnRateFactor: the factor must not be negative, got \(factor)") }
+        factors["\(layer)/\(parameter)"] = factor == 1 ? nil : factor
+    }
+
+    /// Sets the learn-rate factor of every learnable parameter of `layer` (0 freezes the layer).
+    public mutating func setLearnRateFactor(layer: String, _ factor: Double) throws {
+        guard let found = layers.first(where: { $0.name == layer }) else {
+            throw DLError.invalidArgument("setLearnRateFactor: no layer \"\(layer)\"")
+        }
+        for parameter in found.learnableNames { try setLearnRateFactor(layer: layer, parameter: parameter, factor) }
+    }
+
+    /// The learn-rate factor of one parameter (MATLAB's `getLearnRateFactor`).
+    public func learnRateFactor(layer: String, parameter: String) throws -> Double {
+        try checkParameter(layer: layer, parameter: parameter)
+        return factors["\(layer)/\(parameter)"] ?? 1
+    }
+
+    private func checkParameter(layer: String, parameter: String) throws {
+        guard let found = layers.first(where: { $0.name == layer }) else {
+            throw DLError.invalidArgument("no layer \"\(layer)\" in the network (layers: \(layers.map(\.name)))")
+        }
+        guard found.learnableNames.contains(parameter) else {
+            throw DLError.invalidArgument("layer \"\(layer)\" has no learnable parameter \"\(parameter)\" (it has \(found.learnableNames))")
+        }
+    }
+
+    // MARK: DLLearnRateScaled
+
+    /// The learn-rate factors of the learnables, in their order.
+    public var learnRateFactors: [Double] { learnables.learnRateFactors }
+
+    /// Visits the learnable parameters in order.
+    public func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
+        try learnables.forEachArray(body)
+    }
+
+    /// The network with every learnable parameter transformed.
+    public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> DLNetwork {
+        var copy = self
+        copy.learnables = try learnables.mapArrays(transform)
+        return copy
+    }
+}

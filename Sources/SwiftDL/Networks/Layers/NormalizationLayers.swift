@@ -1,0 +1,90 @@
+/// Creates one-per-channel `Offset` (zeros) and `Scale` (ones) parameters that are not set yet.
+func initializeOffsetAndScale(_ parameters: inout [String: DLArray], for x: DLArray, layer: String) throws {
+    let channels = try labeledSize(x, "C", layer: layer)
+    let type = x.dataType == .float64 ? DLDataType.float64 : .float32
+    if parameters["Offset"] == nil { parameters["Offset"] = DLArray.zeros([channels], type: type) }
+    if parameters["Scale"] == nil { parameters["Scale"] = DLArray.ones([channels], type: type) }
+}
+
+/// Batch normalization (MATLAB's `batchNormalizationLayer`): learnable `Offset` and `Scale`, and
+/// the state `TrainedMean` and `TrainedVariance`, updated in training mode with MATLAB's decays
+/// and used in inference mode.
+public struct BatchNormalizationLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// Added to the variance (MATLAB's default 1e-5).
+    public let epsilon: Double
+    /// How fast the running statistics follow the batch statistics (MATLAB's 0.1).
+    public let meanDecay: Double, varianceDecay: Double
+    var parameters: [String: DLArray] = [:]
+
+    /// A batch normalization layer.
+    public init(epsilon: Double = 1e-5, meanDecay: Double = 0.1, varianceDecay: Double = 0.1, name: String = "") {
+        (self.epsilon, self.meanDecay, self.varianceDecay, self.name) = (epsilon, meanDecay, varianceDecay, name)
+    }
+
+    /// `Offset` and `Scale`.
+    public var learnableNames: [String] { ["Offset", "Scale"] }
+    /// `TrainedMean` and `TrainedVariance`.
+    public var stateNames: [String] { ["TrainedMean", "TrainedVariance"] }
+    /// A parameter or state value by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Offset zeros, scale ones, running mean zeros, running variance ones.
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        try initializeOffsetAndScale(&parameters, for: inputs[0], layer: name)
+        let channels = try labeledSize(inputs[0], "C", layer: name)
+        let type = parameters["Offset"]!.dataType
+        if parameters["TrainedMean"] == nil { parameters["TrainedMean"] = DLArray.zeros([channels], type: type) }
+        if parameters["TrainedVariance"] == nil { parameters["TrainedVariance"] = DLArray.ones([channels], type: type) }
+    }
+
+    /// Batch statistics and updated running statistics in training, running statistics in inference.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        let (offset, scale) = (try parameter("Offset"), try parameter("Scale"))
+        let (mean, variance) = (try parameter("TrainedMean"), try parameter("TrainedVariance"))
+        switch mode {
+        case .training:
+            let result = try batchnorm(inputs[0], offset, scale, runningMean: mean, runningVariance: variance,
+                                       meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon)
+            return ([result.output], ["TrainedMean": result.runningMean, "TrainedVariance": result.runningVariance])
+        case .inference:
+            return ([try batchnorm(inputs[0], offset, scale, trainedMean: mean, trainedVariance: variance, epsilon: epsilon)], [:])
+        }
+    }
+}
+
+/// Layer normalization (MATLAB's `layerNormalizationLayer`): learnable `Offset` and `Scale`.
+public struct LayerNormalizationLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// Added to the variance.
+    public let epsilon: Double
+    var parameters: [String: DLArray] = [:]
+
+    /// A layer normalization layer.
+    public init(epsilon: Double = 1e-5, name: String = "") { (self.epsilon, self.name) = (epsilon, name) }
+
+    /// `Offset` and `Scale`.
+    public var learnableNames: [String] { ["Offset", "Scale"] }
+    /// A parameter by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Offset zeros, scale ones.
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        try initializeOffsetAndScale(&parameters, for: inputs[0], layer: name)
+    }
+
+    /// `layernorm(x, Offset, Scale)`.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        ([try layernorm(inputs[0], parameter("Offset"), parameter("Scale"), epsilon: epsilon)], [:])
+    }
+}

@@ -1,0 +1,173 @@
+/// The size of the labeled dimension `label` of a layer's input.
+func labeledSize(_ x: DLArray, _ label: Character, layer: String) throws -> Int {
+    guard let dim = finddim(x, label).first else {
+        throw DLError.invalidArgument("layer \"\(layer)\": the input needs a \(label) dimension; got labels \"\(x.labels)\" and shape \(x.shape) (label network inputs, e.g. \"BCSS\")")
+    }
+    return x.shape[dim]
+}
+
+/// A fully connected layer (MATLAB's `fullyConnectedLayer`): `Weights` `[inputSize, outputSize]`
+/// and `Bias` `[outputSize]`; channel and spatial dimensions are flattened into the inputs.
+public struct FullyConnectedLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// The number of outputs.
+    public let outputSize: Int
+    /// How `Weights` and `Bias` start.
+    public let weightsInitializer: Initializer, biasInitializer: Initializer
+    var parameters: [String: DLArray] = [:]
+
+    /// A fully connected layer with `outputSize` outputs (Glorot weights, zero bias by default).
+    public init(outputSize: Int, weightsInitializer: Initializer = .glorot, biasInitializer: Initializer = .zeros,
+                name: String = "") {
+        self.outputSize = outputSize
+        self.weightsInitializer = weightsInitializer
+        self.biasInitializer = biasInitializer
+        self.name = name
+    }
+
+    /// `Weights` and `Bias`.
+    public var learnableNames: [String] { ["Weights", "Bias"] }
+    /// A parameter by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Creates the weights for the input's features (channels times spatial sizes).
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        let x = inputs[0]
+        guard let channel = finddim(x, "C").first else { _ = try labeledSize(x, "C", layer: name); return }
+        let features = x.shape[channel...].reduce(1, *)
+        let type = x.dataType == .float64 ? DLDataType.float64 : .float32
+        if parameters["Weights"] == nil {
+            parameters["Weights"] = weightsInitializer.make([features, outputSize], type: type, fanIn: features,
+                                                            fanOut: outputSize, using: &generator)
+        }
+        if parameters["Bias"] == nil {
+            parameters["Bias"] = biasInitializer.make([outputSize], type: type, fanIn: features, fanOut: outputSize,
+                                                      using: &generator)
+        }
+    }
+
+    /// `fullyconnect(x, Weights, Bias)`.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        ([try fullyconnect(inputs[0], parameter("Weights"), parameter("Bias"))], [:])
+    }
+}
+
+/// A convolution layer in 1-3 spatial dimensions (MATLAB's `convolution2dLayer` and relatives):
+/// `Weights` `[filters, channels/groups, kernel…]` and `Bias` `[filters]`.
+public struct ConvolutionLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// The kernel size per spatial dimension.
+    public let kernel: [Int]
+    /// The number of filters (output channels).
+    public let filters: Int
+    /// Stride and dilation (one value for all dimensions, or one each), padding, groups.
+    public let stride: [Int], dilation: [Int], padding: ConvolutionPadding, groups: Int
+    /// How `Weights` and `Bias` start.
+    public let weightsInitializer: Initializer, biasInitializer: Initializer
+    var parameters: [String: DLArray] = [:]
+
+    /// A convolution layer (Glorot weights, zero bias by default).
+    public init(kernel: [Int], filters: Int, stride: [Int] = [1], dilation: [Int] = [1], padding: ConvolutionPadding = 0,
+                groups: Int = 1, weightsInitializer: Initializer = .glorot, biasInitializer: Initializer = .zeros,
+                name: String = "") {
+        (self.kernel, self.filters, self.stride, self.dilation, self.padding, self.groups) = (kernel, filters, stride, dilation, padding, groups)
+        (self.weightsInitializer, self.biasInitializer, self.name) = (weightsInitializer, biasInitializer, name)
+    }
+
+    /// `Weights` and `Bias`.
+    public var learnableNames: [String] { ["Weights", "Bias"] }
+    /// A parameter by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Creates the weights for the input's channels.
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        let channels = try labeledSize(inputs[0], "C", layer: name)
+        guard groups >= 1, channels % groups == 0, filters % groups == 0 else {
+            throw DLError.invalidArgument("layer \"\(name)\": \(channels) channels and \(filters) filters cannot form \(groups) groups")
+        }
+        let window = kernel.reduce(1, *)
+        let type = inputs[0].dataType == .float64 ? DLDataType.float64 : .float32
+        if parameters["Weights"] == nil {
+            parameters["Weights"] = weightsInitializer.make([filters, channels / groups] + kernel, type: type,
+                                                            fanIn: window * channels / groups, fanOut: window * filters / groups,
+                                                            using: &generator)
+        }
+        if parameters["Bias"] == nil {
+            parameters["Bias"] = biasInitializer.make([filters], type: type, fanIn: window * channels, fanOut: window * filters,
+                                                      using: &generator)
+        }
+    }
+
+    /// `dlconv(x, Weights, Bias, …)`.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        ([try dlconv(inputs[0], parameter("Weights"), parameter("Bias"), stride: stride, dilation: dilation, padding: padding)], [:])
+    }
+}
+
+/// A transposed convolution layer in 1-3 spatial dimensions (MATLAB's
+/// `transposedConv2dLayer`): `Weights` `[channels, filters/groups, kernel…]`, `Bias` `[filters]`.
+public struct TransposedConvolutionLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// The kernel size per spatial dimension.
+    public let kernel: [Int]
+    /// The number of filters (output channels).
+    public let filters: Int
+    /// Stride and dilation (one value for all dimensions, or one each), cropping, groups.
+    public let stride: [Int], dilation: [Int], cropping: ConvolutionPadding, groups: Int
+    /// How `Weights` and `Bias` start.
+    public let weightsInitializer: Initializer, biasInitializer: Initializer
+    var parameters: [String: DLArray] = [:]
+
+    /// A transposed convolution layer (Glorot weights, zero bias by default).
+    public init(kernel: [Int], filters: Int, stride: [Int] = [1], dilation: [Int] = [1], cropping: ConvolutionPadding = 0,
+                groups: Int = 1, weightsInitializer: Initializer = .glorot, biasInitializer: Initializer = .zeros,
+                name: String = "") {
+        (self.kernel, self.filters, self.stride, self.dilation, self.cropping, self.groups) = (kernel, filters, stride, dilation, cropping, groups)
+        (self.weightsInitializer, self.biasInitializer, self.name) = (weightsInitializer, biasInitializer, name)
+    }
+
+    /// `Weights` and `Bias`.
+    public var learnableNames: [String] { ["Weights", "Bias"] }
+    /// A parameter by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Creates the weights for the input's channels.
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        let channels = try labeledSize(inputs[0], "C", layer: name)
+        guard groups >= 1, channels % groups == 0, filters % groups == 0 else {
+            throw DLError.invalidArgument("layer \"\(name)\": \(channels) channels and \(filters) filters cannot form \(groups) groups")
+        }
+        let window = kernel.reduce(1, *)
+        let type = inputs[0].dataType == .float64 ? DLDataType.float64 : .float32
+        if parameters["Weights"] == nil {
+            parameters["Weights"] = weightsInitializer.make([channels, filters / groups] + kernel, type: type,
+                                                            fanIn: window * filters / groups, fanOut: window * channels / groups,
+                                                            using: &generator)
+        }
+        if parameters["Bias"] == nil {
+            parameters["Bias"] = biasInitializer.make([filters], type: type, fanIn: window * channels, fanOut: window * filters,
+                                                      using: &generator)
+        }
+    }
+
+    /// `dltranspconv(x, Weights, Bias, …)`.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        ([try dltranspconv(inputs[0], parameter("Weights"), parameter("Bias"), stride: stride, dilation: dilation,
+                           cropping: cropping, groups: groups)], [:])
+    }
+}
