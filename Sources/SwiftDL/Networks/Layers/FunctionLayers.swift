@@ -156,3 +156,24 @@ public struct ConcatenationLayer: ParameterFreeLayer {
         return ([try cat(inputs, dim: dim)], [:])
     }
 }
+
+/// Reshapes each observation (MATLAB's custom reshaping layers): `[N, …]` becomes
+/// `[N] + outputSize`, labeled `"B" + labels`.
+public struct ReshapeLayer: StatelessLayer {
+    /// The layer's name.
+    public var name: String
+    /// The shape of one observation after the layer, and its labels (e.g. `[1, 28, 28]`, `"CSS"`).
+    public let outputSize: [Int], labels: String
+
+    /// A layer reshaping each observation to `outputSize` labeled `labels`.
+    public init(outputSize: [Int], labels: String, name: String = "") {
+        (self.outputSize, self.labels, self.name) = (outputSize, labels, name)
+    }
+
+    func callAsFunction(_ x: DLArray, mode: ForwardMode, using generator: inout DLRandomGenerator) throws -> DLArray {
+        guard let batch = finddim(x, "B").first, batch == 0 else {
+            throw DLError.invalidArgument("layer \"\(name)\": the input needs a leading batch dimension; got \"\(x.labels)\"")
+        }
+        return try reshape(stripdims(x), [x.shape[0]] + outputSize).labeled("B" + labels)
+    }
+}

@@ -88,3 +88,69 @@ public struct LayerNormalizationLayer: Layer {
         ([try layernorm(inputs[0], parameter("Offset"), parameter("Scale"), epsilon: epsilon)], [:])
     }
 }
+
+/// Group normalization (MATLAB's `groupNormalizationLayer`): learnable `Offset` and `Scale`.
+public struct GroupNormalizationLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// How many groups the channels form (1: all channels together; the channel count: one each).
+    public let groups: Int
+    /// Added to the variance.
+    public let epsilon: Double
+    var parameters: [String: DLArray] = [:]
+
+    /// A group normalization layer.
+    public init(groups: Int, epsilon: Double = 1e-5, name: String = "") {
+        (self.groups, self.epsilon, self.name) = (groups, epsilon, name)
+    }
+
+    /// `Offset` and `Scale`.
+    public var learnableNames: [String] { ["Offset", "Scale"] }
+    /// A parameter by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Offset zeros, scale ones.
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        try initializeOffsetAndScale(&parameters, for: inputs[0], layer: name)
+    }
+
+    /// `groupnorm(x, groups, Offset, Scale)`.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        ([try groupnorm(inputs[0], groups, parameter("Offset"), parameter("Scale"), epsilon: epsilon)], [:])
+    }
+}
+
+/// Instance normalization (MATLAB's `instanceNormalizationLayer`): learnable `Offset` and `Scale`.
+public struct InstanceNormalizationLayer: Layer {
+    /// The layer's name.
+    public var name: String
+    /// Added to the variance.
+    public let epsilon: Double
+    var parameters: [String: DLArray] = [:]
+
+    /// An instance normalization layer.
+    public init(epsilon: Double = 1e-5, name: String = "") { (self.epsilon, self.name) = (epsilon, name) }
+
+    /// `Offset` and `Scale`.
+    public var learnableNames: [String] { ["Offset", "Scale"] }
+    /// A parameter by name.
+    public subscript(parameter name: String) -> DLArray? {
+        get { parameters[name] }
+        set { parameters[name] = newValue }
+    }
+
+    /// Offset zeros, scale ones.
+    public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
+        try initializeOffsetAndScale(&parameters, for: inputs[0], layer: name)
+    }
+
+    /// `instancenorm(x, Offset, Scale)`.
+    public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
+        -> (outputs: [DLArray], state: [String: DLArray]) {
+        ([try instancenorm(inputs[0], parameter("Offset"), parameter("Scale"), epsilon: epsilon)], [:])
+    }
+}
