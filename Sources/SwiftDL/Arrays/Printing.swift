@@ -53,7 +53,7 @@ extension DLArray: CustomStringConvertible {
     private func printedParts() -> [(Double, Double)] {
         switch dataType {
         case .complex64, .complex128:
-            return scalars(as: ComplexDouble.self).map { ($0.real, $0.imaginary) }
+            return scalars(as: ComplexDouble.self).map { $0.storedParts }
         default:
             return scalars(as: Double.self).map { ($0, 0) }
         }

@@ -35,7 +35,7 @@ public func elu(_ x: DLArray, alpha: Double = 1) throws -> DLArray {
 
 /// How ``gelu(_:approximation:)`` computes the Gaussian distribution function, as MATLAB's
 /// `Approximation` option.
-public enum GeluApproximation: Sendable, Equatable {
+public enum GeluApproximation: Sendable, Equatable, Codable {
     /// Exactly: `x · Φ(x) = x/2 · (1 + erf(x/√2))` (MATLAB's `"none"`).
     case none
     /// `x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))` (MATLAB's `"tanh"`).

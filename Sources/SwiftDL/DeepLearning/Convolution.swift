@@ -1,5 +1,5 @@
 /// Padding of a convolution, or cropping of a transposed convolution.
-public enum ConvolutionPadding: Sendable, Equatable, ExpressibleByIntegerLiteral {
+public enum ConvolutionPadding: Sendable, Equatable, Codable, ExpressibleByIntegerLiteral {
     /// MATLAB's and TensorFlow's `"same"`: the output has `ceil(input / stride)` positions
     /// (a transposed convolution's, `input · stride`); an odd total goes after.
     case same

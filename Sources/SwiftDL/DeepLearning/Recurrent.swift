@@ -38,7 +38,7 @@ public enum RecurrentGateActivation: String, Sendable, CaseIterable {
 /// Where a GRU applies its reset gate (MATLAB's `ResetGateMode`). With `r` the reset gate,
 /// `h` the previous hidden state, `W`, `R` the input and recurrent weights of the candidate
 /// and `b` biases, the candidate state is:
-public enum GRUResetGateMode: String, Sendable, CaseIterable {
+public enum GRUResetGateMode: String, Sendable, CaseIterable, Codable {
     /// `σ(W x + b + r ⊙ (R h))`: the reset gate applied after the recurrent product (MATLAB's
     /// default, cuDNN compatible); the bias has `3·hidden` values.
     case afterMultiplication = "after-multiplication"

@@ -61,8 +61,8 @@ extension Complex: DLElement where RealType: DLElement {
     public static var dataType: DLDataType { RealType.self == Float.self ? .complex64 : .complex128 }
     /// The value with a zero imaginary part.
     public init(dlValue: Double) { self.init(RealType(dlValue: dlValue), 0) }
-    /// The real and imaginary parts.
-    public var doubleParts: (Double, Double) { (real.doubleParts.0, imaginary.doubleParts.0) }
+    /// The real and imaginary parts as stored (also for infinite or NaN values).
+    public var doubleParts: (Double, Double) { (storedParts.0.doubleParts.0, storedParts.1.doubleParts.0) }
     /// The complex number of these parts.
     public init(doubleParts: (Double, Double)) {
         self.init(RealType(doubleParts: (doubleParts.0, 0)), RealType(doubleParts: (doubleParts.1, 0)))
@@ -105,5 +105,16 @@ extension Complex: DLFloatingElement where RealType: DLRealElement {
     static func power(_ a: Complex, _ b: Complex) -> Complex {
         if a == .zero { return b == .zero ? Complex(1) : (b.real > 0 ? .zero : Complex(.infinity)) }
         return Complex.pow(a, b)
+    }
+}
+
+extension Complex where RealType: DLElement {
+    /// The real and imaginary parts as stored. swift-numerics' `real` and `imaginary` give NaN
+    /// for every non-finite value (it treats them all as one point at infinity); arrays keep
+    /// the parts as they are, as NumPy and PyTorch do.
+    var storedParts: (RealType, RealType) {
+        withUnsafeBytes(of: self) { bytes in
+            (bytes.load(as: RealType.self), bytes.load(fromByteOffset: MemoryLayout<RealType>.stride, as: RealType.self))
+        }
     }
 }

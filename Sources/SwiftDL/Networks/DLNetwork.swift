@@ -18,7 +18,7 @@
 /// trainable parameters are traced and its frozen ones (learn-rate factor 0) are constants.
 public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
     /// The layers, in an order where every layer comes after the layers it reads.
-    public private(set) var layers: [any Layer]
+    public internal(set) var layers: [any Layer]
     /// For each layer, where its inputs come from: a network input's name, or a layer's name.
     public let sources: [[String]]
     /// The names of the network's inputs.
@@ -26,7 +26,7 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
     /// The names of the layers whose outputs are the network's outputs.
     public let outputNames: [String]
     /// Learn-rate factors that are not 1, by "layer/parameter".
-    private var factors: [String: Double] = [:]
+    var factors: [String: Double] = [:]
 
     /// A chain: each layer reads the previous one's output; the network's input is `"input"`
     /// and its output is the last layer's. Unnamed layers are named after their kind and
@@ -83,7 +83,7 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         try self.init(sortedLayers: sorted, sources: sorted.map { connections[$0.name]! }, inputs: inputs, outputs: outputs)
     }
 
-    private init(sortedLayers: [any Layer], sources: [[String]], inputs: [String], outputs: [String]) throws {
+    init(sortedLayers: [any Layer], sources: [[String]], inputs: [String], outputs: [String]) throws {
         let names = sortedLayers.map(\.name)
         guard Set(names).count == names.count else {
             throw DLError.invalidArgument("DLNetwork: layer names must be unique; repeated: \(names.filter { n in names.filter { $0 == n }.count > 1 }.first!)")

@@ -62,6 +62,13 @@ public struct DLParameterTable: DLLearnRateScaled, Sendable, CustomStringConvert
         return copy
     }
 
+    /// The table with each row's value replaced by `value(row)`; names and factors stay.
+    public func mapRows(_ value: (Row) throws -> DLArray) rethrows -> DLParameterTable {
+        var copy = self
+        for index in copy.rows.indices { copy.rows[index].value = try value(copy.rows[index]) }
+        return copy
+    }
+
     /// The table printed as MATLAB prints one: a row per parameter with its size.
     public var description: String {
         let header = "  \(rows.count)×3 table\n\n    Layer    Parameter    Value\n"

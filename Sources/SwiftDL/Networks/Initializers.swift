@@ -1,7 +1,7 @@
 import RealModule
 
 /// How a layer's weights start, with MATLAB's names and PyTorch's formulas.
-public enum Initializer: Sendable, Equatable {
+public enum Initializer: Sendable, Equatable, Codable {
     /// Glorot (Xavier) uniform: U(±√(6 / (fanIn + fanOut))), MATLAB's default for weights.
     case glorot
     /// He normal: N(0, 2 / fanIn), for ReLU networks.

@@ -1,5 +1,5 @@
 /// How a network runs: training behaviour (batch statistics, dropout) or inference.
-public enum ForwardMode: Sendable {
+public enum ForwardMode: Sendable, Codable {
     /// MATLAB's `forward`: batch normalization uses and updates batch statistics, dropout drops.
     case training
     /// MATLAB's `predict`: running statistics, no dropout.
@@ -12,7 +12,7 @@ public enum ForwardMode: Sendable {
 /// Parameters are created when the network is initialized, from the shapes of the first inputs
 /// the layer sees (so a fully connected layer needs only its output size). Layers are values:
 /// changing a copy's parameters leaves the original alone.
-public protocol Layer: Sendable {
+public protocol Layer: Sendable, Codable {
     /// The layer's name, unique in its network.
     var name: String { get set }
     /// How many inputs the layer takes (concatenation and addition take several).

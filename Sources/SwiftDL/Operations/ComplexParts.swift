@@ -3,12 +3,16 @@ import ComplexModule
 
 extension DLArray {
     /// Applies `function` to the complex elements, giving real elements of the same precision.
-    func complexToReal(_ function: @escaping (Complex<Double>) -> Double) -> DLArray {
+    /// The function receives the stored parts (real, imaginary), also for non-finite values.
+    func complexToReal(_ function: @escaping (Double, Double) -> Double) -> DLArray {
         switch dataType {
         case .complex64:
-            return mapElements(self) { (z: Complex<Float>) in Float(function(Complex(Double(z.real), Double(z.imaginary)))) }
+            return mapElements(self) { (z: Complex<Float>) in
+                let (re, im) = z.storedParts
+                return Float(function(Double(re), Double(im)))
+            }
         default:
-            return mapElements(self) { (z: Complex<Double>) in function(z) }
+            return mapElements(self) { (z: Complex<Double>) in function(z.storedParts.0, z.storedParts.1) }
         }
     }
 
@@ -25,7 +29,7 @@ extension DLArray {
 public func real(_ x: DLArray) -> DLArray {
     guard x.dataType.isComplex else { return x }
     let source = x.dataType
-    return x.complexToReal { $0.real }.recorded(from: x) { g in g.converted(to: source) }
+    return x.complexToReal { re, _ in re }.recorded(from: x) { g in g.converted(to: source) }
 }
 
 /// The imaginary part of each element (zeros when real).
@@ -33,7 +37,7 @@ public func imag(_ x: DLArray) -> DLArray {
     guard x.dataType.isComplex else {
         return DLArray.zeros(like: extractdata(x)).withLabels(x.labels).recordedWithZeroDerivative(from: x)
     }
-    return x.complexToReal { $0.imaginary }.recorded(from: x) { g in
+    return x.complexToReal { _, im in im }.recorded(from: x) { g in
         try complex(DLArray.zeros(like: extractdata(g)), g)
     }
 }
@@ -54,7 +58,7 @@ public func angle(_ x: DLArray) -> DLArray {
     guard x.dataType.isComplex else {
         return x.mapReal(RealAngle.self).recordedWithZeroDerivative(from: x)
     }
-    return x.complexToReal { Double.atan2(y: $0.imaginary, x: $0.real) }.recorded(from: x) { g in
+    return x.complexToReal { re, im in Double.atan2(y: im, x: re) }.recorded(from: x) { g in
         // d angle = (-Im z dRe z + Re z dIm z) / |z|², so the gradient is g·i·z/|z|².
         let magnitudeSquared = try real(x * conj(x))
         let safe = try select(magnitudeSquared .== 0, 1, magnitudeSquared)

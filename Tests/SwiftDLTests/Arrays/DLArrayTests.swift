@@ -37,6 +37,16 @@ import Testing
         #expect(x.converted(to: .bool).scalars(as: Bool.self) == [true, true])
     }
 
+    @Test func nonFiniteComplexValuesKeepTheirParts() {
+        // swift-numerics maps every non-finite complex number to NaN parts; arrays must not.
+        let z = DLArray([Complex<Double>(-0.5, .infinity), Complex<Double>(.nan, 2)])
+        #expect(real(z).scalars(as: Double.self)[0] == -0.5)
+        #expect(imag(z).scalars(as: Double.self)[0] == .infinity)
+        #expect(imag(z).scalars(as: Double.self)[1] == 2)
+        #expect(z.converted(to: .complex64).scalars(as: Complex<Double>.self)[0].storedParts.1 == .infinity)
+        #expect(z.description.contains("Inf"))
+    }
+
     @Test func seededRandomNumbersRepeatAndHaveTheRightDistribution() {
         let a = DLArray.rand([1000], seed: 42), b = DLArray.rand([1000], seed: 42)
         #expect(a.scalars(as: Double.self) == b.scalars(as: Double.self))

@@ -1,5 +1,5 @@
 /// An activation function applied elementwise, or softmax over the channels.
-public enum Activation: Sendable, Equatable {
+public enum Activation: Sendable, Equatable, Codable {
     /// max(x, 0).
     case relu
     /// x for x > 0, `scale`·x otherwise.
@@ -63,7 +63,7 @@ public struct DropoutLayer: StatelessLayer {
 /// `globalAveragePooling2dLayer`…), in 1-3 spatial dimensions.
 public struct PoolingLayer: StatelessLayer {
     /// Which statistic of each window.
-    public enum Kind: Sendable { case max, average }
+    public enum Kind: Sendable, Codable { case max, average }
     /// The layer's name.
     public var name: String
     /// Max or average.
@@ -139,11 +139,12 @@ public struct ConcatenationLayer: ParameterFreeLayer {
     /// How many inputs.
     public let inputCount: Int
     /// The label of the dimension to join along.
-    public let label: Character
+    public var label: Character { Character(dimensionLabel) }
+    private let dimensionLabel: String
 
     /// A concatenation layer of `inputs` inputs along the `label` dimension (channels by default).
     public init(inputs: Int = 2, along label: Character = "C", name: String = "") {
-        (self.inputCount, self.label, self.name) = (inputs, label, name)
+        (self.inputCount, self.dimensionLabel, self.name) = (inputs, String(label), name)
     }
 
     /// The inputs joined along the labeled dimension.

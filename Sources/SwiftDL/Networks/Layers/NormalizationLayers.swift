@@ -17,6 +17,7 @@ public struct BatchNormalizationLayer: Layer {
     /// How fast the running statistics follow the batch statistics (MATLAB's 0.1).
     public let meanDecay: Double, varianceDecay: Double
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, epsilon, meanDecay, varianceDecay }
 
     /// A batch normalization layer.
     public init(epsilon: Double = 1e-5, meanDecay: Double = 0.1, varianceDecay: Double = 0.1, name: String = "") {
@@ -65,6 +66,7 @@ public struct LayerNormalizationLayer: Layer {
     /// Added to the variance.
     public let epsilon: Double
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, epsilon }
 
     /// A layer normalization layer.
     public init(epsilon: Double = 1e-5, name: String = "") { (self.epsilon, self.name) = (epsilon, name) }
@@ -98,6 +100,7 @@ public struct GroupNormalizationLayer: Layer {
     /// Added to the variance.
     public let epsilon: Double
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, groups, epsilon }
 
     /// A group normalization layer.
     public init(groups: Int, epsilon: Double = 1e-5, name: String = "") {
@@ -131,6 +134,7 @@ public struct InstanceNormalizationLayer: Layer {
     /// Added to the variance.
     public let epsilon: Double
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, epsilon }
 
     /// An instance normalization layer.
     public init(epsilon: Double = 1e-5, name: String = "") { (self.epsilon, self.name) = (epsilon, name) }

@@ -16,6 +16,7 @@ public struct FullyConnectedLayer: Layer {
     /// How `Weights` and `Bias` start.
     public let weightsInitializer: Initializer, biasInitializer: Initializer
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, outputSize, weightsInitializer, biasInitializer }
 
     /// A fully connected layer with `outputSize` outputs (Glorot weights, zero bias by default).
     public init(outputSize: Int, weightsInitializer: Initializer = .glorot, biasInitializer: Initializer = .zeros,
@@ -71,6 +72,7 @@ public struct ConvolutionLayer: Layer {
     /// How `Weights` and `Bias` start.
     public let weightsInitializer: Initializer, biasInitializer: Initializer
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, kernel, filters, stride, dilation, padding, groups, weightsInitializer, biasInitializer }
 
     /// A convolution layer (Glorot weights, zero bias by default).
     public init(kernel: [Int], filters: Int, stride: [Int] = [1], dilation: [Int] = [1], padding: ConvolutionPadding = 0,
@@ -128,6 +130,7 @@ public struct TransposedConvolutionLayer: Layer {
     /// How `Weights` and `Bias` start.
     public let weightsInitializer: Initializer, biasInitializer: Initializer
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, kernel, filters, stride, dilation, cropping, groups, weightsInitializer, biasInitializer }
 
     /// A transposed convolution layer (Glorot weights, zero bias by default).
     public init(kernel: [Int], filters: Int, stride: [Int] = [1], dilation: [Int] = [1], cropping: ConvolutionPadding = 0,

@@ -9,6 +9,7 @@ public struct ProjectAndReshapeLayer: Layer {
     /// How `Weights` and `Bias` start.
     public let weightsInitializer: Initializer, biasInitializer: Initializer
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, outputSize, weightsInitializer, biasInitializer }
 
     /// A projection to `outputSize` (channels, then spatial sizes).
     public init(outputSize: [Int], weightsInitializer: Initializer = .glorot, biasInitializer: Initializer = .zeros,

@@ -1,5 +1,5 @@
 /// Whether a recurrent layer returns every time step or the last one (MATLAB's `OutputMode`).
-public enum SequenceOutputMode: Sendable {
+public enum SequenceOutputMode: Sendable, Codable {
     /// All hidden states, `"TBC"`.
     case sequence
     /// The last hidden state, `"BC"`.
@@ -29,6 +29,7 @@ public struct LSTMLayer: Layer {
     /// Every time step or the last one.
     public let outputMode: SequenceOutputMode
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, hiddenSize, outputMode }
 
     /// An LSTM layer with `hiddenSize` hidden units.
     public init(hiddenSize: Int, outputMode: SequenceOutputMode = .sequence, name: String = "") {
@@ -77,6 +78,7 @@ public struct GRULayer: Layer {
     /// Where the reset gate applies (MATLAB's default "after-multiplication").
     public let resetGateMode: GRUResetGateMode
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, hiddenSize, outputMode, resetGateMode }
 
     /// A GRU layer with `hiddenSize` hidden units.
     public init(hiddenSize: Int, outputMode: SequenceOutputMode = .sequence,
@@ -120,6 +122,7 @@ public struct EmbeddingLayer: Layer {
     /// The embedding dimension and the vocabulary size.
     public let dimension: Int, numWords: Int
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, dimension, numWords }
 
     /// An embedding of `numWords` words in `dimension` dimensions (N(0, 0.01²) weights, as MATLAB).
     public init(dimension: Int, numWords: Int, name: String = "") {
@@ -158,6 +161,7 @@ public struct SelfAttentionLayer: Layer {
     /// Whether each position may attend only to earlier positions.
     public let causal: Bool
     var parameters: [String: DLArray] = [:]
+    enum CodingKeys: String, CodingKey { case name, heads, keyChannels, causal }
 
     /// A self-attention layer of `heads` heads over `keyChannels` query and key channels.
     public init(heads: Int, keyChannels: Int, causal: Bool = false, name: String = "") {
