@@ -2,7 +2,8 @@ import RealModule
 /// A value holding `DLArray`s that `dlfeval` can trace and `dlgradient` can differentiate with
 /// respect to: an array itself, or any nesting of containers of arrays.
 ///
-/// `DLArray`, `Array`, `Dictionary` and `Optional` conform; so can your own types, by listing
+/// `DLArray`, `Array`, `Dictionary` (with comparable keys, visited in key order) and `Optional`
+/// conform; so can your own types, by listing
 /// their arrays in a fixed order:
 ///
 /// ```swift
@@ -83,14 +84,18 @@ extension Array: DLArrayContainer where Element: DLArrayContainer {
     }
 }
 
-extension Dictionary: DLArrayContainer where Value: DLArrayContainer {
-    /// Visits the values' arrays in the dictionary's order.
+extension Dictionary: DLArrayContainer where Key: Comparable, Value: DLArrayContainer {
+    /// Visits the values' arrays in the order of their sorted keys, so that two dictionaries with
+    /// the same keys (parameters and their gradients) pair up whatever their insertion order.
     public func forEachArray(_ body: (DLArray) throws -> Void) rethrows {
-        for value in values { try value.forEachArray(body) }
+        for key in keys.sorted() { try self[key]!.forEachArray(body) }
     }
-    /// Maps the values' arrays in the dictionary's order; the keys stay.
+    /// Maps the values' arrays in the order of their sorted keys; the keys stay.
     public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> [Key: Value] {
-        try mapValues { try $0.mapArrays(transform) }
+        var result: [Key: Value] = [:]
+        result.reserveCapacity(count)
+        for key in keys.sorted() { result[key] = try self[key]!.mapArrays(transform) }
+        return result
     }
 }
 

@@ -239,6 +239,15 @@ struct Affine: DLArrayContainer, Equatable {
         #expect(gradients["second"]![1]!.scalars(as: Double.self) == [3, 3])
     }
 
+    @Test func dictionariesPairUpByKeyWhateverTheirInsertionOrder() throws {
+        let keys = ["w1", "b1", "w2", "b2", "w3", "b3"]
+        var forward: [String: DLArray] = [:], backward: [String: DLArray] = [:]
+        for (k, key) in keys.enumerated() { forward[key] = DLArray([Double(k)]) }
+        for (k, key) in keys.enumerated().reversed() { backward[key] = DLArray([Double(k) * 10]) }
+        let sum = try dlupdate({ a, b in try a + b }, forward, backward)
+        for (k, key) in keys.enumerated() { #expect(sum[key]!.scalars(as: Double.self) == [Double(k) * 11]) }
+    }
+
     @Test func userTypes() throws {
         let layer = Affine(weights: try DLArray([1.0, 2.0, 3.0, 4.0], shape: [2, 2]), bias: DLArray([0.5, -0.5]))
         let input = try DLArray([1.0, -1.0], shape: [1, 2])
