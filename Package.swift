@@ -8,9 +8,11 @@ let package = Package(
         .library(name: "SwiftDL", targets: ["SwiftDL"]),
         .executable(name: "examples", targets: ["Examples"]),
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
+        .executable(name: "train-mnist", targets: ["TrainMNIST"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,9 +39,14 @@ let package = Package(
         ),
         .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples"]),
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
+        .target(name: "MNISTClassifier", dependencies: ["SwiftDL"]),
+        .executableTarget(
+            name: "TrainMNIST",
+            dependencies: ["SwiftDL", "MNISTClassifier", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(
             name: "SwiftDLTests",
-            dependencies: ["SwiftDL", "SeedExamples", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", .product(name: "Numerics", package: "swift-numerics")],
             exclude: ["Fixtures"]
         ),
     ],

@@ -1,0 +1,20 @@
+import Foundation
+import MNISTClassifier
+import Testing
+@testable import SwiftDL
+
+/// The trained classifier kept in the repository (made by `swift run -c release train-mnist`).
+@Suite struct MNISTClassifierTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func theCommittedWeightsClassifyTestDigits() throws {
+        let net = try DLNetwork(contentsOf: Self.root.appendingPathComponent("Models/mnist-classifier.safetensors"))
+        #expect(try net.learnables.rows.map(\.layer) == MNISTClassifier.makeNetwork().learnables.rows.map(\.layer))
+        let test = try MNIST.load(directory: Self.root.appendingPathComponent("../shared/datasets/mnist").path, split: .test)
+        // The first 1000 test images (the whole set scores 98.83%; this test runs in a debug build).
+        let images = test.images[0..<1000, ...]
+        let accuracy = try MNISTClassifier.accuracy(net, images: images, labels: Array(test.labels[0..<1000]))
+        #expect(accuracy >= 0.98, "accuracy \(accuracy)")
+    }
+}
