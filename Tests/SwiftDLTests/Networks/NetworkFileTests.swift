@@ -87,3 +87,32 @@ import Testing
         expectError(containing: "net.safetensors") { _ = try DLNetwork(contentsOf: url) }
     }
 }
+
+@Suite struct TrainingStateTests {
+    @Test func optimizerStateTablesRoundTripAndFrozenLayersStayBitForBit() throws {
+        var net = try DLNetworkTests.classifier()
+        try net.setLearnRateFactor(layer: "conv", 0)
+        let frozen = net.learnables["conv", "Weights"]!.scalars(as: Double.self).map(\.bitPattern)
+        var average: DLParameterTable?, averageSquared: DLParameterTable?
+        for iteration in 1...3 {
+            let gradients = try dlfeval({ (net: DLNetwork) in
+                try dlgradient(sum(log(net.forward(DLNetworkTests.images).output)), net.learnables)
+            }, net)
+            (net.learnables, average, averageSquared) = try adamupdate(net.learnables, gradients, average, averageSquared,
+                                                                       iteration: iteration, learnRate: 0.01)
+        }
+        #expect(net.learnables["conv", "Weights"]!.scalars(as: Double.self).map(\.bitPattern) == frozen)
+        #expect(net.learnables["fc", "Weights"]!.scalars(as: Double.self) != (try DLNetworkTests.classifier()).learnables["fc", "Weights"]!.scalars(as: Double.self))
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftdl-adam-\(UUID().uuidString).safetensors")
+        try average!.write(to: url)
+        let loaded = try DLParameterTable(contentsOf: url)
+        #expect(loaded.rows.map { "\($0.layer)/\($0.parameter)" } == average!.rows.map { "\($0.layer)/\($0.parameter)" })
+        #expect(loaded.learnRateFactors == average!.learnRateFactors)
+        for (a, b) in zip(loaded.rows, average!.rows) {
+            #expect(a.value.scalars(as: Double.self).map(\.bitPattern) == b.value.scalars(as: Double.self).map(\.bitPattern))
+        }
+        try net.write(to: url)
+        expectError(containing: "not a parameter table") { _ = try DLParameterTable(contentsOf: url) }
+    }
+}
