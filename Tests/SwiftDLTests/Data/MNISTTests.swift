@@ -4,7 +4,8 @@ import Testing
 
 /// The real MNIST files at `../shared/datasets/mnist`, checked against the values Python's gzip
 /// module read from them (`Fixtures/make_data.py`).
-@Suite struct MNISTTests {
+@Suite(.enabled(if: DataFixture.mnistIsAvailable, "needs MNIST at ../shared/datasets/mnist"))
+struct MNISTTests {
     @Test(arguments: [MNIST.Split.train, .test]) func split(_ split: MNIST.Split) throws {
         let name = split == .train ? "train" : "test"
         let reference = try DataFixture().mnist(name)

@@ -5,13 +5,16 @@ import Testing
 
 /// The trained classifier kept in the repository (made by `swift run -c release train-mnist`).
 @Suite struct MNISTClassifierTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    @Test func theCommittedWeightsClassifyTestDigits() throws {
-        let net = try DLNetwork(contentsOf: Self.root.appendingPathComponent("Models/mnist-classifier.safetensors"))
+    @Test func theCommittedWeightsFitTheClassifier() throws {
+        let net = try DLNetwork(contentsOf: DataFixture.repositoryRoot.appendingPathComponent("Models/mnist-classifier.safetensors"))
         #expect(try net.learnables.rows.map(\.layer) == MNISTClassifier.makeNetwork().learnables.rows.map(\.layer))
-        let test = try MNIST.load(directory: Self.root.appendingPathComponent("../shared/datasets/mnist").path, split: .test)
+        #expect(net.learnables["fc", "Weights"]?.shape == [3136, 10])
+    }
+
+    @Test(.enabled(if: DataFixture.mnistIsAvailable, "needs MNIST at ../shared/datasets/mnist"))
+    func theCommittedWeightsClassifyTestDigits() throws {
+        let net = try DLNetwork(contentsOf: DataFixture.repositoryRoot.appendingPathComponent("Models/mnist-classifier.safetensors"))
+        let test = try MNIST.load(directory: DataFixture.mnistDirectory, split: .test)
         // The first 1000 test images (the whole set scores 98.83%; this test runs in a debug build).
         let images = test.images[0..<1000, ...]
         let accuracy = try MNISTClassifier.accuracy(net, images: images, labels: Array(test.labels[0..<1000]))
