@@ -6,6 +6,30 @@ func labeledSize(_ x: DLArray, _ label: Character, layer: String) throws -> Int 
     return x.shape[dim]
 }
 
+/// Creates a convolution's `Weights` (`[filters, channels/groups, kernel…]`, or
+/// `[channels, filters/groups, kernel…]` when transposed) and `Bias` (`[filters]`) if not set.
+func createConvolutionParameters(_ parameters: inout [String: DLArray], input: DLArray, filters: Int, kernel: [Int],
+                                 groups: Int, transposed: Bool, weightsInitializer: Initializer,
+                                 biasInitializer: Initializer, layer: String,
+                                 using generator: inout DLRandomGenerator) throws {
+    let channels = try labeledSize(input, "C", layer: layer)
+    guard groups >= 1, channels % groups == 0, filters % groups == 0 else {
+        throw DLError.invalidArgument("layer \"\(layer)\": \(channels) channels and \(filters) filters cannot form \(groups) groups")
+    }
+    let window = kernel.reduce(1, *)
+    let type = input.dataType == .float64 ? DLDataType.float64 : .float32
+    // Fan-in counts the inputs of one output element, fan-out the outputs of one input element.
+    let (fanIn, fanOut) = (window * channels / groups, window * filters / groups)
+    if parameters["Weights"] == nil {
+        let shape = (transposed ? [channels, filters / groups] : [filters, channels / groups]) + kernel
+        parameters["Weights"] = weightsInitializer.make(shape, type: type, fanIn: transposed ? fanOut : fanIn,
+                                                        fanOut: transposed ? fanIn : fanOut, using: &generator)
+    }
+    if parameters["Bias"] == nil {
+        parameters["Bias"] = biasInitializer.make([filters], type: type, fanIn: fanIn, fanOut: fanOut, using: &generator)
+    }
+}
+
 /// A fully connected layer (MATLAB's `fullyConnectedLayer`): `Weights` `[inputSize, outputSize]`
 /// and `Bias` `[outputSize]`; channel and spatial dimensions are flattened into the inputs.
 public struct FullyConnectedLayer: Layer {
@@ -92,21 +116,9 @@ public struct ConvolutionLayer: Layer {
 
     /// Creates the weights for the input's channels.
     public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
-        let channels = try labeledSize(inputs[0], "C", layer: name)
-        guard groups >= 1, channels % groups == 0, filters % groups == 0 else {
-            throw DLError.invalidArgument("layer \"\(name)\": \(channels) channels and \(filters) filters cannot form \(groups) groups")
-        }
-        let window = kernel.reduce(1, *)
-        let type = inputs[0].dataType == .float64 ? DLDataType.float64 : .float32
-        if parameters["Weights"] == nil {
-            parameters["Weights"] = weightsInitializer.make([filters, channels / groups] + kernel, type: type,
-                                                            fanIn: window * channels / groups, fanOut: window * filters / groups,
-                                                            using: &generator)
-        }
-        if parameters["Bias"] == nil {
-            parameters["Bias"] = biasInitializer.make([filters], type: type, fanIn: window * channels, fanOut: window * filters,
-                                                      using: &generator)
-        }
+        try createConvolutionParameters(&parameters, input: inputs[0], filters: filters, kernel: kernel, groups: groups,
+                                        transposed: false, weightsInitializer: weightsInitializer,
+                                        biasInitializer: biasInitializer, layer: name, using: &generator)
     }
 
     /// `dlconv(x, Weights, Bias, …)`.
@@ -150,21 +162,9 @@ public struct TransposedConvolutionLayer: Layer {
 
     /// Creates the weights for the input's channels.
     public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
-        let channels = try labeledSize(inputs[0], "C", layer: name)
-        guard groups >= 1, channels % groups == 0, filters % groups == 0 else {
-            throw DLError.invalidArgument("layer \"\(name)\": \(channels) channels and \(filters) filters cannot form \(groups) groups")
-        }
-        let window = kernel.reduce(1, *)
-        let type = inputs[0].dataType == .float64 ? DLDataType.float64 : .float32
-        if parameters["Weights"] == nil {
-            parameters["Weights"] = weightsInitializer.make([channels, filters / groups] + kernel, type: type,
-                                                            fanIn: window * filters / groups, fanOut: window * channels / groups,
-                                                            using: &generator)
-        }
-        if parameters["Bias"] == nil {
-            parameters["Bias"] = biasInitializer.make([filters], type: type, fanIn: window * channels, fanOut: window * filters,
-                                                      using: &generator)
-        }
+        try createConvolutionParameters(&parameters, input: inputs[0], filters: filters, kernel: kernel, groups: groups,
+                                        transposed: true, weightsInitializer: weightsInitializer,
+                                        biasInitializer: biasInitializer, layer: name, using: &generator)
     }
 
     /// `dltranspconv(x, Weights, Bias, …)`.
