@@ -78,7 +78,7 @@ private struct LossInput {
         try requireReal(operand, "\(operation) (for its \(name))")
         let labeled: DLArray
         if let operandFormat {
-            guard operand.labels.isEmpty || operand.labels == (try? DLArray.zeros(operand.shape.map { _ in 1 }).labeled(operandFormat).labels) else {
+            guard operand.labels.isEmpty || operand.labels == canonicalLabels(operandFormat) else {
                 throw DLError.invalidArgument("\(operation): \(name) is labeled \"\(operand.labels)\" but its format \"\(operandFormat)\" was given; give one or the other")
             }
             labeled = operand.labels.isEmpty ? try stripdims(operand).labeled(operandFormat) : operand

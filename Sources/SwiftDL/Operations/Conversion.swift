@@ -21,6 +21,15 @@ func scalarOperand(_ value: Double, like x: DLArray) -> DLArray {
 }
 
 extension BinaryOperands {
+    /// Two arrays of the same shape and type (the caller guarantees it), labels from `a`.
+    init(sameShape a: DLArray, _ b: DLArray) {
+        precondition(a.shape == b.shape && a.dataType == b.dataType, "same-shape operands differ: \(a.shape) \(b.shape)")
+        self.a = a
+        self.b = b
+        self.shape = a.shape
+        self.labels = a.labels
+    }
+
     /// A Swift scalar and an array.
     init(scalar: Double, _ b: DLArray) {
         self.a = scalarOperand(scalar, like: b)

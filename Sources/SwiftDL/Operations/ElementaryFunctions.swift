@@ -183,11 +183,13 @@ public func sign(_ x: DLArray) -> DLArray {
     guard x.dataType.isComplex else { return value.recordedWithZeroDerivative(from: x) }
     guard x.isTraced else { return value }
     let magnitude = abs(x)
-    // x/|x| through traced operations, with |x| replaced by 1 where it is 0 (no 0/0).
-    let isZero = (try? extractdata(magnitude) .== 0) ?? DLArray.zeros(like: extractdata(magnitude))
-    let safe = (try? select(isZero, 1, magnitude)) ?? magnitude
-    return (try? x / safe.converted(to: x.dataType)) ?? value
+    // x/|x| through traced operations, with |x| replaced by 1 where it is 0 (no 0/0); the
+    // operands have x's shape, so the same-shape arithmetic cannot fail.
+    let safe = add(BinaryOperands(sameShape: magnitude, extractdata(magnitude).mapReal(IsZero.self)))
+    return divide(BinaryOperands(sameShape: x, safe.converted(to: x.dataType)))
 }
+
+enum IsZero: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { x == 0 ? 1 : 0 } }
 
 /// The absolute value (modulus) of each element; real for complex input. Its derivative at 0
 /// is taken as 0.
