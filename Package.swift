@@ -40,13 +40,14 @@ let package = Package(
         .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples"]),
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
         .target(name: "MNISTClassifier", dependencies: ["SwiftDL"]),
+        .target(name: "GANKit", dependencies: ["SwiftDL"]),
         .executableTarget(
             name: "TrainMNIST",
             dependencies: ["SwiftDL", "MNISTClassifier", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "SwiftDLTests",
-            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", "GANKit", .product(name: "Numerics", package: "swift-numerics")],
             exclude: ["Fixtures"]
         ),
     ],
