@@ -1,7 +1,7 @@
 /// Creates one-per-channel `Offset` (zeros) and `Scale` (ones) parameters that are not set yet.
 func initializeOffsetAndScale(_ parameters: inout [String: DLArray], for x: DLArray, layer: String) throws {
     let channels = try labeledSize(x, "C", layer: layer)
-    let type = x.dataType == .float64 ? DLDataType.float64 : .float32
+    let type = parameterType(x)
     if parameters["Offset"] == nil { parameters["Offset"] = DLArray.zeros([channels], type: type) }
     if parameters["Scale"] == nil { parameters["Scale"] = DLArray.ones([channels], type: type) }
 }

@@ -1,3 +1,7 @@
+/// The element type a layer's parameters take for this input: float64 stays float64,
+/// everything else trains in float32.
+func parameterType(_ x: DLArray) -> DLDataType { x.dataType == .float64 ? .float64 : .float32 }
+
 /// The size of the labeled dimension `label` of a layer's input.
 func labeledSize(_ x: DLArray, _ label: Character, layer: String) throws -> Int {
     guard let dim = finddim(x, label).first else {
@@ -17,7 +21,7 @@ func createConvolutionParameters(_ parameters: inout [String: DLArray], input: D
         throw DLError.invalidArgument("layer \"\(layer)\": \(channels) channels and \(filters) filters cannot form \(groups) groups")
     }
     let window = kernel.reduce(1, *)
-    let type = input.dataType == .float64 ? DLDataType.float64 : .float32
+    let type = parameterType(input)
     // Fan-in counts the inputs of one output element, fan-out the outputs of one input element.
     let (fanIn, fanOut) = (window * channels / groups, window * filters / groups)
     if parameters["Weights"] == nil {
@@ -64,7 +68,7 @@ public struct FullyConnectedLayer: Layer {
         let x = inputs[0]
         guard let channel = finddim(x, "C").first else { _ = try labeledSize(x, "C", layer: name); return }
         let features = x.shape[channel...].reduce(1, *)
-        let type = x.dataType == .float64 ? DLDataType.float64 : .float32
+        let type = parameterType(x)
         if parameters["Weights"] == nil {
             parameters["Weights"] = weightsInitializer.make([features, outputSize], type: type, fanIn: features,
                                                             fanOut: outputSize, using: &generator)

@@ -14,8 +14,17 @@ private func create(_ parameters: inout [String: DLArray], _ name: String, _ sha
     }
 }
 
-/// The element type parameters take for this input.
-private func parameterType(_ x: DLArray) -> DLDataType { x.dataType == .float64 ? .float64 : .float32 }
+/// Creates a recurrent layer's `InputWeights` `[features, gates·hidden]` (Glorot) and
+/// `RecurrentWeights` `[hidden, gates·hidden]` (orthogonal) if not set.
+private func createRecurrentWeights(_ parameters: inout [String: DLArray], input: DLArray, hidden: Int, gates: Int,
+                                    layer: String, using generator: inout DLRandomGenerator) throws {
+    let features = try labeledSize(input, "C", layer: layer)
+    let type = parameterType(input)
+    create(&parameters, "InputWeights", [features, gates * hidden], type: type, .glorot, fanIn: features,
+           fanOut: gates * hidden, using: &generator)
+    create(&parameters, "RecurrentWeights", [hidden, gates * hidden], type: type, .orthogonal(), fanIn: hidden,
+           fanOut: gates * hidden, using: &generator)
+}
 
 /// An LSTM layer (MATLAB's `lstmLayer`): learnables `InputWeights` `[inputSize, 4·hidden]`,
 /// `RecurrentWeights` `[hidden, 4·hidden]` (Glorot and orthogonal) and `Bias` `[4·hidden]`
@@ -46,10 +55,8 @@ public struct LSTMLayer: Layer {
 
     /// Creates the weights for the input's features.
     public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
-        let features = try labeledSize(inputs[0], "C", layer: name)
+        try createRecurrentWeights(&parameters, input: inputs[0], hidden: hiddenSize, gates: 4, layer: name, using: &generator)
         let (h, type) = (hiddenSize, parameterType(inputs[0]))
-        create(&parameters, "InputWeights", [features, 4 * h], type: type, .glorot, fanIn: features, fanOut: 4 * h, using: &generator)
-        create(&parameters, "RecurrentWeights", [h, 4 * h], type: type, .orthogonal(), fanIn: h, fanOut: 4 * h, using: &generator)
         if parameters["Bias"] == nil {
             // Gate order input, forget, cell candidate, output: the forget gate's bias starts at 1.
             parameters["Bias"] = DLArray((0..<4 * h).map { $0 / h == 1 ? 1.0 : 0 }).converted(to: type)
@@ -96,10 +103,8 @@ public struct GRULayer: Layer {
 
     /// Creates the weights for the input's features.
     public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
-        let features = try labeledSize(inputs[0], "C", layer: name)
+        try createRecurrentWeights(&parameters, input: inputs[0], hidden: hiddenSize, gates: 3, layer: name, using: &generator)
         let (h, type) = (hiddenSize, parameterType(inputs[0]))
-        create(&parameters, "InputWeights", [features, 3 * h], type: type, .glorot, fanIn: features, fanOut: 3 * h, using: &generator)
-        create(&parameters, "RecurrentWeights", [h, 3 * h], type: type, .orthogonal(), fanIn: h, fanOut: 3 * h, using: &generator)
         let biasSize = resetGateMode == .recurrentBiasAfterMultiplication ? 6 * h : 3 * h
         create(&parameters, "Bias", [biasSize], type: type, .zeros, fanIn: h, fanOut: h, using: &generator)
     }
