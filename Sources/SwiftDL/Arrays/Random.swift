@@ -3,7 +3,10 @@ import RealModule
 
 /// A seeded random number generator (xoshiro256**): the same seed gives the same numbers on
 /// every machine. Pass it `inout` to the random creation functions; there is no global state.
-public struct DLRandomGenerator: RandomNumberGenerator, Sendable {
+///
+/// It is `Codable`: its encoded state continues the sequence exactly where it was, so a training
+/// checkpoint can store it and a resumed run draws the same numbers as an uninterrupted one.
+public struct DLRandomGenerator: RandomNumberGenerator, Sendable, Codable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
     /// A generator whose sequence is fixed by `seed`.
@@ -30,6 +33,30 @@ public struct DLRandomGenerator: RandomNumberGenerator, Sendable {
         state.2 ^= t
         state.3 = rotate(state.3, 45)
         return result
+    }
+
+    /// Encodes the four words of the generator's state.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for word in [state.0, state.1, state.2, state.3] { try container.encode(String(word, radix: 16)) }
+    }
+
+    /// Continues a generator from its encoded state.
+    /// - Throws: `DecodingError` unless the state is four hexadecimal 64-bit words, not all zero.
+    public init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        var words: [UInt64] = []
+        for _ in 0..<4 {
+            let text = try container.decode(String.self)
+            guard let word = UInt64(text, radix: 16) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not a 64-bit hexadecimal word")
+            }
+            words.append(word)
+        }
+        guard words.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an all-zero xoshiro256** state"))
+        }
+        state = (words[0], words[1], words[2], words[3])
     }
 
     private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

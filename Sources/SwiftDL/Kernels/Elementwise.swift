@@ -143,6 +143,24 @@ func forEachRow(shape: [Int], stridesA: [Int], stridesB: [Int], grain: Int = 1 <
     }
 }
 
+/// The same walk over fewer, longer dimensions: size-1 dimensions are dropped and each pair of
+/// adjacent dimensions that both views step through as one (each view's outer stride is its
+/// inner stride times the inner size, which holds for broadcast dimensions, of stride 0, too)
+/// becomes one. A per-channel bias added to `[N, C, H, W]` is then walked in rows of `H·W`
+/// instead of `W`.
+func mergedDimensions(_ shape: [Int], _ stridesA: [Int], _ stridesB: [Int]) -> ([Int], [Int], [Int]) {
+    var dims: [(size: Int, a: Int, b: Int)] = []
+    for k in shape.indices where shape[k] != 1 {
+        if let last = dims.last, last.a == stridesA[k] * shape[k], last.b == stridesB[k] * shape[k] {
+            dims[dims.count - 1] = (last.size * shape[k], stridesA[k], stridesB[k])
+        } else {
+            dims.append((shape[k], stridesA[k], stridesB[k]))
+        }
+    }
+    if dims.isEmpty { dims = [(1, 0, 0)] }
+    return (dims.map(\.size), dims.map(\.a), dims.map(\.b))
+}
+
 /// Applies `function` to the elements of `a` and `b` (both of type `T`) broadcast to `shape`.
 @inline(__always)
 func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: [Int],
@@ -166,15 +184,28 @@ func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: 
             for i in range { destination[i] = function(scalar, pb[i]) }
         }
     } else if count > 0 {
-        let stridesA = broadcastStrides(a.shape, to: shape)
-        let stridesB = broadcastStrides(b.shape, to: shape)
-        let innerA = stridesA[shape.count - 1], innerB = stridesB[shape.count - 1]
-        forEachRow(shape: shape, stridesA: stridesA, stridesB: stridesB) { outRange, offsetA, offsetB in
-            var ia = offsetA, ib = offsetB
-            for i in outRange {
-                destination[i] = function(pa[ia], pb[ib])
-                ia += innerA
-                ib += innerB
+        let (merged, stridesA, stridesB) = mergedDimensions(
+            shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape))
+        let innerA = stridesA[merged.count - 1], innerB = stridesB[merged.count - 1]
+        forEachRow(shape: merged, stridesA: stridesA, stridesB: stridesB) { outRange, offsetA, offsetB in
+            // The common row kinds get loops the compiler vectorizes.
+            let start = outRange.lowerBound
+            switch (innerA, innerB) {
+            case (1, 1):
+                for i in outRange { destination[i] = function(pa[offsetA + i - start], pb[offsetB + i - start]) }
+            case (1, 0):
+                let scalar = pb[offsetB]
+                for i in outRange { destination[i] = function(pa[offsetA + i - start], scalar) }
+            case (0, 1):
+                let scalar = pa[offsetA]
+                for i in outRange { destination[i] = function(scalar, pb[offsetB + i - start]) }
+            default:
+                var ia = offsetA, ib = offsetB
+                for i in outRange {
+                    destination[i] = function(pa[ia], pb[ib])
+                    ia += innerA
+                    ib += innerB
+                }
             }
         }
     }
