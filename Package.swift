@@ -37,7 +37,7 @@ let package = Package(
             name: "SeedExamples",
             dependencies: ["SwiftDL", .product(name: "Numerics", package: "swift-numerics")]
         ),
-        .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples"]),
+        .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples", "GANKit"]),
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
         .target(name: "MNISTClassifier", dependencies: ["SwiftDL"]),
         .target(name: "GANKit", dependencies: ["SwiftDL"]),

@@ -1,5 +1,7 @@
-// The examples of MATLAB's dlgradient page and the GAN question of the seeds, run with SwiftDL.
+// The examples of MATLAB's dlgradient page and the GAN question of the seeds, run with SwiftDL,
+// and the Dirac-GAN picture (written to docs/dirac-gan.png under the current folder).
 import ComplexModule
+import GANKit
 import SeedExamples
 import SwiftDL
 
@@ -42,6 +44,22 @@ do {
         && bits(first.discriminator) == bits(second.discriminator)
     print("generator first, then discriminator (retainData on the first): dL_G/dW2 =\n\(first.generator["W2"]!)")
     print("identical bit for bit in either order: \(identical)")
+
+    section("Dirac-GAN: four training methods in the (theta, psi) plane")
+    let methods: [DiracGANMethod] = [.simultaneousGradientDescent, .alternatingGradientDescent,
+                                     .gradientPenalty(gamma: 1), .consensusOptimization(gamma: 1)]
+    let (picture, paths) = try DiracGAN.trajectoryPlot(from: DiracGANPoint(theta: 1, psi: 1), methods: methods,
+                                                       learnRate: 0.1, steps: 1000)
+    let docs = URL(fileURLWithPath: "docs", isDirectory: true)
+    try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
+    let pictureURL = docs.appendingPathComponent("dirac-gan.png")
+    try picture.writePNG(to: pictureURL)
+    print("wrote \(pictureURL.standardizedFileURL.path) (\(picture.width)x\(picture.height))")
+    print("distance from the equilibrium (0, 0) after \(paths[0].count - 1) steps of size 0.1 from (1, 1):")
+    for (method, path) in zip(methods, paths) {
+        print("  \(String(describing: method).padding(toLength: 40, withPad: " ", startingAt: 0))"
+              + String(format: "%.3g", path[path.count - 1].distanceFromEquilibrium))
+    }
 } catch {
     print("error: \(error)")
     exit(1)

@@ -37,6 +37,20 @@ public enum Gzip {
         }
     }
 
+    /// The contents of the raw deflate stream (RFC 1951) at the start of `bytes`, and the offset
+    /// of the byte after it; for reading zlib streams (a PNG file's image data), which wrap a
+    /// deflate stream in a 2-byte header and an Adler-32 checksum.
+    ///
+    /// - Throws: ``DLError/file(_:)`` for a corrupt or truncated deflate stream.
+    static func inflate(_ bytes: [UInt8]) throws -> (contents: [UInt8], endOffset: Int) {
+        try bytes.withUnsafeBufferPointer { input in
+            var inflater = Inflater(input: input, expectedSize: 0)
+            defer { inflater.deallocate() }
+            let end = try inflater.inflate(from: 0)
+            return (inflater.output.array(), end)
+        }
+    }
+
     /// A capacity guess for the output: the size in the last member's trailer (the size modulo
     /// 2³², so only a hint), bounded by deflate's largest ratio of about 1032 to 1 and by 1 GiB
     /// (a larger output grows the buffer).
