@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "examples", targets: ["Examples"]),
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
         .executable(name: "train-mnist", targets: ["TrainMNIST"]),
+        .executable(name: "gan", targets: ["GAN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -38,9 +39,13 @@ let package = Package(
             dependencies: ["SwiftDL", .product(name: "Numerics", package: "swift-numerics")]
         ),
         .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples", "GANKit"]),
-        .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL", "GANKit"]),
         .target(name: "MNISTClassifier", dependencies: ["SwiftDL"]),
-        .target(name: "GANKit", dependencies: ["SwiftDL"]),
+        .target(name: "GANKit", dependencies: ["SwiftDL", "MNISTClassifier"]),
+        .executableTarget(
+            name: "GAN",
+            dependencies: ["SwiftDL", "GANKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "TrainMNIST",
             dependencies: ["SwiftDL", "MNISTClassifier", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -3,6 +3,7 @@
 // `benchmarks --profile N workload` runs a workload's body N times untimed, for
 // `valgrind --tool=callgrind` or `perf record`.
 import Foundation
+import GANKit
 import SwiftDL
 
 /// A benchmark: its name, its unit, the work of one call, and how a time per call becomes the
@@ -44,7 +45,33 @@ let workloads: [Workload] = [
     convolution("transpconv_fwd_bwd_ms", input: [64, 128, 7, 7], weights: [128, 64, 4, 4], bias: 64) { x, w, b in
         try dltranspconv(x, w, b, stride: [2], cropping: 1)
     },
+    ganSteps("mlp_gan_steps_per_s") { $0.architecture = .mlp },
+    ganSteps("dcgan_steps_per_s") { $0.architecture = .dcgan },
+    ganSteps("wgan_gp_steps_per_s") {
+        $0.architecture = .dcgan
+        $0.loss = .wassersteinGP
+        $0.generatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-4, gradientDecay: 0.5, squaredGradientDecay: 0.9)
+        $0.discriminatorOptimizer = $0.generatorOptimizer
+    },
 ]
+
+/// Training steps per second of a GAN on 28×28 images, as benchmarks/peers/README.md defines
+/// them: batch 64, latent size 64, float32, one alternating step (a D update on a fixed real
+/// batch and a generated batch, then a G update through the updated D), Adam.
+func ganSteps(_ name: String, _ configure: @escaping (inout GANSettings) -> Void) -> Workload {
+    Workload(name: name, unit: "steps/s", prepare: {
+        var settings = GANSettings(dataset: .mnist, seed: 1)
+        settings.batchSize = 64
+        settings.latentSize = 64
+        settings.iterations = .max
+        configure(&settings)
+        let real = DLArray.rand([64, 1, 28, 28], type: .float32, labels: "BCSS", seed: 5) * 2 - 1
+        var trainer = try GANTrainer(settings: settings, data: try GANData(images: real, as: .mnist))
+        let first = try trainer.step()
+        precondition(first.discriminatorLoss.isFinite && first.generatorLoss.isFinite, "\(name): non-finite losses")
+        return { _ = try trainer.step() }
+    }, value: { 1 / $0 })
+}
 
 /// Milliseconds per forward and backward of a float32 convolution: the gradients with respect
 /// to input, weights and bias of the output times a fixed upstream gradient.

@@ -3,8 +3,14 @@ import Foundation
 
 /// Splits loops over large arrays across the machine's cores.
 enum Parallel {
-    /// The number of cores to use.
-    static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The number of cores to use: the machine's, or `SWIFTDL_NUM_THREADS` when set (1 runs
+    /// every loop on the calling thread, for running several small trainings side by side).
+    static let coreCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["SWIFTDL_NUM_THREADS"], let count = Int(text), count >= 1 {
+            return count
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Calls `body` on consecutive chunks of `0..<count`, concurrently when there is at least
     /// `grain` work per core; small loops run on the calling thread.

@@ -1,0 +1,125 @@
+import Foundation
+import SwiftDL
+
+/// Where a run stands, stored with the parameters in a checkpoint.
+struct GANProgress: Codable {
+    var iteration: Int
+    var batchesRead: Int
+    var generatorSteps: Int
+    var discriminatorSteps: Int
+    var random: DLRandomGenerator
+}
+
+private let settingsKey = "gan.settings"
+private let progressKey = "gan.progress"
+
+extension GANTrainer {
+    /// Writes everything needed to continue the run exactly (both networks' parameters and
+    /// state, both optimizers' state, the iteration, the data position and the random state) to
+    /// one safetensors file, atomically: an interrupted write leaves the previous checkpoint.
+    /// - Throws: ``DLError/file(_:)`` when the file cannot be written.
+    public func writeCheckpoint(to url: URL) throws {
+        var tensors: [String: DLArray] = [:]
+        func store(_ table: DLParameterTable, _ prefix: String) {
+            for row in table.rows { tensors["\(prefix)/\(row.layer)/\(row.parameter)"] = row.value }
+        }
+        for (name, network) in [("generator", generator), ("discriminator", discriminator)] {
+            store(network.learnables, "\(name)/learnables")
+            store(network.state, "\(name)/state")
+        }
+        for (name, optimizer) in [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)] {
+            for (key, table) in optimizer.state { store(table, "\(name)/optimizer/\(key)") }
+        }
+        let progress = GANProgress(iteration: iteration, batchesRead: batchesRead, generatorSteps: generatorOptimizer.step,
+                                   discriminatorSteps: discriminatorOptimizer.step, random: random)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let metadata = [settingsKey: String(decoding: try encoder.encode(settings), as: UTF8.self),
+                        progressKey: String(decoding: try encoder.encode(progress), as: UTF8.self)]
+        try SafeTensors.write(tensors, metadata: metadata, to: url)
+    }
+
+    /// The settings a checkpoint was written with.
+    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file, or one that is not a GAN
+    ///   checkpoint.
+    public static func checkpointSettings(at url: URL) throws -> GANSettings {
+        let (_, metadata) = try SafeTensors.read(from: url)
+        return try decodeSettings(metadata, url)
+    }
+
+    private static func decodeSettings(_ metadata: [String: String], _ url: URL) throws -> GANSettings {
+        guard let text = metadata[settingsKey] else {
+            throw DLError.file("\(url.path) is not a GAN checkpoint (it has no \(settingsKey) metadata)")
+        }
+        do {
+            return try JSONDecoder().decode(GANSettings.self, from: Data(text.utf8))
+        } catch {
+            throw DLError.file("\(url.path): the GAN settings in the checkpoint cannot be read: \(error)")
+        }
+    }
+
+    /// The settings that make `settings` and `other` different models or games (everything but
+    /// the number of iterations, which a resumed run may extend), as "name: this vs other".
+    public static func modelDifferences(_ settings: GANSettings, _ other: GANSettings) throws -> [String] {
+        func fields(_ value: GANSettings) throws -> [String: String] {
+            let object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(value)) as? [String: Any] ?? [:]
+            return object.mapValues { value in
+                let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+                return data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            }
+        }
+        let mine = try fields(settings), theirs = try fields(other)
+        return Set(mine.keys).union(theirs.keys).subtracting(["iterations"]).sorted().compactMap { key in
+            mine[key] == theirs[key] ? nil : "\(key): \(mine[key] ?? "none") vs \(theirs[key] ?? "none")"
+        }
+    }
+
+    /// A trainer continuing from the checkpoint at `url`, which must have been written by a
+    /// trainer with the same `settings` (apart from the number of iterations) on the same data.
+    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file, a file that is not a GAN
+    ///   checkpoint, or a checkpoint of another model (naming the settings that differ); nothing
+    ///   is changed then.
+    public init(resumingFrom url: URL, settings: GANSettings, data: GANData) throws {
+        let (tensors, metadata) = try SafeTensors.read(from: url)
+        let saved = try Self.decodeSettings(metadata, url)
+        let differences = try Self.modelDifferences(settings, saved)
+        guard differences.isEmpty else {
+            throw DLError.file("\(url.path) is a checkpoint of another model: \(differences.joined(separator: "; ")) (requested vs saved)")
+        }
+        guard let text = metadata[progressKey],
+              let progress = try? JSONDecoder().decode(GANProgress.self, from: Data(text.utf8)) else {
+            throw DLError.file("\(url.path): the checkpoint's progress record is missing or damaged")
+        }
+        try self.init(settings: settings, data: data)
+        func load(_ table: DLParameterTable, _ prefix: String) throws -> DLParameterTable {
+            try table.mapRows { row in
+                let name = "\(prefix)/\(row.layer)/\(row.parameter)"
+                guard let value = tensors[name] else {
+                    throw DLError.file("\(url.path) is a checkpoint of another model: it has no \(name)")
+                }
+                guard value.shape == row.value.shape, value.dataType == row.value.dataType else {
+                    throw DLError.file("\(url.path) is a checkpoint of another model: \(name) is \(value.shape) \(value.dataType) there, \(row.value.shape) \(row.value.dataType) here")
+                }
+                return row.value.labels.isEmpty ? value : try value.labeled(row.value.labels)
+            }
+        }
+        generator.learnables = try load(generator.learnables, "generator/learnables")
+        generator.state = try load(generator.state, "generator/state")
+        discriminator.learnables = try load(discriminator.learnables, "discriminator/learnables")
+        discriminator.state = try load(discriminator.state, "discriminator/state")
+        func optimizer(_ name: String, _ settings: OptimizerSettings, steps: Int, network: DLNetwork) throws -> PlayerOptimizer {
+            guard steps > 0 else { return PlayerOptimizer(settings) }
+            var state: [String: DLParameterTable] = [:]
+            for key in PlayerOptimizer.stateNames(of: settings.kind) {
+                state[key] = try load(network.learnables, "\(name)/optimizer/\(key)")
+            }
+            return PlayerOptimizer(settings, step: steps, state: state)
+        }
+        generatorOptimizer = try optimizer("generator", settings.generatorOptimizer, steps: progress.generatorSteps, network: generator)
+        discriminatorOptimizer = try optimizer("discriminator", settings.discriminatorOptimizer,
+                                               steps: progress.discriminatorSteps, network: discriminator)
+        iteration = progress.iteration
+        batchesRead = progress.batchesRead
+        random = progress.random
+    }
+}

@@ -1,0 +1,215 @@
+import SwiftDL
+
+/// The players' losses.
+public enum GANLoss: String, Codable, Sendable, CaseIterable {
+    /// The original minimax game: D minimizes `−log D(x) − log(1 − D(G(z)))`, G minimizes
+    /// `log(1 − D(G(z)))` (which saturates when D wins).
+    case minimax
+    /// D's loss as in minimax; G minimizes `−log D(G(z))` (Goodfellow et al.'s practical loss).
+    case nonSaturating = "non-saturating"
+    /// WGAN-GP (Gulrajani et al. 2017): the critic minimizes `mean D(G(z)) − mean D(x)` plus
+    /// `λ·mean((‖∇D(x̂)‖ − 1)²)` at random interpolates `x̂` of real and generated samples; G
+    /// minimizes `−mean D(G(z))`.
+    case wassersteinGP = "wgan-gp"
+}
+
+/// A regularizer added to the game.
+public enum GANRegularizer: String, Codable, Sendable, CaseIterable {
+    /// None.
+    case none
+    /// The R1 penalty (Mescheder et al. 2018): D's loss gets `γ/2 · E_real ‖∇ₓD(x)‖²`, with D's
+    /// logit as D(x).
+    case r1
+    /// Consensus optimization (Mescheder, Nowozin, Geiger 2017): every parameter steps along its
+    /// own loss's gradient plus `γ·∇L`, `L = ½(‖∇_θ f‖² + ‖∇_φ g‖²)` over both players' own-loss
+    /// gradients. Both gradients are taken at the same point (simultaneous by definition).
+    case consensus
+}
+
+/// How the two players take turns.
+public enum GANTrainingMethod: String, Codable, Sendable, CaseIterable {
+    /// Both players' gradients from the same point, both updated at once.
+    case simultaneous
+    /// D is updated first; G's loss and gradient use the updated D.
+    case alternating
+}
+
+/// The optimizer of one player and its settings (MATLAB's `adamupdate`, `rmspropupdate`,
+/// `sgdmupdate`).
+public struct OptimizerSettings: Codable, Sendable, Equatable {
+    /// The update rule.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// Adam: `learnRate`, `gradientDecay` (β₁), `squaredGradientDecay` (β₂), `epsilon`.
+        case adam
+        /// RMSProp: `learnRate`, `squaredGradientDecay`, `epsilon`.
+        case rmsprop
+        /// Stochastic gradient descent with momentum: `learnRate`, `momentum`.
+        case sgdm
+    }
+    /// The update rule.
+    public var kind: Kind
+    /// The learning rate.
+    public var learnRate: Double
+    /// Adam's β₁.
+    public var gradientDecay: Double
+    /// Adam's β₂, RMSProp's decay.
+    public var squaredGradientDecay: Double
+    /// The denominator's offset of Adam and RMSProp.
+    public var epsilon: Double
+    /// SGDM's momentum.
+    public var momentum: Double
+
+    /// Settings for `kind`; the decays default to the GAN literature's Adam (β₁ 0.5, β₂ 0.999),
+    /// RMSProp's 0.9 when `kind` is `.rmsprop`, and momentum 0.9.
+    public init(_ kind: Kind, learnRate: Double, gradientDecay: Double = 0.5, squaredGradientDecay: Double? = nil,
+                epsilon: Double = 1e-8, momentum: Double = 0.9) {
+        self.kind = kind
+        self.learnRate = learnRate
+        self.gradientDecay = gradientDecay
+        self.squaredGradientDecay = squaredGradientDecay ?? (kind == .rmsprop ? 0.9 : 0.999)
+        self.epsilon = epsilon
+        self.momentum = momentum
+    }
+
+    func validate(player: String) throws {
+        guard learnRate.isFinite, learnRate > 0 else {
+            throw DLError.invalidArgument("the \(player)'s learning rate must be positive and finite, not \(learnRate)")
+        }
+        guard (0..<1).contains(gradientDecay), (0..<1).contains(squaredGradientDecay) else {
+            throw DLError.invalidArgument("the \(player)'s decay rates must be in [0, 1), not \(gradientDecay) and \(squaredGradientDecay)")
+        }
+        guard epsilon.isFinite, epsilon > 0 else {
+            throw DLError.invalidArgument("the \(player)'s epsilon must be positive, not \(epsilon)")
+        }
+        guard (0...1).contains(momentum) else {
+            throw DLError.invalidArgument("the \(player)'s momentum must be in [0, 1], not \(momentum)")
+        }
+    }
+}
+
+/// How the learning rates change over a run.
+public enum LearnRateSchedule: String, Codable, Sendable, CaseIterable {
+    /// The optimizers' learning rates throughout.
+    case constant
+    /// Decreasing linearly from the optimizers' learning rates at the first iteration to 0 after
+    /// the last (so the players settle at the end of the run).
+    case linear
+
+    /// The factor of the learning rates at `iteration` (from 0) of `iterations`.
+    public func scale(iteration: Int, of iterations: Int) -> Double {
+        switch self {
+        case .constant: 1
+        case .linear: Swift.max(0, 1 - Double(iteration) / Double(iterations))
+        }
+    }
+}
+
+/// Everything that defines a GAN training run: data, models, game, optimizers, length and seed.
+/// Two runs with equal settings compute the same numbers.
+public struct GANSettings: Codable, Sendable, Equatable {
+    /// The data set: `ring-8`, `grid-25`, `mnist` or `fashion-mnist`.
+    public var dataset: GANDataset
+    /// The players' architecture.
+    public var architecture: GANArchitecture
+    /// The side of generated images (28 or 64; 64 enlarges the 28×28 data); ignored for 2-D data.
+    public var imageSize: Int
+    /// The size of the generator's latent vector.
+    public var latentSize: Int
+    /// The width of the hidden layers of the MLP architecture.
+    public var hiddenSize: Int
+    /// Samples per mini-batch.
+    public var batchSize: Int
+    /// The number of iterations; one iteration is `discriminatorSteps` D updates and one G update.
+    public var iterations: Int
+    /// Simultaneous or alternating gradient descent.
+    public var method: GANTrainingMethod
+    /// The players' losses.
+    public var loss: GANLoss
+    /// A regularizer (R1 or consensus optimization), or none.
+    public var regularizer: GANRegularizer
+    /// γ of the R1 penalty and of consensus optimization.
+    public var gamma: Double
+    /// λ of WGAN-GP's gradient penalty.
+    public var lambda: Double
+    /// D updates per G update (WGAN-GP's `n_critic`).
+    public var discriminatorSteps: Int
+    /// The probability that a real sample's label is flipped to "fake" in D's loss (MATLAB's
+    /// example uses 0.35).
+    public var realLabelFlipProbability: Double
+    /// The generator's optimizer.
+    public var generatorOptimizer: OptimizerSettings
+    /// The discriminator's optimizer.
+    public var discriminatorOptimizer: OptimizerSettings
+    /// How both learning rates change over the run.
+    public var learnRateSchedule: LearnRateSchedule
+    /// The seed of every random choice: initial weights, latent vectors, data order, flips.
+    public var seed: UInt64
+
+    /// Settings for `dataset` with the defaults that suit it: for the 2-D mixtures an MLP
+    /// trained by alternating GD with the non-saturating loss and Adam; for images the DCGAN of
+    /// Radford et al. with Adam 2e-4, β₁ 0.5.
+    public init(dataset: GANDataset, seed: UInt64 = 1) {
+        self.dataset = dataset
+        self.seed = seed
+        method = .alternating
+        loss = .nonSaturating
+        regularizer = .none
+        gamma = 10
+        lambda = 10
+        discriminatorSteps = 1
+        realLabelFlipProbability = 0
+        imageSize = 28
+        learnRateSchedule = .constant
+        if dataset.isPlanar {
+            architecture = .mlp
+            latentSize = 16
+            hiddenSize = 128
+            batchSize = 256
+            iterations = 3000
+            generatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-3, gradientDecay: 0.5)
+            discriminatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-3, gradientDecay: 0.5)
+        } else {
+            architecture = .dcgan
+            latentSize = 64
+            hiddenSize = 256
+            batchSize = 64
+            iterations = 5000
+            generatorOptimizer = OptimizerSettings(.adam, learnRate: 2e-4, gradientDecay: 0.5)
+            discriminatorOptimizer = OptimizerSettings(.adam, learnRate: 2e-4, gradientDecay: 0.5)
+        }
+    }
+
+    /// Checks that the settings fit together.
+    /// - Throws: ``DLError/invalidArgument(_:)`` naming the first setting that is out of range or
+    ///   does not fit the others.
+    public func validate() throws {
+        func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+            guard condition else { throw DLError.invalidArgument(message()) }
+        }
+        try require(latentSize >= 1, "the latent size must be at least 1, not \(latentSize)")
+        try require(hiddenSize >= 1, "the hidden size must be at least 1, not \(hiddenSize)")
+        try require(batchSize >= 2, "the batch size must be at least 2, not \(batchSize)")
+        try require(iterations >= 1, "the number of iterations must be at least 1, not \(iterations)")
+        try require(discriminatorSteps >= 1, "the discriminator steps per iteration must be at least 1, not \(discriminatorSteps)")
+        try require(gamma.isFinite && gamma >= 0, "gamma must be finite and non-negative, not \(gamma)")
+        try require(lambda.isFinite && lambda >= 0, "lambda must be finite and non-negative, not \(lambda)")
+        try require((0..<1).contains(realLabelFlipProbability),
+                    "the label-flip probability must be in [0, 1), not \(realLabelFlipProbability)")
+        try require(!(loss == .wassersteinGP && realLabelFlipProbability > 0),
+                    "label flipping applies to the minimax and non-saturating losses, not to wgan-gp (a critic has no labels)")
+        try require(!(loss == .wassersteinGP && regularizer == .r1),
+                    "wgan-gp has its own gradient penalty; combine R1 with the minimax or non-saturating loss")
+        try require(!(regularizer == .consensus && method == .alternating),
+                    "consensus optimization takes both gradients at the same point: use --method simultaneous")
+        try require(!(regularizer == .consensus && discriminatorSteps != 1),
+                    "consensus optimization updates both players together: use 1 discriminator step")
+        try require(!(dataset.isPlanar && architecture != .mlp),
+                    "the \(dataset.rawValue) data are points in the plane: use the mlp architecture")
+        try require(dataset.isPlanar || [28, 64].contains(imageSize), "the image size must be 28 or 64, not \(imageSize)")
+        try require(!(architecture == .dcgan && imageSize != 28), "the dcgan architecture makes 28x28 images; use --image-size 28")
+        try require(!(architecture == .mlp && !dataset.isPlanar && imageSize != 28),
+                    "the mlp architecture makes 28x28 images; use --image-size 28")
+        try generatorOptimizer.validate(player: "generator")
+        try discriminatorOptimizer.validate(player: "discriminator")
+    }
+}

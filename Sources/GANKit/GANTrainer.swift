@@ -1,0 +1,285 @@
+import SwiftDL
+
+/// What one training iteration measured: the players' losses (of the last discriminator step)
+/// and D's mean scores.
+public struct GANStepRecord: Codable, Sendable, Equatable {
+    /// The iteration, counted from 1.
+    public var iteration: Int
+    /// The discriminator's loss, its penalty included.
+    public var discriminatorLoss: Double
+    /// The generator's loss.
+    public var generatorLoss: Double
+    /// D's mean score of the real batch: the mean of σ(logit) (a probability), or the critic's
+    /// mean value with WGAN-GP.
+    public var realScore: Double
+    /// D's mean score of the generated batch, likewise.
+    public var fakeScore: Double
+    /// The gradient penalty inside the discriminator's loss (R1 or WGAN-GP), or the consensus
+    /// term `L`; 0 without a regularizer.
+    public var penalty: Double
+}
+
+/// A GAN in training: both players, their optimizers, the data, and the random state. Each
+/// ``step()`` runs one iteration of the game its ``settings`` describe:
+///
+/// - **alternating**: `discriminatorSteps` updates of D (each on a new real batch, with the
+///   generated batch a constant), then one update of G whose loss runs through the updated D;
+/// - **simultaneous**: both gradients from the same point, then both updates;
+/// - **consensus optimization**: both own-loss gradients from one trace with higher
+///   derivatives, then the gradient of `L = ½(‖∇D‖² + ‖∇G‖²)` through them, each player
+///   stepping along its gradient plus γ∇L.
+///
+/// When G is trained, its loss runs through D but only G is differentiated and changed; when D
+/// is trained, G's output is a constant. Both players' batch-norm state is carried from every
+/// training-mode pass. Everything random comes from one seeded generator, so two trainers with
+/// equal settings compute the same numbers, and a trainer restored from a checkpoint continues
+/// exactly.
+public struct GANTrainer: Sendable {
+    /// The run's settings.
+    public let settings: GANSettings
+    /// The real samples.
+    public let data: GANData
+    /// The generator.
+    public internal(set) var generator: DLNetwork
+    /// The discriminator (a critic with WGAN-GP).
+    public internal(set) var discriminator: DLNetwork
+    /// The generator's optimizer and its state.
+    public internal(set) var generatorOptimizer: PlayerOptimizer
+    /// The discriminator's optimizer and its state.
+    public internal(set) var discriminatorOptimizer: PlayerOptimizer
+    /// The iterations done.
+    public internal(set) var iteration = 0
+    /// The real mini-batches read so far.
+    public internal(set) var batchesRead = 0
+    /// The source of every random draw after the initial weights.
+    var random: DLRandomGenerator
+
+    /// A trainer with freshly initialized networks.
+    /// - Throws: ``DLError/invalidArgument(_:)`` when the settings do not fit together or do not
+    ///   fit the data.
+    public init(settings: GANSettings, data: GANData) throws {
+        try settings.validate()
+        guard data.dataset == settings.dataset, data.dataset.isPlanar || data.imageSize == settings.imageSize else {
+            throw DLError.invalidArgument("the data (\(data.dataset.rawValue), \(data.imageSize)px) do not match the settings (\(settings.dataset.rawValue), \(settings.imageSize)px)")
+        }
+        self.settings = settings
+        self.data = data
+        (generator, discriminator) = try GANArchitecture.networks(for: settings)
+        generatorOptimizer = PlayerOptimizer(settings.generatorOptimizer)
+        discriminatorOptimizer = PlayerOptimizer(settings.discriminatorOptimizer)
+        random = DLRandomGenerator(seed: settings.seed &+ 2)
+    }
+
+    /// `count` latent vectors, `[count, latentSize]` "BC" float32, standard normal, from `seed`
+    /// (the fixed vectors of the sample images).
+    public func latentVectors(_ count: Int, seed: UInt64) -> DLArray {
+        DLArray.randn([count, settings.latentSize], type: .float32, labels: "BC", seed: seed)
+    }
+
+    /// The generator's samples for latent vectors `z`, in inference mode (running batch-norm
+    /// statistics), as MATLAB's `predict`.
+    public func generate(_ z: DLArray) throws -> DLArray { try generator.predict(z) }
+
+    // MARK: One iteration
+
+    /// Runs one iteration and returns what it measured.
+    /// - Throws: the errors of the operations (a non-finite loss is reported, not thrown).
+    @discardableResult
+    public mutating func step() throws -> GANStepRecord {
+        var record: GANStepRecord
+        if settings.regularizer == .consensus {
+            record = try consensusStep()
+        } else {
+            for _ in 0..<(settings.discriminatorSteps - 1) { try trainDiscriminator() }
+            if settings.method == .alternating {
+                let d = try trainDiscriminator()
+                let g = try trainGenerator()
+                record = GANStepRecord(iteration: 0, discriminatorLoss: d.loss, generatorLoss: g,
+                                       realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty)
+            } else {
+                let d = try discriminatorGradients()
+                let g = try generatorGradients()
+                try discriminatorOptimizer.update(&discriminator, with: d.gradients, learnRateScale: learnRateScale)
+                try generatorOptimizer.update(&generator, with: g.gradients, learnRateScale: learnRateScale)
+                record = GANStepRecord(iteration: 0, discriminatorLoss: d.loss, generatorLoss: g.loss,
+                                       realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty)
+            }
+        }
+        iteration += 1
+        record.iteration = iteration
+        return record
+    }
+
+    /// One update of the discriminator alone, on a new real batch and a generated batch that is
+    /// a constant; the generator's parameters do not change (its batch-norm state does, as it ran
+    /// in training mode). Returns D's loss (penalty included), its penalty and its mean scores.
+    @discardableResult
+    public mutating func trainDiscriminator() throws -> (loss: Double, penalty: Double, realScore: Double, fakeScore: Double) {
+        let d = try discriminatorGradients()
+        try discriminatorOptimizer.update(&discriminator, with: d.gradients, learnRateScale: learnRateScale)
+        return (d.loss, d.penalty, d.realScore, d.fakeScore)
+    }
+
+    /// One update of the generator alone: its loss on a new latent batch runs through the
+    /// discriminator, whose parameters are constants and do not change. Returns G's loss.
+    @discardableResult
+    public mutating func trainGenerator() throws -> Double {
+        let g = try generatorGradients()
+        try generatorOptimizer.update(&generator, with: g.gradients, learnRateScale: learnRateScale)
+        return g.loss
+    }
+
+    /// The schedule's factor of the learning rates for the current iteration.
+    private var learnRateScale: Double {
+        settings.learnRateSchedule.scale(iteration: iteration, of: settings.iterations)
+    }
+
+    private mutating func nextRealBatch() throws -> DLArray {
+        defer { batchesRead += 1 }
+        return try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random)
+    }
+
+    private mutating func nextLatentBatch() -> DLArray {
+        DLArray.randn([settings.batchSize, settings.latentSize], type: .float32, labels: "BC", using: &random)
+    }
+
+    /// The targets of the real batch: 1, or 0 where a label is flipped.
+    private mutating func realTargets() throws -> DLArray {
+        let n = settings.batchSize, p = settings.realLabelFlipProbability
+        let values: [Float] = (0..<n).map { _ in p > 0 && random.nextUniform() < p ? 0 : 1 }
+        return try DLArray(values, shape: [n, 1], labels: "BC")
+    }
+
+    /// One discriminator gradient at the current point: a new real batch, and a generated batch
+    /// that is a constant (G runs in training mode, untraced, and keeps its new batch-norm state).
+    private mutating func discriminatorGradients() throws
+        -> (gradients: DLParameterTable, loss: Double, realScore: Double, fakeScore: Double, penalty: Double) {
+        let real = try nextRealBatch()
+        let z = nextLatentBatch()
+        let (fake, generatorState) = try generator.forward(z, using: &random)
+        generator.state = generatorState
+        let targets = try realTargets()
+        var interpolated = real
+        if settings.loss == .wassersteinGP {
+            let n = settings.batchSize
+            let epsilon = DLArray.rand([n] + Array(repeating: 1, count: real.rank - 1), type: .float32, using: &random)
+            interpolated = try (epsilon * real + (1 - epsilon) * fake).labeled(real.labels)
+        }
+        var dropout = DLRandomGenerator(seed: random.next())
+        let settings = self.settings
+        let result = try dlfeval({ (d: DLNetwork, penaltyInput: DLArray) in
+            var d = d
+            let realInput = settings.regularizer == .r1 ? penaltyInput : real
+            let (realLogits, s1) = try d.forward(realInput, using: &dropout)
+            d.state = s1
+            let (fakeLogits, s2) = try d.forward(fake, using: &dropout)
+            d.state = s2
+            var loss = try Self.discriminatorLoss(settings.loss, realLogits: realLogits, fakeLogits: fakeLogits, targets: targets)
+            var penalty = DLArray(0.0)
+            switch (settings.loss, settings.regularizer) {
+            case (.wassersteinGP, _):
+                let (criticOutput, s3) = try d.forward(penaltyInput, using: &dropout)
+                d.state = s3
+                let g = try dlgradient(sum(criticOutput), penaltyInput, enableHigherDerivatives: true)
+                let norms = sqrt(try sum(reshape(g * g, [settings.batchSize, -1]), dims: [1]) + 1e-10)
+                penalty = settings.lambda * mean((norms - 1) ** 2)
+            case (_, .r1):
+                let g = try dlgradient(sum(realLogits), penaltyInput, enableHigherDerivatives: true)
+                penalty = try settings.gamma / 2 * sum(g * g) / Double(settings.batchSize)
+            default:
+                break
+            }
+            loss = try loss + penalty
+            let gradients = try dlgradient(loss, d.learnables)
+            return (gradients, extractdata(loss), extractdata(penalty), Self.scores(settings.loss, realLogits, fakeLogits), d.state)
+        }, discriminator, interpolated)
+        discriminator.state = result.4
+        return (result.0, result.1.scalar(as: Double.self), result.3.real, result.3.fake, result.2.scalar(as: Double.self))
+    }
+
+    /// The generator's gradient at the current point: its loss on a new latent batch through D,
+    /// whose parameters are constants (D runs in training mode and keeps its new state).
+    private mutating func generatorGradients() throws -> (gradients: DLParameterTable, loss: Double) {
+        let z = nextLatentBatch()
+        var dropout = DLRandomGenerator(seed: random.next())
+        let (settings, discriminator) = (self.settings, self.discriminator)
+        let result = try dlfeval({ (g: DLNetwork) in
+            let (fake, generatorState) = try g.forward(z, using: &dropout)
+            let (fakeLogits, discriminatorState) = try discriminator.forward(fake, using: &dropout)
+            let loss = try Self.generatorLoss(settings.loss, fakeLogits: fakeLogits)
+            return (try dlgradient(loss, g.learnables), extractdata(loss), generatorState, discriminatorState)
+        }, generator)
+        generator.state = result.2
+        self.discriminator.state = result.3
+        return (result.0, result.1.scalar(as: Double.self))
+    }
+
+    /// Consensus optimization: both own-loss gradients from one trace, then each player's
+    /// direction `∇own + γ∇L` with `L = ½(‖∇_D lossD‖² + ‖∇_G lossG‖²)`.
+    private mutating func consensusStep() throws -> GANStepRecord {
+        let real = try nextRealBatch()
+        let z = nextLatentBatch()
+        let targets = try realTargets()
+        var dropout = DLRandomGenerator(seed: random.next())
+        let settings = self.settings
+        let result = try dlfeval({ (g: DLNetwork, d: DLNetwork) in
+            var d = d
+            let (fake, generatorState) = try g.forward(z, using: &dropout)
+            let (realLogits, s1) = try d.forward(real, using: &dropout)
+            d.state = s1
+            let (fakeLogits, s2) = try d.forward(fake, using: &dropout)
+            d.state = s2
+            let lossD = try Self.discriminatorLoss(settings.loss, realLogits: realLogits, fakeLogits: fakeLogits, targets: targets)
+            let lossG = try Self.generatorLoss(settings.loss, fakeLogits: fakeLogits)
+            let gradientD = try dlgradient(lossD, d.learnables, enableHigherDerivatives: true)
+            let gradientG = try dlgradient(lossG, g.learnables, enableHigherDerivatives: true)
+            var squaredNorm = DLArray(0.0)
+            for row in gradientD.rows + gradientG.rows { squaredNorm = try squaredNorm + sum(row.value * row.value) }
+            let consensus = 0.5 * squaredNorm
+            let (consensusD, consensusG) = try dlgradient(consensus, d.learnables, g.learnables)
+            func direction(_ own: DLParameterTable, _ extra: DLParameterTable) throws -> DLParameterTable {
+                try own.mapRows { row in try extractdata(row.value) + settings.gamma * extra[row.layer, row.parameter]! }
+            }
+            return (try direction(gradientD, consensusD), try direction(gradientG, consensusG),
+                    extractdata(lossD), extractdata(lossG), extractdata(consensus),
+                    Self.scores(settings.loss, realLogits, fakeLogits), generatorState, d.state)
+        }, generator, discriminator)
+        generator.state = result.6
+        discriminator.state = result.7
+        try discriminatorOptimizer.update(&discriminator, with: result.0, learnRateScale: learnRateScale)
+        try generatorOptimizer.update(&generator, with: result.1, learnRateScale: learnRateScale)
+        return GANStepRecord(iteration: 0, discriminatorLoss: result.2.scalar(as: Double.self),
+                             generatorLoss: result.3.scalar(as: Double.self), realScore: result.5.real,
+                             fakeScore: result.5.fake, penalty: result.4.scalar(as: Double.self))
+    }
+
+    // MARK: Losses
+
+    /// D's loss from its logits: binary cross-entropy with the (possibly flipped) real targets
+    /// and 0 for the generated batch; for WGAN-GP, `mean D(fake) − mean D(real)`.
+    static func discriminatorLoss(_ loss: GANLoss, realLogits: DLArray, fakeLogits: DLArray, targets: DLArray) throws -> DLArray {
+        switch loss {
+        case .minimax, .nonSaturating:
+            return try binarycrossentropy(logits: realLogits, targets: targets) + mean(try softplus(fakeLogits))
+        case .wassersteinGP:
+            return try mean(fakeLogits) - mean(realLogits)
+        }
+    }
+
+    /// G's loss from D's logits of the generated batch: `mean log(1 − σ(l)) = −mean softplus(l)`
+    /// (minimax), `−mean log σ(l) = mean softplus(−l)` (non-saturating), `−mean l` (WGAN-GP).
+    static func generatorLoss(_ loss: GANLoss, fakeLogits: DLArray) throws -> DLArray {
+        switch loss {
+        case .minimax: -mean(try softplus(fakeLogits))
+        case .nonSaturating: mean(try softplus(-fakeLogits))
+        case .wassersteinGP: -mean(fakeLogits)
+        }
+    }
+
+    /// D's mean scores of the two batches: probabilities σ(logit), or the critic's values.
+    static func scores(_ loss: GANLoss, _ realLogits: DLArray, _ fakeLogits: DLArray) -> (real: Double, fake: Double) {
+        let squash: (DLArray) -> DLArray = loss == .wassersteinGP ? { $0 } : { sigmoid($0) }
+        return (mean(squash(extractdata(realLogits))).scalar(as: Double.self),
+                mean(squash(extractdata(fakeLogits))).scalar(as: Double.self))
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Train the 2-D mixture GANs of RESULTS.md and print its table.
+
+For each data set (ring-8, grid-25), each method (alternating GD with the
+non-saturating loss, + R1, consensus optimization) and each seed (1-5), runs
+``gan`` (the release build, ``swift build -c release --product gan`` first)
+with the settings below, into ``gan-output/results/<dataset>/<method>/seed<N>``,
+then reads each run's ``summary.json`` and prints a Markdown table of modes
+captured and % high-quality samples: every seed, and the mean.
+
+Usage::
+
+    python3 scripts/gan_mixture_results.py [--gan .build/release/gan] [--seeds 1 2 3 4 5]
+        [--datasets ring-8 grid-25] [--methods baseline r1 consensus] [--reuse]
+
+``--reuse`` reads the summaries of runs already done instead of training again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: The methods: a name for the table and the gan options that select them.
+METHODS = {
+    "baseline": ("alternating GD, non-saturating", []),
+    "r1": ("+ R1", ["--regularizer", "r1"]),
+    "consensus": ("consensus optimization", ["--regularizer", "consensus"]),
+}
+
+#: Options shared by every run of a data set (the rest are gan's defaults).
+COMMON = {
+    "ring-8": [],
+    "grid-25": [],
+}
+
+
+def run(gan: str, dataset: str, method: str, seed: int, reuse: bool) -> dict:
+    """Train one run (unless reusing) and return its summary."""
+    out = os.path.join(REPO_ROOT, "gan-output", "results", dataset, method, f"seed{seed}")
+    summary = os.path.join(out, "summary.json")
+    if not (reuse and os.path.exists(summary)):
+        command = [gan, "--dataset", dataset, "--seed", str(seed), "--output", out,
+                   *COMMON[dataset], *METHODS[method][1]]
+        print("$", " ".join(command), file=sys.stderr, flush=True)
+        subprocess.run(command, cwd=REPO_ROOT, check=True, stdout=sys.stderr)
+    with open(summary) as f:
+        return json.load(f)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gan", default=os.path.join(REPO_ROOT, ".build", "release", "gan"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--datasets", nargs="+", default=["ring-8", "grid-25"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--reuse", action="store_true")
+    args = parser.parse_args()
+
+    print("| data | method | modes captured (seeds " + ", ".join(map(str, args.seeds))
+          + ") | % high quality | mean modes | mean % HQ | seeds with all modes and >= 90% HQ | seconds per run |")
+    print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for dataset in args.datasets:
+        for method in args.methods:
+            summaries = [run(args.gan, dataset, method, seed, args.reuse) for seed in args.seeds]
+            measures = [s["measures"] for s in summaries]
+            modes = [m["modesCaptured"] for m in measures]
+            quality = [m["highQualityPercent"] for m in measures]
+            count = measures[0]["modeCount"]
+            good = sum(1 for m, q in zip(modes, quality) if m == count and q >= 90)
+            seconds = statistics.median(s["seconds"] for s in summaries)
+            print(f"| {dataset} | {METHODS[method][0]} | {' '.join(map(str, modes))} | "
+                  f"{' '.join(f'{q:.1f}' for q in quality)} | {statistics.mean(modes):.1f} | "
+                  f"{statistics.mean(quality):.1f} | {good}/{len(args.seeds)} | {seconds:.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
