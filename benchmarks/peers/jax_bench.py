@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from typing import Callable, Dict, Optional
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -43,6 +44,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402  (installed with jax; used for checks only)
+
+import jax_gans  # noqa: E402
 
 # float64 is needed for the Rosenbrock workload; float32 arrays stay float32.
 jax.config.update("jax_enable_x64", True)
@@ -199,6 +202,69 @@ def transpconv(args: argparse.Namespace) -> float:
                        (64, 64, 14, 14), args)
 
 
+def _check_losses(losses: tuple, when: str) -> None:
+    """Fail unless both GAN losses are finite float32 scalars; log them."""
+    loss_d, loss_g = losses
+    if loss_d.dtype != jnp.float32 or not (np.isfinite(loss_d) and np.isfinite(loss_g)):
+        raise AssertionError(f"bad losses ({when}): lossD={loss_d}, lossG={loss_g}")
+    log(f"  {when}: lossD = {float(loss_d):.4f}, lossG = {float(loss_g):.4f}")
+
+
+def _gan_steps_per_s(kind: str, args: argparse.Namespace) -> float:
+    """Training steps per second of one GAN kind (see ``jax_gans``).
+
+    The whole step (noise, D update, G update) is one function, jitted in
+    ``jit`` mode; each call waits for the new state (parameters, running
+    statistics, Adam moments) and the losses. The losses are checked to be
+    finite after the first step and after the timed runs (training goes on
+    during the timing).
+
+    In eager mode, if one step takes over 2 s, only 3 timed runs are made
+    (each of at least one step), to keep the run time reasonable.
+    """
+    model = jax_gans.gan(kind)
+    step = maybe_jit(jax_gans.make_step(model))
+    key_state, key_real = jax.random.split(jax.random.PRNGKey(0))
+    state = jax_gans.init_state(model, key_state)
+    real = jax.random.uniform(key_real, (jax_gans.BATCH,) + model.image_shape,
+                              jnp.float32, -1.0, 1.0)
+
+    def call():
+        nonlocal state
+        state, losses = jax.block_until_ready(step(state, real))
+        return losses
+
+    _check_losses(call(), "first step")
+    if any(leaf.dtype != jnp.float32 for leaf in jax.tree_util.tree_leaves(
+            {k: v for k, v in state.items() if k != "key"})):
+        raise AssertionError("a parameter, statistic or Adam moment is not float32")
+    runs = args.runs
+    if MODE == "eager":
+        start = time.perf_counter()
+        call()
+        if time.perf_counter() - start > 2.0:
+            runs = min(runs, 3)
+            log(f"  eager step over 2 s: {runs} timed runs")
+    seconds = measure(call, min_run_time=args.min_run_time, runs=runs)
+    _check_losses(call(), "after timing")
+    return 1.0 / seconds
+
+
+def mlp_gan(args: argparse.Namespace) -> float:
+    """Steps per second of the MLP GAN (non-saturating loss, Adam)."""
+    return _gan_steps_per_s("mlp", args)
+
+
+def dcgan(args: argparse.Namespace) -> float:
+    """Steps per second of the DCGAN on 28x28 images (batch norm in G and D)."""
+    return _gan_steps_per_s("dcgan", args)
+
+
+def wgan_gp(args: argparse.Namespace) -> float:
+    """Steps per second of the WGAN-GP (gradient penalty, double backward)."""
+    return _gan_steps_per_s("wgan_gp", args)
+
+
 #: Workload name -> function returning the value to report.
 FUNCTIONS: Dict[str, Callable[[argparse.Namespace], Optional[float]]] = {
     "rosenbrock_calls_per_s": rosenbrock,
@@ -207,6 +273,9 @@ FUNCTIONS: Dict[str, Callable[[argparse.Namespace], Optional[float]]] = {
     "matmul2048_gflops": matmul2048,
     "conv_fwd_bwd_ms": conv,
     "transpconv_fwd_bwd_ms": transpconv,
+    "mlp_gan_steps_per_s": mlp_gan,
+    "dcgan_steps_per_s": dcgan,
+    "wgan_gp_steps_per_s": wgan_gp,
 }
 
 

@@ -57,6 +57,21 @@ WORKLOADS: List[Workload] = [
         "conv_transpose2d 64x128x7x7 -> 64 ch, 4x4, stride 2, pad 1, bias;"
         " forward+backward",
     ),
+    Workload(
+        "mlp_gan_steps_per_s", "steps/s", False,
+        "MLP GAN training step (G 64-256-256-784, D 784-256-256-1, batch 64):"
+        " D update, then G update through the new D; BCE on logits, Adam",
+    ),
+    Workload(
+        "dcgan_steps_per_s", "steps/s", False,
+        "DCGAN training step on 1x28x28 (batch norm in G and D), batch 64;"
+        " D update, then G update; BCE on logits, Adam",
+    ),
+    Workload(
+        "wgan_gp_steps_per_s", "steps/s", False,
+        "WGAN-GP training step (DCGAN nets, no BN in D), batch 64: critic update"
+        " with gradient penalty (double backward), then G update; Adam",
+    ),
 ]
 
 #: Workloads by name.

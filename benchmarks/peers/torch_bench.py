@@ -16,6 +16,7 @@ two cores.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Callable, Dict, Optional
@@ -26,6 +27,8 @@ from peer_common import log, make_arg_parser, measure, run_workloads, select_wor
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+from torch_gans import GANStep  # noqa: E402
 
 
 def _time(fn: Callable[[], object], args: argparse.Namespace) -> float:
@@ -148,6 +151,42 @@ def transpconv(args: argparse.Namespace) -> float:
     return _fwd_bwd_ms(forward, x, w, b, (64, 64, 14, 14), args)
 
 
+def _check_losses(losses: tuple, when: str) -> None:
+    """Fail unless both GAN losses are finite; log them."""
+    loss_d, loss_g = losses
+    if not (math.isfinite(loss_d) and math.isfinite(loss_g)):
+        raise AssertionError(f"non-finite losses ({when}): lossD={loss_d}, lossG={loss_g}")
+    log(f"  {when}: lossD = {loss_d:.4f}, lossG = {loss_g:.4f}")
+
+
+def _gan_steps_per_s(kind: str, args: argparse.Namespace) -> float:
+    """Training steps per second of one GAN kind (see ``torch_gans``).
+
+    The losses are checked to be finite after the first step and after the
+    timed runs (training goes on during the timing).
+    """
+    step = GANStep(kind)
+    _check_losses(step(), "first step")
+    seconds = _time(step, args)
+    _check_losses(step(), "after timing")
+    return 1.0 / seconds
+
+
+def mlp_gan(args: argparse.Namespace) -> float:
+    """Steps per second of the MLP GAN (non-saturating loss, Adam)."""
+    return _gan_steps_per_s("mlp", args)
+
+
+def dcgan(args: argparse.Namespace) -> float:
+    """Steps per second of the DCGAN on 28x28 images (batch norm in G and D)."""
+    return _gan_steps_per_s("dcgan", args)
+
+
+def wgan_gp(args: argparse.Namespace) -> float:
+    """Steps per second of the WGAN-GP (gradient penalty, double backward)."""
+    return _gan_steps_per_s("wgan_gp", args)
+
+
 #: Workload name -> function returning the value to report.
 FUNCTIONS: Dict[str, Callable[[argparse.Namespace], Optional[float]]] = {
     "rosenbrock_calls_per_s": rosenbrock,
@@ -156,6 +195,9 @@ FUNCTIONS: Dict[str, Callable[[argparse.Namespace], Optional[float]]] = {
     "matmul2048_gflops": matmul2048,
     "conv_fwd_bwd_ms": conv,
     "transpconv_fwd_bwd_ms": transpconv,
+    "mlp_gan_steps_per_s": mlp_gan,
+    "dcgan_steps_per_s": dcgan,
+    "wgan_gp_steps_per_s": wgan_gp,
 }
 
 
