@@ -44,6 +44,13 @@ let workloads: [Workload] = [
     convolution("transpconv_fwd_bwd_ms", input: [64, 128, 7, 7], weights: [128, 64, 4, 4], bias: 64) { x, w, b in
         try dltranspconv(x, w, b, stride: [2], cropping: 1)
     },
+    // A DCGAN's outer layers: the discriminator's first convolution, the generator's last.
+    convolution("conv1to64_fwd_bwd_ms", input: [64, 1, 28, 28], weights: [64, 1, 4, 4], bias: 64) { x, w, b in
+        try dlconv(x, w, b, stride: [2], padding: 1)
+    },
+    convolution("transpconv64to1_fwd_bwd_ms", input: [64, 64, 14, 14], weights: [64, 1, 4, 4], bias: 1) { x, w, b in
+        try dltranspconv(x, w, b, stride: [2], cropping: 1)
+    },
 ]
 
 /// Milliseconds per forward and backward of a float32 convolution: the gradients with respect

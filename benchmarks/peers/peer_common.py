@@ -57,6 +57,16 @@ WORKLOADS: List[Workload] = [
         "conv_transpose2d 64x128x7x7 -> 64 ch, 4x4, stride 2, pad 1, bias;"
         " forward+backward",
     ),
+    Workload(
+        "conv1to64_fwd_bwd_ms", "ms", True,
+        "conv2d 64x1x28x28 -> 64 ch, 4x4, stride 2, pad 1, bias; forward+backward"
+        " (a DCGAN discriminator's first layer)",
+    ),
+    Workload(
+        "transpconv64to1_fwd_bwd_ms", "ms", True,
+        "conv_transpose2d 64x64x14x14 -> 1 ch, 4x4, stride 2, pad 1, bias;"
+        " forward+backward (a DCGAN generator's last layer)",
+    ),
 ]
 
 #: Workloads by name.

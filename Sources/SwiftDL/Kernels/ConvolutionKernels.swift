@@ -22,15 +22,17 @@ private final class WindowPlan {
     let windows: Int, positions: Int, planeSize: Int, paddedSize: Int
     /// Images each worker takes at a time.
     let imagesPerPart: Int
-    /// For each input element, its offset in the padded plane.
-    let interior: UnsafeMutablePointer<Int>
+    /// The input plane by lines along its last dimension: their number and length, and where
+    /// each one starts in the padded plane.
+    let inputLineCount: Int, inputLine: Int, inputLines: UnsafeMutablePointer<Int>
     /// For each window element, its offset from the window's first element in the padded plane.
     let kernelOffsets: UnsafeMutablePointer<Int>
-    /// For each window position, the offset of its first element in the padded plane.
-    let positionOffsets: UnsafeMutablePointer<Int>
+    /// The window positions by lines along the last dimension: their number and length, the
+    /// step between positions in the padded plane, and where each line's first window starts.
+    let positionLineCount: Int, positionLine: Int, positionStep: Int, positionLines: UnsafeMutablePointer<Int>
 
     /// Columns of about this many elements per part keep a part's work in a core's cache.
-    private static let partElements = 1 << 17
+    private static let partElements = 1 << 18
 
     init(_ layout: ConvolutionLayout) {
         let geometry = layout.geometry
@@ -41,46 +43,48 @@ private final class WindowPlan {
         let padded = (0..<rank).map { geometry.inputSize[$0] + geometry.paddingBefore[$0] + geometry.paddingAfter[$0] }
         paddedSize = padded.reduce(1, *)
         let paddedStrides = contiguousStrides(padded)
-        interior = .allocate(capacity: planeSize)
-        var index = [Int](repeating: 0, count: rank)
-        for p in 0..<planeSize {
-            var offset = 0
-            for d in 0..<rank { offset += (index[d] + geometry.paddingBefore[d]) * paddedStrides[d] }
-            interior[p] = offset
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < geometry.inputSize[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
+        inputLine = geometry.inputSize[rank - 1]
+        inputLineCount = geometry.inputSize.dropLast().reduce(1, *)
+        inputLines = Self.lineStarts(geometry.inputSize, origin: geometry.paddingBefore.map { $0 },
+                                     steps: paddedStrides)
         kernelOffsets = .allocate(capacity: windows)
         for (k, offsets) in geometry.kernelOffsets.enumerated() {
             kernelOffsets[k] = (0..<rank).reduce(0) { $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1] }
         }
-        positionOffsets = .allocate(capacity: positions)
-        let output = geometry.outputSize
-        index = [Int](repeating: 0, count: rank)
-        for l in 0..<positions {
-            positionOffsets[l] = (0..<rank).reduce(0) { $0 + index[$1] * geometry.stride[$1] * paddedStrides[$1] }
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < output[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
+        positionLine = geometry.outputSize[rank - 1]
+        positionLineCount = geometry.outputSize.dropLast().reduce(1, *)
+        positionStep = geometry.stride[rank - 1]
+        positionLines = Self.lineStarts(geometry.outputSize, origin: Array(repeating: 0, count: rank),
+                                        steps: (0..<rank).map { geometry.stride[$0] * paddedStrides[$0] })
         let perImage = max(channels * windows * positions, filters * positions, 1)
         let perWorker = (batch + Parallel.coreCount - 1) / Parallel.coreCount
         imagesPerPart = max(1, min(perWorker, Self.partElements / perImage))
     }
 
     deinit {
-        interior.deallocate()
+        inputLines.deallocate()
         kernelOffsets.deallocate()
-        positionOffsets.deallocate()
+        positionLines.deallocate()
+    }
+
+    /// For each line along the last dimension of a grid of `size` points, the padded-plane
+    /// offset of its first point: `Σ (origin[d] + index[d])·steps[d]` over the other dimensions.
+    private static func lineStarts(_ size: [Int], origin: [Int], steps: [Int]) -> UnsafeMutablePointer<Int> {
+        let rank = size.count
+        let count = size.dropLast().reduce(1, *)
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        var index = [Int](repeating: 0, count: rank)
+        for line in 0..<count {
+            starts[line] = (0..<rank).reduce(0) { $0 + (origin[$1] + index[$1]) * steps[$1] }
+            var d = rank - 2
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < size[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return starts
     }
 
     /// Runs `body` on each worker with scratch space for one part, handing it the parts of the
@@ -125,11 +129,24 @@ private final class WindowPlan {
         for (i, n) in images.enumerated() {
             for c in 0..<channels {
                 let plane = x + (n * channels + c) * planeSize
-                for p in 0..<planeSize { padded[interior[p]] = plane[p] }
+                for line in 0..<inputLineCount {
+                    (padded + inputLines[line]).update(from: plane + line * inputLine, count: inputLine)
+                }
                 for k in 0..<windows {
                     let row = columns + (c * windows + k) * width + i * positions
                     let window = padded + kernelOffsets[k]
-                    for l in 0..<positions { row[l] = window[positionOffsets[l]] }
+                    for line in 0..<positionLineCount {
+                        var source = UnsafePointer(window + positionLines[line])
+                        let target = row + line * positionLine
+                        if positionStep == 1 {
+                            target.update(from: source, count: positionLine)
+                        } else {
+                            for j in 0..<positionLine {
+                                target[j] = source.pointee
+                                source += positionStep
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -146,11 +163,21 @@ private final class WindowPlan {
                 for k in 0..<windows {
                     let row = columns + (c * windows + k) * width + i * positions
                     let window = padded + kernelOffsets[k]
-                    for l in 0..<positions { window[positionOffsets[l]] += row[l] }
+                    for line in 0..<positionLineCount {
+                        let source = row + line * positionLine
+                        var target = window + positionLines[line]
+                        for j in 0..<positionLine {
+                            target.pointee += source[j]
+                            target += positionStep
+                        }
+                    }
                 }
                 let plane = x + (n * channels + c) * planeSize
                 let start = bias?[c] ?? .zero
-                for p in 0..<planeSize { plane[p] = padded[interior[p]] + start }
+                for line in 0..<inputLineCount {
+                    let source = padded + inputLines[line], target = plane + line * inputLine
+                    for j in 0..<inputLine { target[j] = source[j] + start }
+                }
             }
         }
     }

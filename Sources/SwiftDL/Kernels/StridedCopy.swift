@@ -17,6 +17,8 @@ func stridedCopy<T>(shape: [Int], source: UnsafePointer<T>, sourceStrides: [Int]
     forEachRow(shape: shape, stridesA: sourceStrides, stridesB: destinationStrides, grain: 1 << 15) { _, s, d in
         if innerSource == 1 && innerDestination == 1 {
             (destination + d).update(from: source + s, count: length)
+        } else if innerSource == 0 && innerDestination == 1 {
+            (destination + d).update(repeating: source[s], count: length)
         } else {
             for j in 0..<length {
                 destination[d + j * innerDestination] = source[s + j * innerSource]
