@@ -45,6 +45,13 @@ let workloads: [Workload] = [
     convolution("transpconv_fwd_bwd_ms", input: [64, 128, 7, 7], weights: [128, 64, 4, 4], bias: 64) { x, w, b in
         try dltranspconv(x, w, b, stride: [2], cropping: 1)
     },
+    // A DCGAN's outer layers: the discriminator's first convolution, the generator's last.
+    convolution("conv1to64_fwd_bwd_ms", input: [64, 1, 28, 28], weights: [64, 1, 4, 4], bias: 64) { x, w, b in
+        try dlconv(x, w, b, stride: [2], padding: 1)
+    },
+    convolution("transpconv64to1_fwd_bwd_ms", input: [64, 64, 14, 14], weights: [64, 1, 4, 4], bias: 1) { x, w, b in
+        try dltranspconv(x, w, b, stride: [2], cropping: 1)
+    },
     ganSteps("mlp_gan_steps_per_s") { $0.architecture = .mlp },
     ganSteps("dcgan_steps_per_s") { $0.architecture = .dcgan },
     ganSteps("wgan_gp_steps_per_s") {

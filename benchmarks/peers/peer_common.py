@@ -72,6 +72,16 @@ WORKLOADS: List[Workload] = [
         "WGAN-GP training step (DCGAN nets, no BN in D), batch 64: critic update"
         " with gradient penalty (double backward), then G update; Adam",
     ),
+    Workload(
+        "conv1to64_fwd_bwd_ms", "ms", True,
+        "conv2d 64x1x28x28 -> 64 ch, 4x4, stride 2, pad 1, bias; forward+backward"
+        " (a DCGAN discriminator's first layer)",
+    ),
+    Workload(
+        "transpconv64to1_fwd_bwd_ms", "ms", True,
+        "conv_transpose2d 64x64x14x14 -> 1 ch, 4x4, stride 2, pad 1, bias;"
+        " forward+backward (a DCGAN generator's last layer)",
+    ),
 ]
 
 #: Workloads by name.

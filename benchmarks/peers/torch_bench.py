@@ -185,6 +185,30 @@ def dcgan(args: argparse.Namespace) -> float:
 def wgan_gp(args: argparse.Namespace) -> float:
     """Steps per second of the WGAN-GP (gradient penalty, double backward)."""
     return _gan_steps_per_s("wgan_gp", args)
+def conv1to64(args: argparse.Namespace) -> float:
+    """ms per forward+backward of a 4x4 stride-2 conv, 64x1x28x28 -> 64x64x14x14."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 1, 28, 28, generator=gen)
+    w = torch.randn(64, 1, 4, 4, generator=gen) * 0.05
+    b = torch.randn(64, generator=gen)
+
+    def forward(x, w, b):
+        return F.conv2d(x, w, b, stride=2, padding=1)
+
+    return _fwd_bwd_ms(forward, x, w, b, (64, 64, 14, 14), args)
+
+
+def transpconv64to1(args: argparse.Namespace) -> float:
+    """ms per forward+backward of a 4x4 stride-2 transposed conv, 64x64x14x14 -> 64x1x28x28."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 64, 14, 14, generator=gen)
+    w = torch.randn(64, 1, 4, 4, generator=gen) * 0.05  # (in, out, kh, kw)
+    b = torch.randn(1, generator=gen)
+
+    def forward(x, w, b):
+        return F.conv_transpose2d(x, w, b, stride=2, padding=1)
+
+    return _fwd_bwd_ms(forward, x, w, b, (64, 1, 28, 28), args)
 
 
 #: Workload name -> function returning the value to report.
@@ -198,6 +222,8 @@ FUNCTIONS: Dict[str, Callable[[argparse.Namespace], Optional[float]]] = {
     "mlp_gan_steps_per_s": mlp_gan,
     "dcgan_steps_per_s": dcgan,
     "wgan_gp_steps_per_s": wgan_gp,
+    "conv1to64_fwd_bwd_ms": conv1to64,
+    "transpconv64to1_fwd_bwd_ms": transpconv64to1,
 }
 
 

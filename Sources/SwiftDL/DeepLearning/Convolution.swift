@@ -83,13 +83,18 @@ func resolvePadding(_ padding: ConvolutionPadding, input: [Int], kernel: [Int], 
     }
 }
 
-/// Adds a per-channel bias to `[N, C, spatial…]`.
-func addChannelBias(_ y: DLArray, _ bias: DLArray?, channels: Int, operation: String) throws -> DLArray {
-    guard let bias else { return y }
-    guard bias.count == channels else {
+/// The input, weights and bias (as `[channels]`) of a convolution, unlabeled and converted to
+/// one floating-point type.
+func commonType(_ x: DLArray, _ weights: DLArray, _ bias: DLArray?, channels: Int,
+                operation: String) throws -> (DLArray, DLArray, DLArray?) {
+    if let bias, bias.count != channels {
         throw DLError.shapeMismatch("\(operation): bias has \(bias.count) elements for \(channels) output channels")
     }
-    return try y + reshape(stripdims(bias), [1, channels] + Array(repeating: 1, count: y.rank - 2))
+    var type = DLDataType.promoted(x.dataType, weights.dataType)
+    if let bias { type = DLDataType.promoted(type, bias.dataType) }
+    if type == .bool { type = .float32 }
+    return (x.converted(to: type), stripdims(weights).converted(to: type),
+            try bias.map { try reshape(stripdims($0), [channels]).converted(to: type) })
 }
 
 /// Convolution (cross-correlation, as in MATLAB and PyTorch) in 1, 2 or 3 spatial dimensions,
@@ -131,13 +136,10 @@ public func dlconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = nil, str
     guard outputSize.allSatisfy({ $0 > 0 }) else {
         throw DLError.shapeMismatch("dlconv: a kernel \(kernel) with dilation \(dilations) does not fit input \(spatial) padded by \(pads)")
     }
-    let (n, windows, positions) = (input.batch, geometry.windowCount, geometry.positionCount)
-    // One product per group: [G, F/G, Cg·K] × [G, Cg·K, N·L] → [G, F/G, N·L].
-    let columns = try reshape(windowsToColumns(input.array, geometry: geometry), [groups, perGroup * windows, n * positions])
-    let filters = try reshape(stripdims(weights), [groups, outputs / groups, perGroup * windows])
-    let product = try reshape(pagemtimes(filters, columns), [outputs, n, positions])
-    let y = try reshape(permute(product, [1, 0, 2]), [n, outputs] + outputSize)
-    return try input.result(addChannelBias(y, bias, channels: outputs, operation: "dlconv"))
+    let layout = ConvolutionLayout(geometry: geometry, batch: input.batch, channels: input.channels,
+                                   filters: outputs, groups: groups)
+    let (source, filters, shift) = try commonType(input.array, weights, bias, channels: outputs, operation: "dlconv")
+    return try input.result(windowConvolution(source, filters, shift, layout: layout))
 }
 
 /// Transposed convolution in 1, 2 or 3 spatial dimensions, as MATLAB's `dltranspconv`: the
@@ -193,13 +195,8 @@ public func dltranspconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = ni
     // The convolution whose adjoint this is slides over the output, padded by the cropping.
     let geometry = WindowGeometry(inputSize: outputSize, kernel: kernel, stride: strides, dilation: dilations,
                                   paddingBefore: before, paddingAfter: after)
-    let (n, windows, positions) = (input.batch, geometry.windowCount, geometry.positionCount)
-    let perGroup = input.channels / groups
-    // [G, Cin/G, (Cout/G)·K]ᵀ × [G, Cin/G, N·L] → [G, (Cout/G)·K, N·L], folded into the output.
-    let inputColumns = try reshape(permute(reshape(input.array, [n, input.channels, positions]), [1, 0, 2]),
-                                   [groups, perGroup, n * positions])
-    let filters = try reshape(stripdims(weights), [groups, perGroup, weights.shape[1] * windows])
-    let columns = try reshape(pagemtimes(filters, .transpose, inputColumns, .none), [outputs * windows, n * positions])
-    let y = columnsToWindows(columns, geometry: geometry, batch: n, channels: outputs)
-    return try input.result(addChannelBias(y, bias, channels: outputs, operation: "dltranspconv"))
+    let layout = ConvolutionLayout(geometry: geometry, batch: input.batch, channels: outputs,
+                                   filters: input.channels, groups: groups)
+    let (source, filters, shift) = try commonType(input.array, weights, bias, channels: outputs, operation: "dltranspconv")
+    return try input.result(transposedWindowConvolution(source, filters, shift, layout: layout))
 }

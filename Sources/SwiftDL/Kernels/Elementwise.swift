@@ -224,7 +224,19 @@ struct FloatingScalarMap<F: FloatingBinaryFunction>: FloatingKernel {
 struct FloatingZip<F: FloatingBinaryFunction>: FloatingKernel {
     let a: DLArray, b: DLArray, shape: [Int]
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-        zipElements(a, b, shape: shape) { (x: T, y: T) in F.apply(x, y) }
+        let count = shape.reduce(1, *)
+        guard a.count == count && b.count == count else {
+            return zipElements(a, b, shape: shape) { (x: T, y: T) in F.apply(x, y) }
+        }
+        // Operands of the result's shape: `F.apply` called in the loop itself (through
+        // zipElements' closure the parallel loop would make one indirect call per element).
+        let output = Storage.allocate(count: count, dataType: T.dataType)
+        let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
+        let destination = output.pointer(as: T.self)
+        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+            for i in range { destination[i] = F.apply(pa[i], pb[i]) }
+        }
+        return DLArray(storage: output, shape: shape)
     }
 }
 

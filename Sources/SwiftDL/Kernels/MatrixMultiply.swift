@@ -1,6 +1,7 @@
 import COpenBLAS
 import CSwiftDLSupport
 import ComplexModule
+import Foundation
 
 /// How a matrix enters a product.
 public enum MatrixOperation: Sendable {
@@ -27,6 +28,31 @@ enum BLAS {
 
     /// Makes sure OpenBLAS is prepared.
     @inline(__always) static func prepare() { _ = coreName }
+
+    private static let threadingLock = NSLock()
+    nonisolated(unsafe) private static var singleThreadedUsers = 0
+    nonisolated(unsafe) private static var threadCount = 1
+
+    /// Runs `body` with OpenBLAS's products on the calling thread only, for work that SwiftDL
+    /// spreads over the cores itself (products called concurrently from several threads would
+    /// otherwise wait for each other's use of OpenBLAS's thread pool).
+    static func singleThreaded<Result>(_ body: () -> Result) -> Result {
+        prepare()
+        threadingLock.withLock {
+            if singleThreadedUsers == 0 {
+                threadCount = Int(openblas_get_num_threads())
+                openblas_set_num_threads(1)
+            }
+            singleThreadedUsers += 1
+        }
+        defer {
+            threadingLock.withLock {
+                singleThreadedUsers -= 1
+                if singleThreadedUsers == 0 { openblas_set_num_threads(Int32(threadCount)) }
+            }
+        }
+        return body()
+    }
 }
 
 /// Multiplies matching pages of `a` and `b` (the last two dimensions are the matrices, the
@@ -37,7 +63,6 @@ struct BatchedMatrixProduct: FloatingKernel {
     let batchShape: [Int], m: Int, n: Int, k: Int
 
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-        BLAS.prepare()
         let shape = batchShape + [m, n]
         let batches = batchShape.reduce(1, *)
         let output = Storage.allocate(count: batches * m * n, dataType: T.dataType)
@@ -55,7 +80,8 @@ struct BatchedMatrixProduct: FloatingKernel {
                 offsetA += index[d] * stridesA[d]
                 offsetB += index[d] * stridesB[d]
             }
-            gemm(pa + offsetA * pageA, lda, pb + offsetB * pageB, ldb, pc + batch * m * n)
+            matrixProduct(operationA, pa + offsetA * pageA, lda, operationB, pb + offsetB * pageB, ldb,
+                          into: pc + batch * m * n, n, m: m, n: n, k: k)
             var d = batchShape.count - 1
             while d >= 0 {
                 index[d] += 1
@@ -66,33 +92,42 @@ struct BatchedMatrixProduct: FloatingKernel {
         }
         return DLArray(storage: output, shape: shape)
     }
+}
 
-    private func gemm<T: DLFloatingElement>(_ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>,
-                                            _ ldb: Int, _ c: UnsafeMutablePointer<T>) {
-        if m == 0 || n == 0 { return }
-        if k == 0 {
-            c.update(repeating: .zero, count: m * n)
-            return
+/// `c = op(a)·op(b)` (or `c += op(a)·op(b)` when `accumulating`) for row-major `m×k` and
+/// `k×n` operands and an `m×n` result with leading dimensions `lda`, `ldb`, `ldc`, through
+/// OpenBLAS.
+func matrixProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
+                                         _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
+                                         accumulating: Bool = false, into c: UnsafeMutablePointer<T>, _ ldc: Int,
+                                         m: Int, n: Int, k: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulating {
+            for row in 0..<m { (c + row * ldc).update(repeating: .zero, count: n) }
         }
-        let (M, N, K) = (Int32(m), Int32(n), Int32(k))
-        let (ta, tb) = (operationA.cblas, operationB.cblas)
-        switch T.dataType {
-        case .float32:
-            cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
-                        Int32(lda), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int32(ldb), 0,
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), N)
-        case .float64:
-            cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
-                        Int32(lda), UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), Int32(ldb), 0,
-                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), N)
-        case .complex64:
-            var one = Complex<Float>(1), zero = Complex<Float>(0)
-            cblas_cgemm(CblasRowMajor, ta, tb, M, N, K, &one, a, Int32(lda), b, Int32(ldb), &zero, c, N)
-        case .complex128:
-            var one = Complex<Double>(1), zero = Complex<Double>(0)
-            cblas_zgemm(CblasRowMajor, ta, tb, M, N, K, &one, a, Int32(lda), b, Int32(ldb), &zero, c, N)
-        case .bool:
-            preconditionFailure("matrix product of bool arrays")
-        }
+        return
+    }
+    BLAS.prepare()
+    let (M, N, K) = (Int32(m), Int32(n), Int32(k))
+    let (ta, tb) = (operationA.cblas, operationB.cblas)
+    let (LDA, LDB, LDC) = (Int32(lda), Int32(ldb), Int32(ldc))
+    switch T.dataType {
+    case .float32:
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1, UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), LDA,
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), LDB, accumulating ? 1 : 0,
+                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), LDC)
+    case .float64:
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), LDA,
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), LDB, accumulating ? 1 : 0,
+                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), LDC)
+    case .complex64:
+        var one = Complex<Float>(1), beta = Complex<Float>(accumulating ? 1 : 0)
+        cblas_cgemm(CblasRowMajor, ta, tb, M, N, K, &one, a, LDA, b, LDB, &beta, c, LDC)
+    case .complex128:
+        var one = Complex<Double>(1), beta = Complex<Double>(accumulating ? 1 : 0)
+        cblas_zgemm(CblasRowMajor, ta, tb, M, N, K, &one, a, LDA, b, LDB, &beta, c, LDC)
+    case .bool:
+        preconditionFailure("matrix product of bool arrays")
     }
 }

@@ -30,6 +30,53 @@ enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Shares `0..<count`, in ranges of `part` elements, among up to ``coreCount`` workers:
+    /// `body` runs once per worker and takes ranges from `ranges` until it is empty, so a worker
+    /// slowed down by other work on the machine takes fewer.
+    /// - Returns: each worker's result.
+    static func share<Result>(count: Int, part: Int, _ body: (_ ranges: RangeQueue) -> Result) -> [Result] {
+        let ranges = RangeQueue(count: count, part: max(part, 1))
+        let workers = max(1, min(coreCount, ranges.rangeCount))
+        if workers == 1 { return [body(ranges)] }
+        var results = [Result?](repeating: nil, count: workers)
+        results.withUnsafeMutableBufferPointer { slots in
+            withoutActuallyEscaping(body) { body in
+                let work = UncheckedSendable((body, slots))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    work.value.1[worker] = work.value.0(ranges)
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Consecutive ranges of `0..<count`, handed out one at a time to whichever thread asks.
+final class RangeQueue: @unchecked Sendable {
+    let count: Int, part: Int
+    private let lock = NSLock()
+    private var taken = 0
+
+    init(count: Int, part: Int) {
+        self.count = count
+        self.part = part
+    }
+
+    /// The number of ranges in all.
+    var rangeCount: Int { (count + part - 1) / part }
+
+    /// The next range not yet taken, or nil.
+    func next() -> Range<Int>? {
+        lock.withLock {
+            let start = taken * part
+            guard start < count else { return nil }
+            taken += 1
+            return start ..< min(count, start + part)
+        }
+    }
+}
+
 /// Wraps a value that is shared across threads in a way the compiler cannot check
 /// (each thread touches a disjoint part of the arrays).
 

@@ -6,17 +6,21 @@
 @inline(__always)
 func stridedCopy<T>(shape: [Int], source: UnsafePointer<T>, sourceStrides: [Int],
                     destination: UnsafeMutablePointer<T>, destinationStrides: [Int]) {
-    let rank = shape.count
-    if rank == 0 {
+    if shape.isEmpty {
         destination[0] = source[0]
         return
     }
     if shape.contains(0) { return }
+    // Dimensions both views walk as one are merged: longer rows, fewer of them.
+    let (shape, sourceStrides, destinationStrides) = mergedDimensions(shape, sourceStrides, destinationStrides)
+    let rank = shape.count
     let length = shape[rank - 1]
     let innerSource = sourceStrides[rank - 1], innerDestination = destinationStrides[rank - 1]
     forEachRow(shape: shape, stridesA: sourceStrides, stridesB: destinationStrides, grain: 1 << 15) { _, s, d in
         if innerSource == 1 && innerDestination == 1 {
             (destination + d).update(from: source + s, count: length)
+        } else if innerSource == 0 && innerDestination == 1 {
+            (destination + d).update(repeating: source[s], count: length)
         } else {
             for j in 0..<length {
                 destination[d + j * innerDestination] = source[s + j * innerSource]

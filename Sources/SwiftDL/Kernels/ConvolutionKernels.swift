@@ -1,0 +1,298 @@
+/// The sizes of a grouped convolution: an input `[N, C, spatial…]`, filters `[F, C/G, kernel…]`
+/// and an output `[N, F, output…]`, the windows sliding over the input as `geometry` says.
+struct ConvolutionLayout: Equatable {
+    let geometry: WindowGeometry
+    let batch: Int
+    let channels: Int
+    let filters: Int
+    let groups: Int
+
+    var inputShape: [Int] { [batch, channels] + geometry.inputSize }
+    var outputShape: [Int] { [batch, filters] + geometry.outputSize }
+    var filterShape: [Int] { [filters, channels / groups] + geometry.kernel }
+}
+
+/// How the convolution kernels walk the windows: each worker takes a few images at a time,
+/// copies each input plane into a zero-bordered (padded) plane, unfolds its windows into
+/// columns `[C·K, b·L]` for the images taken, and multiplies those with OpenBLAS, so the
+/// columns stay in the core's cache and never exist for the whole batch.
+private final class WindowPlan {
+    let channels: Int, filters: Int, groups: Int, batch: Int
+    /// Elements per window (K), window positions (L), elements of an input plane and of a padded one.
+    let windows: Int, positions: Int, planeSize: Int, paddedSize: Int
+    /// Images each worker takes at a time.
+    let imagesPerPart: Int
+    /// The input plane by lines along its last dimension: their number and length, and where
+    /// each one starts in the padded plane.
+    let inputLineCount: Int, inputLine: Int, inputLines: UnsafeMutablePointer<Int>
+    /// For each window element, its offset from the window's first element in the padded plane.
+    let kernelOffsets: UnsafeMutablePointer<Int>
+    /// The window positions by lines along the last dimension: their number and length, the
+    /// step between positions in the padded plane, and where each line's first window starts.
+    let positionLineCount: Int, positionLine: Int, positionStep: Int, positionLines: UnsafeMutablePointer<Int>
+
+    /// Columns of about this many elements per part keep a part's work in a core's cache.
+    private static let partElements = 1 << 18
+
+    init(_ layout: ConvolutionLayout) {
+        let geometry = layout.geometry
+        (channels, filters, groups, batch) = (layout.channels, layout.filters, layout.groups, layout.batch)
+        (windows, positions) = (geometry.windowCount, geometry.positionCount)
+        planeSize = geometry.inputSize.reduce(1, *)
+        let rank = geometry.inputSize.count
+        let padded = (0..<rank).map { geometry.inputSize[$0] + geometry.paddingBefore[$0] + geometry.paddingAfter[$0] }
+        paddedSize = padded.reduce(1, *)
+        let paddedStrides = contiguousStrides(padded)
+        inputLine = geometry.inputSize[rank - 1]
+        inputLineCount = geometry.inputSize.dropLast().reduce(1, *)
+        inputLines = Self.lineStarts(geometry.inputSize, origin: geometry.paddingBefore.map { $0 },
+                                     steps: paddedStrides)
+        kernelOffsets = .allocate(capacity: windows)
+        for (k, offsets) in geometry.kernelOffsets.enumerated() {
+            kernelOffsets[k] = (0..<rank).reduce(0) { $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1] }
+        }
+        positionLine = geometry.outputSize[rank - 1]
+        positionLineCount = geometry.outputSize.dropLast().reduce(1, *)
+        positionStep = geometry.stride[rank - 1]
+        positionLines = Self.lineStarts(geometry.outputSize, origin: Array(repeating: 0, count: rank),
+                                        steps: (0..<rank).map { geometry.stride[$0] * paddedStrides[$0] })
+        let perImage = max(channels * windows * positions, filters * positions, 1)
+        let perWorker = (batch + Parallel.coreCount - 1) / Parallel.coreCount
+        imagesPerPart = max(1, min(perWorker, Self.partElements / perImage))
+    }
+
+    deinit {
+        inputLines.deallocate()
+        kernelOffsets.deallocate()
+        positionLines.deallocate()
+    }
+
+    /// For each line along the last dimension of a grid of `size` points, the padded-plane
+    /// offset of its first point: `Σ (origin[d] + index[d])·steps[d]` over the other dimensions.
+    private static func lineStarts(_ size: [Int], origin: [Int], steps: [Int]) -> UnsafeMutablePointer<Int> {
+        let rank = size.count
+        let count = size.dropLast().reduce(1, *)
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        var index = [Int](repeating: 0, count: rank)
+        for line in 0..<count {
+            starts[line] = (0..<rank).reduce(0) { $0 + (origin[$1] + index[$1]) * steps[$1] }
+            var d = rank - 2
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < size[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return starts
+    }
+
+    /// Runs `body` on each worker with scratch space for one part, handing it the parts of the
+    /// batch; OpenBLAS runs single-threaded inside when several workers share the cores.
+    func share<T: DLFloatingElement, Result>(_ type: T.Type,
+                                              _ body: (_ parts: RangeQueue, _ scratch: Scratch<T>) -> Result) -> [Result] {
+        func work() -> [Result] {
+            Parallel.share(count: batch, part: imagesPerPart) { parts in
+                let scratch = Scratch<T>(self)
+                defer { scratch.deallocate() }
+                return body(parts, scratch)
+            }
+        }
+        let parts = (batch + imagesPerPart - 1) / imagesPerPart
+        return min(parts, Parallel.coreCount) > 1 ? BLAS.singleThreaded(work) : work()
+    }
+
+    /// One worker's buffers: the columns of a part, its rows of the convolution's output
+    /// (`[F, b·L]`), and a padded plane whose border stays zero.
+    struct Scratch<T: DLFloatingElement> {
+        let columns: UnsafeMutablePointer<T>, outputs: UnsafeMutablePointer<T>, padded: UnsafeMutablePointer<T>
+
+        init(_ plan: WindowPlan) {
+            columns = .allocate(capacity: plan.channels * plan.windows * plan.positions * plan.imagesPerPart)
+            outputs = .allocate(capacity: plan.filters * plan.positions * plan.imagesPerPart)
+            padded = .allocate(capacity: plan.paddedSize)
+            padded.initialize(repeating: .zero, count: plan.paddedSize)
+        }
+
+        func deallocate() {
+            columns.deallocate()
+            outputs.deallocate()
+            padded.deallocate()
+        }
+    }
+
+    /// Unfolds the windows of `images` of `x` into `columns` `[C·K, b·L]`: row `c·K + k` holds
+    /// window element `k` of channel `c`, column `i·L + l` window position `l` of image `i`.
+    func unfold<T>(_ x: UnsafePointer<T>, _ images: Range<Int>, into columns: UnsafeMutablePointer<T>,
+                   padded: UnsafeMutablePointer<T>) {
+        let width = images.count * positions
+        for (i, n) in images.enumerated() {
+            for c in 0..<channels {
+                let plane = x + (n * channels + c) * planeSize
+                for line in 0..<inputLineCount {
+                    (padded + inputLines[line]).update(from: plane + line * inputLine, count: inputLine)
+                }
+                for k in 0..<windows {
+                    let row = columns + (c * windows + k) * width + i * positions
+                    let window = padded + kernelOffsets[k]
+                    for line in 0..<positionLineCount {
+                        var source = UnsafePointer(window + positionLines[line])
+                        let target = row + line * positionLine
+                        if positionStep == 1 {
+                            target.update(from: source, count: positionLine)
+                        } else {
+                            for j in 0..<positionLine {
+                                target[j] = source.pointee
+                                source += positionStep
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Folds `columns` `[C·K, b·L]` back into `images` of `x` (`[N, C, spatial…]`), adding the
+    /// elements windows share and dropping the padding; each plane starts from `bias[c]`, or zero.
+    func fold<T: DLFloatingElement>(_ columns: UnsafePointer<T>, _ images: Range<Int>, into x: UnsafeMutablePointer<T>,
+                                    bias: UnsafePointer<T>?, padded: UnsafeMutablePointer<T>) {
+        let width = images.count * positions
+        for (i, n) in images.enumerated() {
+            for c in 0..<channels {
+                padded.update(repeating: .zero, count: paddedSize)
+                for k in 0..<windows {
+                    let row = columns + (c * windows + k) * width + i * positions
+                    let window = padded + kernelOffsets[k]
+                    for line in 0..<positionLineCount {
+                        let source = row + line * positionLine
+                        var target = window + positionLines[line]
+                        for j in 0..<positionLine {
+                            target.pointee += source[j]
+                            target += positionStep
+                        }
+                    }
+                }
+                let plane = x + (n * channels + c) * planeSize
+                let start = bias?[c] ?? .zero
+                for line in 0..<inputLineCount {
+                    let source = padded + inputLines[line], target = plane + line * inputLine
+                    for j in 0..<inputLine { target[j] = source[j] + start }
+                }
+            }
+        }
+    }
+
+    /// Copies the rows of `images` of `y` (`[N, F, L]`) into `rows` `[F, b·L]`.
+    func gather<T>(_ y: UnsafePointer<T>, _ images: Range<Int>, into rows: UnsafeMutablePointer<T>) {
+        let width = images.count * positions
+        for (i, n) in images.enumerated() {
+            for f in 0..<filters {
+                (rows + f * width + i * positions).update(from: y + (n * filters + f) * positions, count: positions)
+            }
+        }
+    }
+}
+
+/// The convolution of `x` (`[N, C, spatial…]`) with `filters` (`[F, C/G, kernel…]`), plus
+/// `bias[f]` when given: `[N, F, output…]`. Per group, filters `[F/G, (C/G)·K]` times columns.
+struct ConvolutionForward: FloatingKernel {
+    let x: DLArray, filters: DLArray, bias: DLArray?, layout: ConvolutionLayout
+
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let plan = WindowPlan(layout)
+        let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
+        let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
+        let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
+        let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
+        let (count, positions) = (plan.filters, plan.positions)
+        _ = plan.share(T.self) { parts, scratch in
+            while let images = parts.next() {
+                let width = images.count * positions
+                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+                for g in 0..<plan.groups {
+                    matrixProduct(.none, weights + g * groupFilters * groupDepth, groupDepth,
+                                  .none, scratch.columns + g * groupDepth * width, width,
+                                  into: scratch.outputs + g * groupFilters * width, width,
+                                  m: groupFilters, n: width, k: groupDepth)
+                }
+                for (i, n) in images.enumerated() {
+                    for f in 0..<count {
+                        let row = scratch.outputs + f * width + i * positions
+                        let target = destination + (n * count + f) * positions
+                        let start = bias?[f] ?? .zero
+                        for l in 0..<positions { target[l] = row[l] + start }
+                    }
+                }
+            }
+        }
+        return DLArray(storage: output, shape: layout.outputShape)
+    }
+}
+
+/// The transposed convolution: `y` (`[N, F, output…]`) through `filters` (`[F, C/G, kernel…]`)
+/// back onto the input's grid, `[N, C, spatial…]`, plus `bias[c]` when given. It is the
+/// adjoint of ``ConvolutionForward`` in `x`: per group, filtersᵀ times `y`'s rows, folded.
+struct ConvolutionTransposed: FloatingKernel {
+    let y: DLArray, filters: DLArray, bias: DLArray?, layout: ConvolutionLayout
+
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let plan = WindowPlan(layout)
+        let output = Storage.allocate(count: layout.inputShape.reduce(1, *), dataType: T.dataType)
+        let source = y.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
+        let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
+        let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
+        _ = plan.share(T.self) { parts, scratch in
+            while let images = parts.next() {
+                let width = images.count * plan.positions
+                plan.gather(source, images, into: scratch.outputs)
+                for g in 0..<plan.groups {
+                    matrixProduct(.transpose, weights + g * groupFilters * groupDepth, groupDepth,
+                                  .none, scratch.outputs + g * groupFilters * width, width,
+                                  into: scratch.columns + g * groupDepth * width, width,
+                                  m: groupDepth, n: width, k: groupFilters)
+                }
+                plan.fold(scratch.columns, images, into: destination, bias: bias, padded: scratch.padded)
+            }
+        }
+        return DLArray(storage: output, shape: layout.inputShape)
+    }
+}
+
+/// The correlation of the windows of `x` (`[N, C, spatial…]`) with `y` (`[N, F, output…]`),
+/// summed over the batch: `[F, C/G, kernel…]`, the adjoint of ``ConvolutionForward`` in the
+/// filters. Per group, `y`'s rows times the columns transposed; each worker sums its parts
+/// of the batch, then the workers' sums are added.
+struct ConvolutionFilterCorrelation: FloatingKernel {
+    let x: DLArray, y: DLArray, layout: ConvolutionLayout
+
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let plan = WindowPlan(layout)
+        let size = layout.filterShape.reduce(1, *)
+        let source = x.storage.pointer(as: T.self), rows = y.storage.pointer(as: T.self)
+        let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
+        let sums = plan.share(T.self) { parts, scratch -> UnsafeMutablePointer<T>? in
+            var sum: UnsafeMutablePointer<T>?
+            while let images = parts.next() {
+                let width = images.count * plan.positions
+                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+                plan.gather(rows, images, into: scratch.outputs)
+                let target = sum ?? .allocate(capacity: size)
+                for g in 0..<plan.groups {
+                    matrixProduct(.none, scratch.outputs + g * groupFilters * width, width,
+                                  .transpose, scratch.columns + g * groupDepth * width, width,
+                                  accumulating: sum != nil, into: target + g * groupFilters * groupDepth, groupDepth,
+                                  m: groupFilters, n: groupDepth, k: width)
+                }
+                sum = target
+            }
+            return sum
+        }
+        let output = Storage.zeroed(count: size, dataType: T.dataType)
+        let destination = output.pointer(as: T.self)
+        for case let sum? in sums {
+            for i in 0..<size { destination[i] += sum[i] }
+            sum.deallocate()
+        }
+        return DLArray(storage: output, shape: layout.filterShape)
+    }
+}
