@@ -21,7 +21,7 @@ struct GAN: ParsableCommand {
         abstract: "Train a generative adversarial network with SwiftDL.",
         discussion: """
             Without options: the ring of 8 Gaussians, an MLP generator and discriminator, alternating \
-            gradient descent with the non-saturating loss; outputs in gan-output/ring-8. \
+            gradient descent with the non-saturating loss and an R1 penalty; outputs in gan-output/ring-8. \
             Options left out take the data set's defaults; with --resume they take the checkpoint's settings.
             """)
 

@@ -146,8 +146,10 @@ public struct GANSettings: Codable, Sendable, Equatable {
     public var seed: UInt64
 
     /// Settings for `dataset` with the defaults that suit it: for the 2-D mixtures an MLP
-    /// trained by alternating GD with the non-saturating loss and Adam; for images the DCGAN of
-    /// Radford et al. with Adam 2e-4, β₁ 0.5.
+    /// (hidden width 64, latent size 16, batch 256) trained for 8,000 iterations by alternating
+    /// GD with the non-saturating loss, an R1 penalty of γ = 0.1 and Adam 1e-3 (β₁ 0.5) decaying
+    /// linearly to 0 (the modes are 0.01 wide: the players must settle to place samples that
+    /// precisely); for images the DCGAN of Radford et al. with Adam 2e-4, β₁ 0.5, batch 64.
     public init(dataset: GANDataset, seed: UInt64 = 1) {
         self.dataset = dataset
         self.seed = seed
@@ -163,9 +165,12 @@ public struct GANSettings: Codable, Sendable, Equatable {
         if dataset.isPlanar {
             architecture = .mlp
             latentSize = 16
-            hiddenSize = 128
+            hiddenSize = 64
             batchSize = 256
-            iterations = 3000
+            iterations = 8000
+            regularizer = .r1
+            gamma = 0.1
+            learnRateSchedule = .linear
             generatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-3, gradientDecay: 0.5)
             discriminatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-3, gradientDecay: 0.5)
         } else {
