@@ -15,4 +15,19 @@ static inline void swiftdl_set_current_trace(void *trace) { swiftdl_current_trac
 /// Returns the name of the core OpenBLAS uses afterwards.
 const char *swiftdl_prepare_blas(void);
 
+/// One Adam step over `count` elements of float32 arrays: the new average gradient
+/// `m' = decay·m + complement·g`, average squared gradient `v' = squaredDecay·v +
+/// squaredComplement·g²` and parameter `p' = p − rate·m'/(√v' + epsilon)`. The outputs must
+/// not overlap the inputs.
+void swiftdl_adam_step_f32(long count, const float *restrict p, const float *restrict g,
+                           const float *restrict m, const float *restrict v, float *restrict newP,
+                           float *restrict newM, float *restrict newV, float rate, float decay,
+                           float complement, float squaredDecay, float squaredComplement, float epsilon);
+
+/// ``swiftdl_adam_step_f32`` for float64 arrays.
+void swiftdl_adam_step_f64(long count, const double *restrict p, const double *restrict g,
+                           const double *restrict m, const double *restrict v, double *restrict newP,
+                           double *restrict newM, double *restrict newV, double rate, double decay,
+                           double complement, double squaredDecay, double squaredComplement, double epsilon);
+
 #endif

@@ -94,9 +94,16 @@ func checkEpsilon(_ epsilon: Double, _ operation: String) throws {
 /// `(x - mean) / sqrt(variance + epsilon)` with the mean and the (biased) variance taken over
 /// `dims`; traced, differentiable to any order.
 func normalized(_ x: DLArray, over dims: [Int], epsilon: Double) throws -> DLArray {
-    let centered = try x - mean(x, dims: dims)
-    let variance = try mean(centered * centered, dims: dims)
-    return try centered / sqrt(variance + epsilon)
+    let statistics = try centeredStatistics(x, over: dims)
+    return try statistics.centered / sqrt(statistics.variance + epsilon)
+}
+
+/// The mean of `x` over `dims`, `x` minus it, and the biased variance over `dims` (the
+/// statistics keep size 1 along `dims`), computed with differentiable operations.
+func centeredStatistics(_ x: DLArray, over dims: [Int]) throws -> (mean: DLArray, centered: DLArray, variance: DLArray) {
+    let mean = try SwiftDL.mean(x, dims: dims)
+    let centered = try x - mean
+    return (mean, centered, try SwiftDL.mean(centered * centered, dims: dims))
 }
 
 // MARK: - batchnorm
@@ -145,15 +152,16 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
         throw DLError.invalidArgument("batchnorm: \(name) must be in [0, 1], got \(decay)")
     }
     let dims = input.array.shape.indices.filter { $0 != input.channel }
-    let output = try input.affine(normalized(input.array, over: dims, epsilon: epsilon),
-                                  scale: scaleFactor, offset: offset)
+    // (x − μ)·(γ/√(σ² + ε)) + β: the per-channel factor is formed first, so the full-size
+    // array goes through one product instead of a quotient and a product (forward and
+    // backward), and the running statistics reuse the batch's μ and σ².
+    let traced = try centeredStatistics(input.array, over: dims)
+    let factor = try input.perChannel(scaleFactor, "scaleFactor") / sqrt(traced.variance + epsilon)
+    let output = try traced.centered * factor + input.perChannel(offset, "offset")
     // The running statistics, from the values only.
     let previousMean = try input.perChannel(extractdata(runningMean), "runningMean")
     let previousVariance = try input.perChannel(extractdata(runningVariance), "runningVariance")
-    let data = extractdata(input.array)
-    let batchMean = try mean(data, dims: dims)
-    let centered = try data - batchMean
-    let batchVariance = try mean(centered * centered, dims: dims)
+    let batchMean = extractdata(traced.mean), batchVariance = extractdata(traced.variance)
     let perChannelCount = Double(input.array.count / max(input.channels, 1))
     let correction = perChannelCount / max(perChannelCount - 1, 1)
     let updatedMean = try meanDecay * batchMean + (1 - meanDecay) * previousMean

@@ -4,21 +4,49 @@ import ComplexModule
 /// A function of one element, defined for real and complex types.
 protocol FloatingUnaryFunction {
     static func apply<T: DLFloatingElement>(_ x: T) -> T
+    /// The fewest elements per core worth splitting a map of this function for
+    /// (``Parallel/functionGrain`` unless the function is as cheap as an add).
+    static var grain: Int { get }
+}
+
+extension FloatingUnaryFunction {
+    static var grain: Int { Parallel.functionGrain }
 }
 
 /// A function of one element, defined for real types.
 protocol RealUnaryFunction {
     static func apply<T: DLRealElement>(_ x: T) -> T
+    /// The fewest elements per core worth splitting a map of this function for
+    /// (``Parallel/functionGrain`` unless the function is as cheap as an add).
+    static var grain: Int { get }
+}
+
+extension RealUnaryFunction {
+    static var grain: Int { Parallel.functionGrain }
 }
 
 /// A function of two elements, defined for real and complex types.
 protocol FloatingBinaryFunction {
     static func apply<T: DLFloatingElement>(_ a: T, _ b: T) -> T
+    /// The fewest elements per core worth splitting a map of this function for
+    /// (``Parallel/elementGrain`` unless the function is transcendental).
+    static var grain: Int { get }
+}
+
+extension FloatingBinaryFunction {
+    static var grain: Int { Parallel.elementGrain }
 }
 
 /// A function of two elements, defined for real types.
 protocol RealBinaryFunction {
     static func apply<T: DLRealElement>(_ a: T, _ b: T) -> T
+    /// The fewest elements per core worth splitting a map of this function for
+    /// (``Parallel/elementGrain`` unless the function is transcendental).
+    static var grain: Int { get }
+}
+
+extension RealBinaryFunction {
+    static var grain: Int { Parallel.elementGrain }
 }
 
 /// A test of two real elements (a comparison).
@@ -28,14 +56,16 @@ protocol RealPredicate {
 
 // MARK: - Maps over one array
 
-/// Applies `function` to every element of `x` (of type `T`), giving elements of type `U`.
+/// Applies `function` to every element of `x` (of type `T`), giving elements of type `U`,
+/// across the cores when there are at least `grain` elements per core.
 @inline(__always)
-func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, _ function: (T) -> U) -> DLArray {
+func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, grain: Int = Parallel.elementGrain,
+                                             _ function: (T) -> U) -> DLArray {
     let count = x.count
     let output = Storage.allocate(count: count, dataType: U.dataType)
     let source = x.storage.pointer(as: T.self)
     let destination = output.pointer(as: U.self)
-    Parallel.forEachChunk(count: count, grain: 1 << 13) { range in
+    Parallel.forEachChunk(count: count, grain: grain) { range in
         for i in range { destination[i] = function(source[i]) }
     }
     return DLArray(storage: output, shape: x.shape, labels: x.labels)
@@ -44,14 +74,14 @@ func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, _ function: (T) -> U)
 struct FloatingMap<F: FloatingUnaryFunction>: FloatingKernel {
     let x: DLArray
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-        mapElements(x) { (value: T) in F.apply(value) }
+        mapElements(x, grain: F.grain) { (value: T) in F.apply(value) }
     }
 }
 
 struct RealMap<F: RealUnaryFunction>: RealKernel {
     let x: DLArray
     func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
-        mapElements(x) { (value: T) in F.apply(value) }
+        mapElements(x, grain: F.grain) { (value: T) in F.apply(value) }
     }
 }
 
@@ -112,7 +142,7 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
 /// contiguous array of `shape`, the offsets where the row starts in each view. Rows are split
 /// across cores when there are at least `grain` elements per core.
 @inline(__always)
-func forEachRow(shape: [Int], stridesA: [Int], stridesB: [Int], grain: Int = 1 << 14,
+func forEachRow(shape: [Int], stridesA: [Int], stridesB: [Int], grain: Int = Parallel.elementGrain,
                 _ body: (_ elements: Range<Int>, _ offsetA: Int, _ offsetB: Int) -> Void) {
     let rank = shape.count
     let length = shape[rank - 1]
@@ -161,33 +191,35 @@ func mergedDimensions(_ shape: [Int], _ stridesA: [Int], _ stridesB: [Int]) -> (
     return (dims.map(\.size), dims.map(\.a), dims.map(\.b))
 }
 
-/// Applies `function` to the elements of `a` and `b` (both of type `T`) broadcast to `shape`.
+/// Applies `function` to the elements of `a` and `b` (both of type `T`) broadcast to `shape`,
+/// across the cores when there are at least `grain` elements per core.
 @inline(__always)
 func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: [Int],
+                                             grain: Int = Parallel.elementGrain,
                                              _ function: (T, T) -> U) -> DLArray {
     let count = shape.reduce(1, *)
     let output = Storage.allocate(count: count, dataType: U.dataType)
     let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
     let destination = output.pointer(as: U.self)
     if a.count == count && b.count == count {
-        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+        Parallel.forEachChunk(count: count, grain: grain) { range in
             for i in range { destination[i] = function(pa[i], pb[i]) }
         }
     } else if b.count == 1 && a.count == count {
         let scalar = pb[0]
-        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+        Parallel.forEachChunk(count: count, grain: grain) { range in
             for i in range { destination[i] = function(pa[i], scalar) }
         }
     } else if a.count == 1 && b.count == count {
         let scalar = pa[0]
-        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+        Parallel.forEachChunk(count: count, grain: grain) { range in
             for i in range { destination[i] = function(scalar, pb[i]) }
         }
     } else if count > 0 {
         let (merged, stridesA, stridesB) = mergedDimensions(
             shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape))
         let innerA = stridesA[merged.count - 1], innerB = stridesB[merged.count - 1]
-        forEachRow(shape: merged, stridesA: stridesA, stridesB: stridesB) { outRange, offsetA, offsetB in
+        forEachRow(shape: merged, stridesA: stridesA, stridesB: stridesB, grain: grain) { outRange, offsetA, offsetB in
             // The common row kinds get loops the compiler vectorizes.
             let start = outRange.lowerBound
             switch (innerA, innerB) {
@@ -217,7 +249,8 @@ struct FloatingScalarMap<F: FloatingBinaryFunction>: FloatingKernel {
     let x: DLArray, scalar: Double, scalarFirst: Bool
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let c = T(dlValue: scalar)
-        return scalarFirst ? mapElements(x) { (v: T) in F.apply(c, v) } : mapElements(x) { (v: T) in F.apply(v, c) }
+        return scalarFirst ? mapElements(x, grain: F.grain) { (v: T) in F.apply(c, v) }
+                           : mapElements(x, grain: F.grain) { (v: T) in F.apply(v, c) }
     }
 }
 
@@ -226,14 +259,14 @@ struct FloatingZip<F: FloatingBinaryFunction>: FloatingKernel {
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let count = shape.reduce(1, *)
         guard a.count == count && b.count == count else {
-            return zipElements(a, b, shape: shape) { (x: T, y: T) in F.apply(x, y) }
+            return zipElements(a, b, shape: shape, grain: F.grain) { (x: T, y: T) in F.apply(x, y) }
         }
         // Operands of the result's shape: `F.apply` called in the loop itself (through
         // zipElements' closure the parallel loop would make one indirect call per element).
         let output = Storage.allocate(count: count, dataType: T.dataType)
         let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
         let destination = output.pointer(as: T.self)
-        Parallel.forEachChunk(count: count, grain: 1 << 14) { range in
+        Parallel.forEachChunk(count: count, grain: F.grain) { range in
             for i in range { destination[i] = F.apply(pa[i], pb[i]) }
         }
         return DLArray(storage: output, shape: shape)
@@ -243,7 +276,7 @@ struct FloatingZip<F: FloatingBinaryFunction>: FloatingKernel {
 struct RealZip<F: RealBinaryFunction>: RealKernel {
     let a: DLArray, b: DLArray, shape: [Int]
     func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
-        zipElements(a, b, shape: shape) { (x: T, y: T) in F.apply(x, y) }
+        zipElements(a, b, shape: shape, grain: F.grain) { (x: T, y: T) in F.apply(x, y) }
     }
 }
 

@@ -17,7 +17,7 @@ struct ReduceAlongDimension: FloatingKernel {
         let output = Storage.allocate(count: outer * inner, dataType: T.dataType)
         let source = x.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
         let start: T = kind == .sum ? .zero : T(dlValue: 1)
-        Parallel.forEachChunk(count: outer, grain: max(1, (1 << 15) / max(length * inner, 1))) { range in
+        Parallel.forEachChunk(count: outer, grain: max(1, Parallel.elementGrain / max(length * inner, 1))) { range in
             for o in range {
                 let row = destination + o * inner
                 row.update(repeating: start, count: inner)

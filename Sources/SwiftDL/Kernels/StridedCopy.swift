@@ -16,7 +16,7 @@ func stridedCopy<T>(shape: [Int], source: UnsafePointer<T>, sourceStrides: [Int]
     let rank = shape.count
     let length = shape[rank - 1]
     let innerSource = sourceStrides[rank - 1], innerDestination = destinationStrides[rank - 1]
-    forEachRow(shape: shape, stridesA: sourceStrides, stridesB: destinationStrides, grain: 1 << 15) { _, s, d in
+    forEachRow(shape: shape, stridesA: sourceStrides, stridesB: destinationStrides, grain: Parallel.elementGrain) { _, s, d in
         if innerSource == 1 && innerDestination == 1 {
             (destination + d).update(from: source + s, count: length)
         } else if innerSource == 0 && innerDestination == 1 {

@@ -21,14 +21,17 @@ enum Divide: FloatingBinaryFunction {
     @inline(__always) static func apply<T: DLFloatingElement>(_ a: T, _ b: T) -> T { a / b }
 }
 enum Power: FloatingBinaryFunction {
+    static var grain: Int { Parallel.functionGrain }
     @inline(__always) static func apply<T: DLFloatingElement>(_ a: T, _ b: T) -> T {
         b == T(dlValue: 2) ? a * a : T.power(a, b)
     }
 }
 enum Square: FloatingUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
     @inline(__always) static func apply<T: DLFloatingElement>(_ x: T) -> T { x * x }
 }
 enum Negate: FloatingUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
     @inline(__always) static func apply<T: DLFloatingElement>(_ x: T) -> T { -x }
 }
 

@@ -154,6 +154,7 @@ func extremum(_ a: DLArray, _ b: DLArray, larger: Bool) throws -> DLArray {
 }
 
 enum Atan2: RealBinaryFunction {
+    static var grain: Int { Parallel.functionGrain }
     static func apply<T: DLRealElement>(_ a: T, _ b: T) -> T { .atan2(y: a, x: b) }
 }
 

@@ -86,6 +86,7 @@ public func complex(_ re: DLArray, _ im: DLArray) throws -> DLArray {
 }
 
 enum RealAngle: RealUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
     // atan2(0, x), as for complex numbers: π for x < 0 and for -0.
     static func apply<T: DLRealElement>(_ x: T) -> T { x.isNaN ? x : (x.sign == .minus ? .pi : 0) }
 }

@@ -26,10 +26,12 @@ enum Sigmoid: FloatingUnaryFunction {
 }
 enum Erf: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { .erf(x) } }
 enum Relu: RealUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
     // NaN stays NaN, as in PyTorch.
     static func apply<T: DLRealElement>(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
 }
 enum Sign: FloatingUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
     // x/|x|: -1, 0 or 1 for reals, the unit number of the same angle for complex ones.
     static func apply<T: DLFloatingElement>(_ x: T) -> T {
         let magnitude = x.magnitudeValue
@@ -189,7 +191,10 @@ public func sign(_ x: DLArray) -> DLArray {
     return divide(BinaryOperands(sameShape: x, safe.converted(to: x.dataType)))
 }
 
-enum IsZero: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { x == 0 ? 1 : 0 } }
+enum IsZero: RealUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
+    static func apply<T: DLRealElement>(_ x: T) -> T { x == 0 ? 1 : 0 }
+}
 
 /// The absolute value (modulus) of each element; real for complex input. Its derivative at 0
 /// is taken as 0.
@@ -202,4 +207,7 @@ public func abs(_ x: DLArray) -> DLArray {
     return y.withLabels(x.labels).recorded(from: x) { g in try g * sign(x) }
 }
 
-enum Absolute: RealUnaryFunction { static func apply<T: DLRealElement>(_ x: T) -> T { Swift.abs(x) } }
+enum Absolute: RealUnaryFunction {
+    static var grain: Int { Parallel.elementGrain }
+    static func apply<T: DLRealElement>(_ x: T) -> T { Swift.abs(x) }
+}

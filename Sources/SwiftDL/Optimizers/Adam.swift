@@ -1,3 +1,4 @@
+import CSwiftDLSupport
 import RealModule
 
 /// One step of adaptive moment estimation (Adam), as MATLAB's `adamupdate`: returns the updated
@@ -96,25 +97,30 @@ public func adamupdate<P: DLArrayContainer>(
 }
 
 /// The fused Adam step of one array, as MATLAB's: the new parameter, average gradient and
-/// average squared gradient, from a learn rate that already holds the bias correction.
+/// average squared gradient, from a learn rate that already holds the bias correction. The loop
+/// is C's (CSwiftDLSupport), where the square root vectorizes.
 private struct AdamStep: RealKernel {
     let parameter, gradient, average, squaredAverage: DLArray
     let learnRate, gradientDecay, squaredGradientDecay, epsilon: Double
 
     func run<T: DLRealElement>(_ type: T.Type) -> [DLArray] {
-        let rate = T(learnRate), epsilon = T(epsilon)
-        let decay = T(gradientDecay), complement = T(1 - gradientDecay)
-        let squaredDecay = T(squaredGradientDecay), squaredComplement = T(1 - squaredGradientDecay)
+        let settings = (learnRate, gradientDecay, 1 - gradientDecay, squaredGradientDecay, 1 - squaredGradientDecay, epsilon)
         return elementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, average, squaredAverage],
                                  outputCount: 3) { range, input, output in
-            let (p, g, m, v) = (input[0], input[1], input[2], input[3])
-            let (newP, newM, newV) = (output[0], output[1], output[2])
-            for i in range {
-                let average = decay * m[i] + complement * g[i]
-                let squaredAverage = squaredDecay * v[i] + squaredComplement * (g[i] * g[i])
-                newM[i] = average
-                newV[i] = squaredAverage
-                newP[i] = p[i] + -rate * (average / (squaredAverage.squareRoot() + epsilon))
+            let count = range.count, start = range.lowerBound
+            func pointers<E>(_ type: E.Type) -> (inputs: [UnsafeMutablePointer<E>], outputs: [UnsafeMutablePointer<E>]) {
+                (input.map { UnsafeMutableRawPointer($0 + start).assumingMemoryBound(to: E.self) },
+                 output.map { UnsafeMutableRawPointer($0 + start).assumingMemoryBound(to: E.self) })
+            }
+            if T.self == Float.self {
+                let (i, o) = pointers(Float.self)
+                swiftdl_adam_step_f32(count, i[0], i[1], i[2], i[3], o[0], o[1], o[2], Float(settings.0),
+                                      Float(settings.1), Float(settings.2), Float(settings.3), Float(settings.4),
+                                      Float(settings.5))
+            } else {
+                let (i, o) = pointers(Double.self)
+                swiftdl_adam_step_f64(count, i[0], i[1], i[2], i[3], o[0], o[1], o[2], settings.0, settings.1,
+                                      settings.2, settings.3, settings.4, settings.5)
             }
         }
     }

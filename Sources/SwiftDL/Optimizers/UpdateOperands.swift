@@ -137,7 +137,7 @@ func elementwiseUpdate<T: DLFloatingElement>(
     withExtendedLifetime(inputs) {
         let sources = inputs.map { $0.storage.pointer(as: T.self) }
         let destinations = outputs.map { $0.pointer(as: T.self) }
-        Parallel.forEachChunk(count: count, grain: 1 << 13) { range in body(range, sources, destinations) }
+        Parallel.forEachChunk(count: count) { range in body(range, sources, destinations) }
     }
     return outputs.map { DLArray(storage: $0, shape: parameter.shape, labels: parameter.labels) }
 }
