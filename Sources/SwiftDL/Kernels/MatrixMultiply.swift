@@ -29,6 +29,9 @@ enum BLAS {
     /// Makes sure OpenBLAS is prepared.
     @inline(__always) static func prepare() { _ = coreName }
 
+    /// Products of fewer multiply-adds than this run on one thread.
+    static let smallProductLimit = 1 << 25
+
     private static let threadingLock = NSLock()
     nonisolated(unsafe) private static var singleThreadedUsers = 0
     nonisolated(unsafe) private static var threadCount = 1
@@ -73,6 +76,22 @@ struct BatchedMatrixProduct: FloatingKernel {
         let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
         let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
         let pc = output.pointer(as: T.self)
+        // Small products run on the calling thread: waking OpenBLAS's workers (and the caller
+        // spinning in sched_yield until they answer) costs more than they save below about
+        // 32 M multiply-adds, which is every product of an MLP GAN step.
+        if batches * m * n * k < BLAS.smallProductLimit {
+            BLAS.singleThreaded { multiplyPages(pa, pb, pc, pageA: pageA, pageB: pageB, lda: lda, ldb: ldb,
+                                                stridesA: stridesA, stridesB: stridesB, batches: batches) }
+        } else {
+            multiplyPages(pa, pb, pc, pageA: pageA, pageB: pageB, lda: lda, ldb: ldb,
+                          stridesA: stridesA, stridesB: stridesB, batches: batches)
+        }
+        return DLArray(storage: output, shape: shape)
+    }
+
+    private func multiplyPages<T: DLFloatingElement>(_ pa: UnsafeMutablePointer<T>, _ pb: UnsafeMutablePointer<T>,
+                                                     _ pc: UnsafeMutablePointer<T>, pageA: Int, pageB: Int,
+                                                     lda: Int, ldb: Int, stridesA: [Int], stridesB: [Int], batches: Int) {
         var index = [Int](repeating: 0, count: batchShape.count)
         for batch in 0..<batches {
             var offsetA = 0, offsetB = 0
@@ -90,7 +109,6 @@ struct BatchedMatrixProduct: FloatingKernel {
                 d -= 1
             }
         }
-        return DLArray(storage: output, shape: shape)
     }
 }
 

@@ -7,8 +7,9 @@ import Testing
 @Suite(.serialized) struct GANCommandTests {
     /// The `gan` executable built beside the test bundle (`swift test` builds it).
     static let executable: URL = {
+        let testProgram = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let products = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [products, Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()] {
+        for candidate in [testProgram, products, Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()] {
             let url = candidate.appendingPathComponent("gan")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
