@@ -159,6 +159,8 @@ struct GAN: ParsableCommand {
                 s = try settings(over: images)
             }
             if s.loss == .wassersteinGP {
+                // WGAN-GP has its own penalty: the 2-D default R1 gives way unless asked for.
+                if regularizer == nil && s.regularizer == .r1 { s.regularizer = .none }
                 if discriminatorSteps == nil { s.discriminatorSteps = 5 }
                 for player in [\GANSettings.generatorOptimizer, \GANSettings.discriminatorOptimizer] where s[keyPath: player].kind == .adam {
                     if beta2 == nil { s[keyPath: player].squaredGradientDecay = 0.9 }

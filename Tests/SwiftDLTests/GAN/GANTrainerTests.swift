@@ -11,6 +11,7 @@ import Testing
         settings.hiddenSize = 16
         settings.batchSize = 32
         settings.iterations = 6
+        settings.regularizer = .none
         configure(&settings)
         return settings
     }
