@@ -189,7 +189,7 @@ public final class GANRun {
                 measures = measured
                 append(GANLogEntry(iteration: record.iteration, seconds: secondsBefore + Date().timeIntervalSince(start), measures: measured))
                 try writePictures()
-                if done || trainer.iteration % options.checkpointInterval != 0 { try flushLog() }
+                try flushLog()
                 progress.note("iteration \(record.iteration): \(measured.summary)")
             }
             if done || trainer.iteration % options.checkpointInterval == 0 {

@@ -91,19 +91,19 @@ public struct GANTrainer: Sendable {
             record = try consensusStep()
         } else {
             for _ in 0..<(settings.discriminatorSteps - 1) { try trainDiscriminator() }
+            let d: (loss: Double, penalty: Double, realScore: Double, fakeScore: Double), generatorLoss: Double
             if settings.method == .alternating {
-                let d = try trainDiscriminator()
-                let g = try trainGenerator()
-                record = GANStepRecord(iteration: 0, discriminatorLoss: d.loss, generatorLoss: g,
-                                       realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty)
+                d = try trainDiscriminator()
+                generatorLoss = try trainGenerator()
             } else {
-                let d = try discriminatorGradients()
-                let g = try generatorGradients()
-                try discriminatorOptimizer.update(&discriminator, with: d.gradients, learnRateScale: learnRateScale)
-                try generatorOptimizer.update(&generator, with: g.gradients, learnRateScale: learnRateScale)
-                record = GANStepRecord(iteration: 0, discriminatorLoss: d.loss, generatorLoss: g.loss,
-                                       realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty)
+                let dGradients = try discriminatorGradients(), gGradients = try generatorGradients()
+                try discriminatorOptimizer.update(&discriminator, with: dGradients.gradients, learnRateScale: learnRateScale)
+                try generatorOptimizer.update(&generator, with: gGradients.gradients, learnRateScale: learnRateScale)
+                d = (dGradients.loss, dGradients.penalty, dGradients.realScore, dGradients.fakeScore)
+                generatorLoss = gGradients.loss
             }
+            record = GANStepRecord(iteration: 0, discriminatorLoss: d.loss, generatorLoss: generatorLoss,
+                                   realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty)
         }
         iteration += 1
         record.iteration = iteration

@@ -76,39 +76,34 @@ struct BatchedMatrixProduct: FloatingKernel {
         let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
         let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
         let pc = output.pointer(as: T.self)
+        let multiplyPages = {
+            var index = [Int](repeating: 0, count: batchShape.count)
+            for batch in 0..<batches {
+                var offsetA = 0, offsetB = 0
+                for d in 0..<batchShape.count {
+                    offsetA += index[d] * stridesA[d]
+                    offsetB += index[d] * stridesB[d]
+                }
+                matrixProduct(operationA, pa + offsetA * pageA, lda, operationB, pb + offsetB * pageB, ldb,
+                              into: pc + batch * m * n, n, m: m, n: n, k: k)
+                var d = batchShape.count - 1
+                while d >= 0 {
+                    index[d] += 1
+                    if index[d] < batchShape[d] { break }
+                    index[d] = 0
+                    d -= 1
+                }
+            }
+        }
         // Small products run on the calling thread: waking OpenBLAS's workers (and the caller
         // spinning in sched_yield until they answer) costs more than they save below about
         // 32 M multiply-adds, which is every product of an MLP GAN step.
         if batches * m * n * k < BLAS.smallProductLimit {
-            BLAS.singleThreaded { multiplyPages(pa, pb, pc, pageA: pageA, pageB: pageB, lda: lda, ldb: ldb,
-                                                stridesA: stridesA, stridesB: stridesB, batches: batches) }
+            BLAS.singleThreaded(multiplyPages)
         } else {
-            multiplyPages(pa, pb, pc, pageA: pageA, pageB: pageB, lda: lda, ldb: ldb,
-                          stridesA: stridesA, stridesB: stridesB, batches: batches)
+            multiplyPages()
         }
         return DLArray(storage: output, shape: shape)
-    }
-
-    private func multiplyPages<T: DLFloatingElement>(_ pa: UnsafeMutablePointer<T>, _ pb: UnsafeMutablePointer<T>,
-                                                     _ pc: UnsafeMutablePointer<T>, pageA: Int, pageB: Int,
-                                                     lda: Int, ldb: Int, stridesA: [Int], stridesB: [Int], batches: Int) {
-        var index = [Int](repeating: 0, count: batchShape.count)
-        for batch in 0..<batches {
-            var offsetA = 0, offsetB = 0
-            for d in 0..<batchShape.count {
-                offsetA += index[d] * stridesA[d]
-                offsetB += index[d] * stridesB[d]
-            }
-            matrixProduct(operationA, pa + offsetA * pageA, lda, operationB, pb + offsetB * pageB, ldb,
-                          into: pc + batch * m * n, n, m: m, n: n, k: k)
-            var d = batchShape.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < batchShape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
     }
 }
 
