@@ -39,15 +39,29 @@ public enum MNISTClassifier {
     }
 
     /// Trains `net` with Adam on index cross-entropy, reporting after each epoch.
+    ///
+    /// The learn rate follows MATLAB's piecewise schedule when `learnRateDropPeriod` is given: it
+    /// is multiplied by `learnRateDropFactor` after every `learnRateDropPeriod` epochs.
+    /// - Throws: ``DLError/invalidArgument(_:)`` for a drop period below 1 or a drop factor
+    ///   outside 0...1, and the errors of the operations.
     public static func train(_ net: inout DLNetwork, on train: MNIST, testingOn test: MNIST, epochs: Int,
-                             miniBatchSize: Int = 128, learnRate: Double = 1e-3, seed: UInt64 = 0,
+                             miniBatchSize: Int = 128, learnRate: Double = 1e-3,
+                             learnRateDropPeriod: Int? = nil, learnRateDropFactor: Double = 0.1, seed: UInt64 = 0,
                              report: (EpochReport) -> Void) throws {
+        if let period = learnRateDropPeriod, period < 1 {
+            throw DLError.invalidArgument("the learn-rate drop period must be at least 1 epoch, got \(period)")
+        }
+        guard (0...1).contains(learnRateDropFactor) else {
+            throw DLError.invalidArgument("the learn-rate drop factor must be in 0...1, got \(learnRateDropFactor)")
+        }
         let queue = try MinibatchQueue([train.images, train.labelArray], miniBatchSize: miniBatchSize,
                                        partialMiniBatch: .discard, generator: DLRandomGenerator(seed: seed))
         var averageGradient: DLParameterTable?, averageSquaredGradient: DLParameterTable?
         var iteration = 0
         let start = Date()
         for epoch in 1...epochs {
+            let drops = learnRateDropPeriod.map { (epoch - 1) / $0 } ?? 0
+            let epochLearnRate = learnRate * pow(learnRateDropFactor, Double(drops))
             queue.shuffle()
             var totalLoss = 0.0, batches = 0
             while queue.hasdata {
@@ -61,7 +75,7 @@ public enum MNISTClassifier {
                 net.state = state
                 (net.learnables, averageGradient, averageSquaredGradient) = try adamupdate(
                     net.learnables, gradients, averageGradient, averageSquaredGradient,
-                    iteration: iteration, learnRate: learnRate)
+                    iteration: iteration, learnRate: epochLearnRate)
                 totalLoss += loss.scalar(as: Double.self)
                 batches += 1
             }

@@ -15,9 +15,9 @@ import Testing
     func theCommittedWeightsClassifyTestDigits() throws {
         let net = try DLNetwork(contentsOf: DataFixture.repositoryRoot.appendingPathComponent("Models/mnist-classifier.safetensors"))
         let test = try MNIST.load(directory: DataFixture.mnistDirectory, split: .test)
-        // The first 1000 test images (the whole set scores 98.83%; this test runs in a debug build).
+        // The first 1000 test images (the whole set scores 99.23%; this test runs in a debug build).
         let images = test.images[0..<1000, ...]
         let accuracy = try MNISTClassifier.accuracy(net, images: images, labels: Array(test.labels[0..<1000]))
-        #expect(accuracy >= 0.98, "accuracy \(accuracy)")
+        #expect(accuracy >= 0.985, "accuracy \(accuracy)")
     }
 }
