@@ -16,6 +16,11 @@ struct ConvolutionLayout: Equatable {
 /// copies each input plane into a zero-bordered (padded) plane, unfolds its windows into
 /// columns `[C·K, b·L]` for the images taken, and multiplies those with OpenBLAS, so the
 /// columns stay in the core's cache and never exist for the whole batch.
+///
+/// The padded plane keeps each line along the last dimension split by stride phase: with a
+/// stride `s` there, a padded line `p₀ p₁ p₂ …` is stored as `p₀ pₛ p₂ₛ … | p₁ pₛ₊₁ … | …`,
+/// `s` runs of `Q = ⌈P/s⌉` elements. The elements a window element meets along a line of
+/// window positions are then adjacent, so unfolding and folding move contiguous runs.
 private final class WindowPlan {
     let channels: Int, filters: Int, groups: Int, batch: Int
     /// Elements per window (K), window positions (L), elements of an input plane and of a padded one.
@@ -23,13 +28,18 @@ private final class WindowPlan {
     /// Images each worker takes at a time.
     let imagesPerPart: Int
     /// The input plane by lines along its last dimension: their number and length, and where
-    /// each one starts in the padded plane.
+    /// each one's padded line starts in the padded plane.
     let inputLineCount: Int, inputLine: Int, inputLines: UnsafeMutablePointer<Int>
+    /// How an input line spreads over the stride phases of its padded line: for each phase,
+    /// the first input element it holds, how many (every `stride`-th one), and where they go.
+    let phases: [(first: Int, count: Int, offset: Int)]
+    /// The stride along the last dimension.
+    let stride: Int
     /// For each window element, its offset from the window's first element in the padded plane.
     let kernelOffsets: UnsafeMutablePointer<Int>
-    /// The window positions by lines along the last dimension: their number and length, the
-    /// step between positions in the padded plane, and where each line's first window starts.
-    let positionLineCount: Int, positionLine: Int, positionStep: Int, positionLines: UnsafeMutablePointer<Int>
+    /// The window positions by lines along the last dimension: their number and length, and
+    /// where each line's first window starts; along a line the windows are adjacent.
+    let positionLineCount: Int, positionLine: Int, positionLines: UnsafeMutablePointer<Int>
 
     /// Columns of about this many elements per part keep a part's work in a core's cache.
     private static let partElements = 1 << 18
@@ -39,32 +49,52 @@ private final class WindowPlan {
         (channels, filters, groups, batch) = (layout.channels, layout.filters, layout.groups, layout.batch)
         (windows, positions) = (geometry.windowCount, geometry.positionCount)
         planeSize = geometry.inputSize.reduce(1, *)
-        let rank = geometry.inputSize.count
-        let padded = (0..<rank).map { geometry.inputSize[$0] + geometry.paddingBefore[$0] + geometry.paddingAfter[$0] }
+        let rank = geometry.inputSize.count, last = rank - 1
+        let stride = geometry.stride[last], inputLine = geometry.inputSize[last]
+        (self.stride, self.inputLine) = (stride, inputLine)
+        var padded = (0..<rank).map { geometry.inputSize[$0] + geometry.paddingBefore[$0] + geometry.paddingAfter[$0] }
+        let phaseLength = (padded[last] + stride - 1) / stride
+        padded[last] = stride * phaseLength
         paddedSize = padded.reduce(1, *)
         let paddedStrides = contiguousStrides(padded)
-        inputLine = geometry.inputSize[rank - 1]
         inputLineCount = geometry.inputSize.dropLast().reduce(1, *)
-        inputLines = Self.lineStarts(geometry.inputSize, origin: geometry.paddingBefore.map { $0 },
-                                     steps: paddedStrides)
+        var origin = geometry.paddingBefore
+        origin[last] = 0
+        inputLines = Self.lineStarts(geometry.inputSize, origin: origin, steps: paddedStrides)
+        /// Where element `j` of a padded line lies in its phase-split line.
+        func phased(_ j: Int) -> Int { j % stride * phaseLength + j / stride }
+        let before = geometry.paddingBefore[last]
+        phases = (0..<stride).map { phase in
+            let first = ((phase - before) % stride + stride) % stride
+            return (first, max(0, (inputLine - first + stride - 1) / stride), phased(before + first))
+        }
         kernelOffsets = .allocate(capacity: windows)
         for (k, offsets) in geometry.kernelOffsets.enumerated() {
-            kernelOffsets[k] = (0..<rank).reduce(0) { $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1] }
+            kernelOffsets[k] = (0..<last).reduce(phased(offsets[last] * geometry.dilation[last])) {
+                $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1]
+            }
         }
-        positionLine = geometry.outputSize[rank - 1]
+        positionLine = geometry.outputSize[last]
         positionLineCount = geometry.outputSize.dropLast().reduce(1, *)
-        positionStep = geometry.stride[rank - 1]
         positionLines = Self.lineStarts(geometry.outputSize, origin: Array(repeating: 0, count: rank),
                                         steps: (0..<rank).map { geometry.stride[$0] * paddedStrides[$0] })
         let perImage = max(channels * windows * positions, filters * positions, 1)
-        let perWorker = (batch + Parallel.coreCount - 1) / Parallel.coreCount
-        imagesPerPart = max(1, min(perWorker, Self.partElements / perImage))
+        imagesPerPart = Self.balancedPart(batch, largest: max(1, Self.partElements / perImage))
     }
 
     deinit {
         inputLines.deallocate()
         kernelOffsets.deallocate()
         positionLines.deallocate()
+    }
+
+    /// The images per part, at most `largest`, that give the workers the most even shares of
+    /// `batch` images (the largest such part when several do): with parts handed out in turn,
+    /// the busiest worker takes ⌈parts/cores⌉ of them.
+    private static func balancedPart(_ batch: Int, largest: Int) -> Int {
+        let cores = Parallel.coreCount
+        func busiest(_ part: Int) -> Int { ((batch + part - 1) / part + cores - 1) / cores * part }
+        return (1...max(1, min(largest, (batch + cores - 1) / cores))).min { (busiest($0), -$0) < (busiest($1), -$1) }!
     }
 
     /// For each line along the last dimension of a grid of `size` points, the padded-plane
@@ -121,6 +151,19 @@ private final class WindowPlan {
         }
     }
 
+    /// Copies an input line into its padded line, spreading it over the stride phases.
+    @inline(__always)
+    private func spread<T>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>) {
+        if stride == 1 { return copyRun(from: source, to: target + phases[0].offset, count: inputLine) }
+        for phase in phases {
+            var from = source + phase.first, to = target + phase.offset
+            for _ in 0..<phase.count {
+                to.pointee = from.pointee
+                (from, to) = (from + stride, to + 1)
+            }
+        }
+    }
+
     /// Unfolds the windows of `images` of `x` into `columns` `[C·K, b·L]`: row `c·K + k` holds
     /// window element `k` of channel `c`, column `i·L + l` window position `l` of image `i`.
     func unfold<T>(_ x: UnsafePointer<T>, _ images: Range<Int>, into columns: UnsafeMutablePointer<T>,
@@ -130,22 +173,14 @@ private final class WindowPlan {
             for c in 0..<channels {
                 let plane = x + (n * channels + c) * planeSize
                 for line in 0..<inputLineCount {
-                    (padded + inputLines[line]).update(from: plane + line * inputLine, count: inputLine)
+                    spread(plane + line * inputLine, into: padded + inputLines[line])
                 }
                 for k in 0..<windows {
                     let row = columns + (c * windows + k) * width + i * positions
                     let window = padded + kernelOffsets[k]
                     for line in 0..<positionLineCount {
-                        var source = UnsafePointer(window + positionLines[line])
-                        let target = row + line * positionLine
-                        if positionStep == 1 {
-                            target.update(from: source, count: positionLine)
-                        } else {
-                            for j in 0..<positionLine {
-                                target[j] = source.pointee
-                                source += positionStep
-                            }
-                        }
+                        let source = window + positionLines[line], target = row + line * positionLine
+                        copyRun(from: source, to: target, count: positionLine)
                     }
                 }
             }
@@ -164,19 +199,21 @@ private final class WindowPlan {
                     let row = columns + (c * windows + k) * width + i * positions
                     let window = padded + kernelOffsets[k]
                     for line in 0..<positionLineCount {
-                        let source = row + line * positionLine
-                        var target = window + positionLines[line]
-                        for j in 0..<positionLine {
-                            target.pointee += source[j]
-                            target += positionStep
-                        }
+                        let source = row + line * positionLine, target = window + positionLines[line]
+                        addRun(source, to: target, count: positionLine)
                     }
                 }
                 let plane = x + (n * channels + c) * planeSize
                 let start = bias?[c] ?? .zero
                 for line in 0..<inputLineCount {
                     let source = padded + inputLines[line], target = plane + line * inputLine
-                    for j in 0..<inputLine { target[j] = source[j] + start }
+                    for phase in phases {
+                        var from = source + phase.offset, to = target + phase.first
+                        for _ in 0..<phase.count {
+                            to.pointee = from.pointee + start
+                            (from, to) = (from + 1, to + stride)
+                        }
+                    }
                 }
             }
         }
