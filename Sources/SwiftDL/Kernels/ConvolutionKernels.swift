@@ -1,3 +1,5 @@
+import CSwiftDLSupport
+
 /// The sizes of a grouped convolution: an input `[N, C, spatial…]`, filters `[F, C/G, kernel…]`
 /// and an output `[N, F, output…]`, the windows sliding over the input as `geometry` says.
 struct ConvolutionLayout: Equatable {
@@ -37,6 +39,11 @@ private final class WindowPlan {
     let stride: Int
     /// For each window element, its offset from the window's first element in the padded plane.
     let kernelOffsets: UnsafeMutablePointer<Int>
+    /// The window elements in the order folding adds them: by how far along its phase run each
+    /// one is shifted. Adds of equal shift to a line touch the same 16-byte chunks; adds of
+    /// different shifts overlap chunks without matching them, which stalls the core until the
+    /// earlier add is stored, so those come as far apart as they can.
+    let foldOrder: UnsafeMutablePointer<Int>
     /// The window positions by lines along the last dimension: their number and length, and
     /// where each line's first window starts; along a line the windows are adjacent.
     let positionLineCount: Int, positionLine: Int, positionLines: UnsafeMutablePointer<Int>
@@ -74,6 +81,9 @@ private final class WindowPlan {
                 $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1]
             }
         }
+        let shifts = geometry.kernelOffsets.map { $0[last] * geometry.dilation[last] / stride }
+        foldOrder = .allocate(capacity: windows)
+        for (j, k) in (0..<windows).sorted(by: { (shifts[$0], $0) < (shifts[$1], $1) }).enumerated() { foldOrder[j] = k }
         positionLine = geometry.outputSize[last]
         positionLineCount = geometry.outputSize.dropLast().reduce(1, *)
         positionLines = Self.lineStarts(geometry.outputSize, origin: Array(repeating: 0, count: rank),
@@ -85,6 +95,7 @@ private final class WindowPlan {
     deinit {
         inputLines.deallocate()
         kernelOffsets.deallocate()
+        foldOrder.deallocate()
         positionLines.deallocate()
     }
 
@@ -133,15 +144,15 @@ private final class WindowPlan {
     }
 
     /// One worker's buffers: the columns of a part, its rows of the convolution's output
-    /// (`[F, b·L]`), and a padded plane whose border stays zero.
+    /// (`[F, b·L]`), and two padded planes whose borders stay zero.
     struct Scratch<T: DLFloatingElement> {
         let columns: UnsafeMutablePointer<T>, outputs: UnsafeMutablePointer<T>, padded: UnsafeMutablePointer<T>
 
         init(_ plan: WindowPlan) {
             columns = .allocate(capacity: plan.channels * plan.windows * plan.positions * plan.imagesPerPart)
             outputs = .allocate(capacity: plan.filters * plan.positions * plan.imagesPerPart)
-            padded = .allocate(capacity: plan.paddedSize)
-            padded.initialize(repeating: .zero, count: plan.paddedSize)
+            padded = .allocate(capacity: 2 * plan.paddedSize)
+            padded.initialize(repeating: .zero, count: 2 * plan.paddedSize)
         }
 
         func deallocate() {
@@ -166,22 +177,35 @@ private final class WindowPlan {
 
     /// Unfolds the windows of `images` of `x` into `columns` `[C·K, b·L]`: row `c·K + k` holds
     /// window element `k` of channel `c`, column `i·L + l` window position `l` of image `i`.
+    /// Each input plane is spread into one of the two padded planes while the windows of the
+    /// one before are read from the other, so the reads never wait for the spreading's stores;
+    /// the plane after is fetched into the cache meanwhile.
     func unfold<T>(_ x: UnsafePointer<T>, _ images: Range<Int>, into columns: UnsafeMutablePointer<T>,
                    padded: UnsafeMutablePointer<T>) {
-        let width = images.count * positions
-        for (i, n) in images.enumerated() {
-            for c in 0..<channels {
-                let plane = x + (n * channels + c) * planeSize
-                for line in 0..<inputLineCount {
-                    spread(plane + line * inputLine, into: padded + inputLines[line])
+        let width = images.count * positions, planes = images.count * channels
+        let first = x + images.lowerBound * channels * planeSize
+        func spreadPlane(_ q: Int) {
+            let plane = first + q * planeSize, target = padded + q % 2 * paddedSize
+            if q + 1 < planes {
+                let next = UnsafeRawPointer(plane + planeSize)
+                for offset in Swift.stride(from: 0, to: planeSize * MemoryLayout<T>.stride, by: 64) {
+                    swiftdl_prefetch(next + offset)
                 }
-                for k in 0..<windows {
-                    let row = columns + (c * windows + k) * width + i * positions
-                    let window = padded + kernelOffsets[k]
-                    for line in 0..<positionLineCount {
-                        let source = window + positionLines[line], target = row + line * positionLine
-                        copyRun(from: source, to: target, count: positionLine)
-                    }
+            }
+            for line in 0..<inputLineCount {
+                spread(plane + line * inputLine, into: target + inputLines[line])
+            }
+        }
+        spreadPlane(0)
+        for q in 0..<planes {
+            if q + 1 < planes { spreadPlane(q + 1) }
+            let (i, c) = q.quotientAndRemainder(dividingBy: channels)
+            for k in 0..<windows {
+                let row = columns + (c * windows + k) * width + i * positions
+                let window = padded + q % 2 * paddedSize + kernelOffsets[k]
+                for line in 0..<positionLineCount {
+                    let source = window + positionLines[line], target = row + line * positionLine
+                    copyRun(from: source, to: target, count: positionLine)
                 }
             }
         }
@@ -195,7 +219,8 @@ private final class WindowPlan {
         for (i, n) in images.enumerated() {
             for c in 0..<channels {
                 padded.update(repeating: .zero, count: paddedSize)
-                for k in 0..<windows {
+                for j in 0..<windows {
+                    let k = foldOrder[j]
                     let row = columns + (c * windows + k) * width + i * positions
                     let window = padded + kernelOffsets[k]
                     for line in 0..<positionLineCount {
