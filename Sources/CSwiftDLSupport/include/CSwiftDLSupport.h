@@ -8,6 +8,10 @@ extern _Thread_local void *swiftdl_current_trace;
 static inline void *swiftdl_get_current_trace(void) { return swiftdl_current_trace; }
 static inline void swiftdl_set_current_trace(void *trace) { swiftdl_current_trace = trace; }
 
+/// Asks the core to start loading the cache line holding `address`, which is read soon
+/// (a hint: an address outside the program's memory is ignored, not a fault).
+static inline void swiftdl_prefetch(const void *address) { __builtin_prefetch(address); }
+
 /// Prepares OpenBLAS once: on a CPU with AVX-512 that OpenBLAS mistakes for an older core
 /// (Debian's 0.3.21 reports Sapphire Rapids as Haswell), it switches OpenBLAS to its SkylakeX
 /// kernels, which run about twice as fast, and makes idle OpenBLAS threads sleep at once instead

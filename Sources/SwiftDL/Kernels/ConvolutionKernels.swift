@@ -1,3 +1,5 @@
+import CSwiftDLSupport
+
 /// The sizes of a grouped convolution: an input `[N, C, spatial…]`, filters `[F, C/G, kernel…]`
 /// and an output `[N, F, output…]`, the windows sliding over the input as `geometry` says.
 struct ConvolutionLayout: Equatable {
@@ -16,6 +18,11 @@ struct ConvolutionLayout: Equatable {
 /// copies each input plane into a zero-bordered (padded) plane, unfolds its windows into
 /// columns `[C·K, b·L]` for the images taken, and multiplies those with OpenBLAS, so the
 /// columns stay in the core's cache and never exist for the whole batch.
+///
+/// The padded plane keeps each line along the last dimension split by stride phase: with a
+/// stride `s` there, a padded line `p₀ p₁ p₂ …` is stored as `p₀ pₛ p₂ₛ … | p₁ pₛ₊₁ … | …`,
+/// `s` runs of `Q = ⌈P/s⌉` elements. The elements a window element meets along a line of
+/// window positions are then adjacent, so unfolding and folding move contiguous runs.
 private final class WindowPlan {
     let channels: Int, filters: Int, groups: Int, batch: Int
     /// Elements per window (K), window positions (L), elements of an input plane and of a padded one.
@@ -23,13 +30,23 @@ private final class WindowPlan {
     /// Images each worker takes at a time.
     let imagesPerPart: Int
     /// The input plane by lines along its last dimension: their number and length, and where
-    /// each one starts in the padded plane.
+    /// each one's padded line starts in the padded plane.
     let inputLineCount: Int, inputLine: Int, inputLines: UnsafeMutablePointer<Int>
+    /// How an input line spreads over the stride phases of its padded line: for each phase,
+    /// the first input element it holds, how many (every `stride`-th one), and where they go.
+    let phases: [(first: Int, count: Int, offset: Int)]
+    /// The stride along the last dimension.
+    let stride: Int
     /// For each window element, its offset from the window's first element in the padded plane.
     let kernelOffsets: UnsafeMutablePointer<Int>
-    /// The window positions by lines along the last dimension: their number and length, the
-    /// step between positions in the padded plane, and where each line's first window starts.
-    let positionLineCount: Int, positionLine: Int, positionStep: Int, positionLines: UnsafeMutablePointer<Int>
+    /// The window elements in the order folding adds them: by how far along its phase run each
+    /// one is shifted. Adds of equal shift to a line touch the same 16-byte chunks; adds of
+    /// different shifts overlap chunks without matching them, which stalls the core until the
+    /// earlier add is stored, so those come as far apart as they can.
+    let foldOrder: UnsafeMutablePointer<Int>
+    /// The window positions by lines along the last dimension: their number and length, and
+    /// where each line's first window starts; along a line the windows are adjacent.
+    let positionLineCount: Int, positionLine: Int, positionLines: UnsafeMutablePointer<Int>
 
     /// Columns of about this many elements per part keep a part's work in a core's cache.
     private static let partElements = 1 << 18
@@ -39,32 +56,56 @@ private final class WindowPlan {
         (channels, filters, groups, batch) = (layout.channels, layout.filters, layout.groups, layout.batch)
         (windows, positions) = (geometry.windowCount, geometry.positionCount)
         planeSize = geometry.inputSize.reduce(1, *)
-        let rank = geometry.inputSize.count
-        let padded = (0..<rank).map { geometry.inputSize[$0] + geometry.paddingBefore[$0] + geometry.paddingAfter[$0] }
+        let rank = geometry.inputSize.count, last = rank - 1
+        let stride = geometry.stride[last], inputLine = geometry.inputSize[last]
+        (self.stride, self.inputLine) = (stride, inputLine)
+        var padded = (0..<rank).map { geometry.inputSize[$0] + geometry.paddingBefore[$0] + geometry.paddingAfter[$0] }
+        let phaseLength = (padded[last] + stride - 1) / stride
+        padded[last] = stride * phaseLength
         paddedSize = padded.reduce(1, *)
         let paddedStrides = contiguousStrides(padded)
-        inputLine = geometry.inputSize[rank - 1]
         inputLineCount = geometry.inputSize.dropLast().reduce(1, *)
-        inputLines = Self.lineStarts(geometry.inputSize, origin: geometry.paddingBefore.map { $0 },
-                                     steps: paddedStrides)
+        var origin = geometry.paddingBefore
+        origin[last] = 0
+        inputLines = Self.lineStarts(geometry.inputSize, origin: origin, steps: paddedStrides)
+        /// Where element `j` of a padded line lies in its phase-split line.
+        func phased(_ j: Int) -> Int { j % stride * phaseLength + j / stride }
+        let before = geometry.paddingBefore[last]
+        phases = (0..<stride).map { phase in
+            let first = ((phase - before) % stride + stride) % stride
+            return (first, max(0, (inputLine - first + stride - 1) / stride), phased(before + first))
+        }
         kernelOffsets = .allocate(capacity: windows)
         for (k, offsets) in geometry.kernelOffsets.enumerated() {
-            kernelOffsets[k] = (0..<rank).reduce(0) { $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1] }
+            kernelOffsets[k] = (0..<last).reduce(phased(offsets[last] * geometry.dilation[last])) {
+                $0 + offsets[$1] * geometry.dilation[$1] * paddedStrides[$1]
+            }
         }
-        positionLine = geometry.outputSize[rank - 1]
+        let shifts = geometry.kernelOffsets.map { $0[last] * geometry.dilation[last] / stride }
+        foldOrder = .allocate(capacity: windows)
+        for (j, k) in (0..<windows).sorted(by: { (shifts[$0], $0) < (shifts[$1], $1) }).enumerated() { foldOrder[j] = k }
+        positionLine = geometry.outputSize[last]
         positionLineCount = geometry.outputSize.dropLast().reduce(1, *)
-        positionStep = geometry.stride[rank - 1]
         positionLines = Self.lineStarts(geometry.outputSize, origin: Array(repeating: 0, count: rank),
                                         steps: (0..<rank).map { geometry.stride[$0] * paddedStrides[$0] })
         let perImage = max(channels * windows * positions, filters * positions, 1)
-        let perWorker = (batch + Parallel.coreCount - 1) / Parallel.coreCount
-        imagesPerPart = max(1, min(perWorker, Self.partElements / perImage))
+        imagesPerPart = Self.balancedPart(batch, largest: max(1, Self.partElements / perImage))
     }
 
     deinit {
         inputLines.deallocate()
         kernelOffsets.deallocate()
+        foldOrder.deallocate()
         positionLines.deallocate()
+    }
+
+    /// The images per part, at most `largest`, that give the workers the most even shares of
+    /// `batch` images (the largest such part when several do): with parts handed out in turn,
+    /// the busiest worker takes ⌈parts/cores⌉ of them.
+    private static func balancedPart(_ batch: Int, largest: Int) -> Int {
+        let cores = Parallel.coreCount
+        func busiest(_ part: Int) -> Int { ((batch + part - 1) / part + cores - 1) / cores * part }
+        return (1...max(1, min(largest, (batch + cores - 1) / cores))).min { (busiest($0), -$0) < (busiest($1), -$1) }!
     }
 
     /// For each line along the last dimension of a grid of `size` points, the padded-plane
@@ -103,15 +144,15 @@ private final class WindowPlan {
     }
 
     /// One worker's buffers: the columns of a part, its rows of the convolution's output
-    /// (`[F, b·L]`), and a padded plane whose border stays zero.
+    /// (`[F, b·L]`), and two padded planes whose borders stay zero.
     struct Scratch<T: DLFloatingElement> {
         let columns: UnsafeMutablePointer<T>, outputs: UnsafeMutablePointer<T>, padded: UnsafeMutablePointer<T>
 
         init(_ plan: WindowPlan) {
             columns = .allocate(capacity: plan.channels * plan.windows * plan.positions * plan.imagesPerPart)
             outputs = .allocate(capacity: plan.filters * plan.positions * plan.imagesPerPart)
-            padded = .allocate(capacity: plan.paddedSize)
-            padded.initialize(repeating: .zero, count: plan.paddedSize)
+            padded = .allocate(capacity: 2 * plan.paddedSize)
+            padded.initialize(repeating: .zero, count: 2 * plan.paddedSize)
         }
 
         func deallocate() {
@@ -121,32 +162,50 @@ private final class WindowPlan {
         }
     }
 
+    /// Copies an input line into its padded line, spreading it over the stride phases.
+    @inline(__always)
+    private func spread<T>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>) {
+        if stride == 1 { return copyRun(from: source, to: target + phases[0].offset, count: inputLine) }
+        for phase in phases {
+            var from = source + phase.first, to = target + phase.offset
+            for _ in 0..<phase.count {
+                to.pointee = from.pointee
+                (from, to) = (from + stride, to + 1)
+            }
+        }
+    }
+
     /// Unfolds the windows of `images` of `x` into `columns` `[C·K, b·L]`: row `c·K + k` holds
     /// window element `k` of channel `c`, column `i·L + l` window position `l` of image `i`.
+    /// Each input plane is spread into one of the two padded planes while the windows of the
+    /// one before are read from the other, so the reads never wait for the spreading's stores;
+    /// the plane after is fetched into the cache meanwhile.
     func unfold<T>(_ x: UnsafePointer<T>, _ images: Range<Int>, into columns: UnsafeMutablePointer<T>,
                    padded: UnsafeMutablePointer<T>) {
-        let width = images.count * positions
-        for (i, n) in images.enumerated() {
-            for c in 0..<channels {
-                let plane = x + (n * channels + c) * planeSize
-                for line in 0..<inputLineCount {
-                    (padded + inputLines[line]).update(from: plane + line * inputLine, count: inputLine)
+        let width = images.count * positions, planes = images.count * channels
+        let first = x + images.lowerBound * channels * planeSize
+        func spreadPlane(_ q: Int) {
+            let plane = first + q * planeSize, target = padded + q % 2 * paddedSize
+            if q + 1 < planes {
+                let next = UnsafeRawPointer(plane + planeSize)
+                for offset in Swift.stride(from: 0, to: planeSize * MemoryLayout<T>.stride, by: 64) {
+                    swiftdl_prefetch(next + offset)
                 }
-                for k in 0..<windows {
-                    let row = columns + (c * windows + k) * width + i * positions
-                    let window = padded + kernelOffsets[k]
-                    for line in 0..<positionLineCount {
-                        var source = UnsafePointer(window + positionLines[line])
-                        let target = row + line * positionLine
-                        if positionStep == 1 {
-                            target.update(from: source, count: positionLine)
-                        } else {
-                            for j in 0..<positionLine {
-                                target[j] = source.pointee
-                                source += positionStep
-                            }
-                        }
-                    }
+            }
+            for line in 0..<inputLineCount {
+                spread(plane + line * inputLine, into: target + inputLines[line])
+            }
+        }
+        spreadPlane(0)
+        for q in 0..<planes {
+            if q + 1 < planes { spreadPlane(q + 1) }
+            let (i, c) = q.quotientAndRemainder(dividingBy: channels)
+            for k in 0..<windows {
+                let row = columns + (c * windows + k) * width + i * positions
+                let window = padded + q % 2 * paddedSize + kernelOffsets[k]
+                for line in 0..<positionLineCount {
+                    let source = window + positionLines[line], target = row + line * positionLine
+                    copyRun(from: source, to: target, count: positionLine)
                 }
             }
         }
@@ -160,23 +219,26 @@ private final class WindowPlan {
         for (i, n) in images.enumerated() {
             for c in 0..<channels {
                 padded.update(repeating: .zero, count: paddedSize)
-                for k in 0..<windows {
+                for j in 0..<windows {
+                    let k = foldOrder[j]
                     let row = columns + (c * windows + k) * width + i * positions
                     let window = padded + kernelOffsets[k]
                     for line in 0..<positionLineCount {
-                        let source = row + line * positionLine
-                        var target = window + positionLines[line]
-                        for j in 0..<positionLine {
-                            target.pointee += source[j]
-                            target += positionStep
-                        }
+                        let source = row + line * positionLine, target = window + positionLines[line]
+                        addRun(source, to: target, count: positionLine)
                     }
                 }
                 let plane = x + (n * channels + c) * planeSize
                 let start = bias?[c] ?? .zero
                 for line in 0..<inputLineCount {
                     let source = padded + inputLines[line], target = plane + line * inputLine
-                    for j in 0..<inputLine { target[j] = source[j] + start }
+                    for phase in phases {
+                        var from = source + phase.offset, to = target + phase.first
+                        for _ in 0..<phase.count {
+                            to.pointee = from.pointee + start
+                            (from, to) = (from + 1, to + stride)
+                        }
+                    }
                 }
             }
         }

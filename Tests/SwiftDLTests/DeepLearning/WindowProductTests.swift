@@ -4,7 +4,9 @@ import Testing
 /// The three traced window products under dlconv and dltranspconv: their values against
 /// direct sums, their adjoint identities, and their derivatives of orders 1 and 2.
 @Suite struct WindowProductTests {
-    /// Layouts with stride, dilation, uneven padding and groups, in 1, 2 and 3 dimensions.
+    /// Layouts with stride, dilation, uneven padding and groups, in 1, 2 and 3 dimensions; the
+    /// last two stride along their last dimension (stride phases) with lines long enough to be
+    /// moved in chunks, the last as a DCGAN's 4×4 stride-2 layers do, over more than one part.
     static let layouts: [ConvolutionLayout] = [
         ConvolutionLayout(geometry: WindowGeometry(inputSize: [5, 4], kernel: [2, 3], stride: [2, 1], dilation: [1, 2],
                                                    paddingBefore: [1, 0], paddingAfter: [0, 2]),
@@ -15,6 +17,12 @@ import Testing
         ConvolutionLayout(geometry: WindowGeometry(inputSize: [3, 4, 3], kernel: [2, 2, 2], stride: [1, 2, 1],
                                                    dilation: [1, 1, 2], paddingBefore: [0, 1, 1], paddingAfter: [1, 0, 1]),
                           batch: 2, channels: 2, filters: 3, groups: 1),
+        ConvolutionLayout(geometry: WindowGeometry(inputSize: [4, 20], kernel: [2, 3], stride: [1, 3], dilation: [1, 2],
+                                                   paddingBefore: [1, 2], paddingAfter: [0, 1]),
+                          batch: 3, channels: 2, filters: 3, groups: 1),
+        ConvolutionLayout(geometry: WindowGeometry(inputSize: [6, 14], kernel: [4, 4], stride: [2, 2], dilation: [1, 1],
+                                                   paddingBefore: [1, 1], paddingAfter: [1, 1]),
+                          batch: 5, channels: 3, filters: 4, groups: 1),
     ]
 
     static func operands(_ layout: ConvolutionLayout, seed: UInt64) -> (x: DLArray, w: DLArray, y: DLArray) {
@@ -59,7 +67,7 @@ import Testing
         return result
     }
 
-    @Test(arguments: 0..<3)
+    @Test(arguments: 0..<5)
     func valuesAndAdjoints(_ index: Int) throws {
         let layout = Self.layouts[index]
         let (x, w, y) = Self.operands(layout, seed: 10)
@@ -83,7 +91,32 @@ import Testing
             .broadcast(to: layout.inputShape), tolerance: 1e-12)
     }
 
-    @Test(arguments: [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)])
+    /// float32 and complex products, whose window lines move in chunks of their own sizes,
+    /// agree with float64 ones; a complex product's real part is `P(x, w) − P(xᵢ, wᵢ)`.
+    @Test(arguments: 0..<5)
+    func otherTypesAgree(_ index: Int) throws {
+        let layout = Self.layouts[index]
+        let (x, w, y) = Self.operands(layout, seed: 50)
+        let (xi, wi, yi) = Self.operands(layout, seed: 60)
+        let products: [(DLArray, DLArray, DLArray) -> DLArray] = [
+            { x, w, _ in windowConvolution(x, w, nil, layout: layout) },
+            { _, w, y in transposedWindowConvolution(y, w, nil, layout: layout) },
+            { x, _, y in windowCorrelation(x, y, layout: layout) },
+        ]
+        for product in products {
+            let expected = product(x, w, y)
+            let single = product(x.converted(to: .float32), w.converted(to: .float32), y.converted(to: .float32))
+            expectClose(single.converted(to: .float64), expected, tolerance: 1e-4, "float32")
+            let realPart = try expected - product(xi, wi, yi)
+            for type in [DLDataType.float64, .float32] {
+                let operands = try [(x, xi), (w, wi), (y, yi)].map { try complex($0.converted(to: type), $1.converted(to: type)) }
+                let result = real(product(operands[0], operands[1], operands[2])).converted(to: .float64)
+                expectClose(result, realPart, tolerance: type == .float64 ? 1e-10 : 1e-4, "complex \(type)")
+            }
+        }
+    }
+
+    @Test(arguments: [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (4, 1)])
     func gradcheckEveryProduct(_ index: Int, order: Int) throws {
         let layout = Self.layouts[index]
         let (x, w, y) = Self.operands(layout, seed: 30)
