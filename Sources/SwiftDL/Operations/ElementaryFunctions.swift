@@ -178,7 +178,7 @@ public func erf(_ x: DLArray) throws -> DLArray {
 /// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
 public func relu(_ x: DLArray) throws -> DLArray {
     try requireReal(x, "relu")
-    return x.mapReal(Relu.self).recorded(from: x) { g in try select(x .> 0, g, 0) }
+    return x.mapReal(Relu.self).recorded(from: x) { g in slopeScaled(g, by: x, scale: 0) }
 }
 
 /// log(1 + e^x) of each element, computed without overflow.
