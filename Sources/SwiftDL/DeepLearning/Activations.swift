@@ -12,7 +12,36 @@
 public func leakyrelu(_ x: DLArray, scale: Double = 0.01) throws -> DLArray {
     try requireReal(x, "leakyrelu")
     let plain = stripdims(x)
-    return try select(plain .> 0, plain, plain * scale).withLabels(x.labels)
+    return slopeScaled(plain, by: plain, scale: scale).withLabels(x.labels)
+}
+
+/// `g` where `x > 0`, `scale · g` elsewhere (0 where `scale` is 0, even for infinite `g`), in
+/// one pass: the leaky ReLU of `x` when `g` is `x`, and the gradient through a (leaky) ReLU at
+/// `x` when `g` is the output's gradient. Linear in `g` and piecewise constant in `x`, so its
+/// derivative rule is itself, and `x` is a constant (as a mask is).
+/// - Precondition: `g` and `x` are real arrays of one shape and type.
+func slopeScaled(_ g: DLArray, by x: DLArray, scale: Double) -> DLArray {
+    precondition(g.shape == x.shape && g.dataType == x.dataType && !g.dataType.isComplex,
+                 "slopeScaled: operands of shapes \(g.shape), \(x.shape) and types \(g.dataType), \(x.dataType)")
+    struct Kernel: RealKernel {
+        let g: DLArray, x: DLArray, scale: Double
+        func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
+            zipElements(g, x, shape: g.shape, SlopeMapping(scale: T(dlValue: scale)))
+        }
+    }
+    let slopes = extractdata(x)
+    return dispatchReal(g.dataType, Kernel(g: extractdata(g), x: slopes, scale: scale)).recorded(from: g) { gradient in
+        slopeScaled(gradient, by: slopes, scale: scale)
+    }
+}
+
+/// The element of ``slopeScaled(_:by:scale:)``: `g` where `x > 0`, else `scale · g` (0 for a
+/// zero scale).
+private struct SlopeMapping<T: DLRealElement>: ElementPairMapping {
+    let scale: T
+    @inline(__always) func callAsFunction(_ g: T, _ x: T) -> T {
+        x > 0 ? g : (scale == 0 ? 0 : scale * g)
+    }
 }
 
 /// The exponential linear unit, as MATLAB's `eluLayer` applied to an array: `x` where `x > 0`,

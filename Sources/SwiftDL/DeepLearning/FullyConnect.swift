@@ -23,13 +23,31 @@ public func fullyconnect(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = ni
         throw DLError.shapeMismatch("fullyconnect: weights of shape \(weights.shape) do not fit \(features) input features; expected [\(features), outputSize]")
     }
     let outputs = weights.shape[1]
-    var y = try mtimes(reshape(stripdims(format.input), [leading.reduce(1, *), features]), stripdims(weights))
+    let input = try reshape(stripdims(format.input), [leading.reduce(1, *), features])
+    var y: DLArray
     if let bias {
         guard bias.count == outputs else {
             throw DLError.shapeMismatch("fullyconnect: bias has \(bias.count) elements for \(outputs) outputs")
         }
-        y = try y + reshape(stripdims(bias), [1, outputs])
+        y = try affine(input, stripdims(weights), reshape(stripdims(bias), [outputs]))
+    } else {
+        y = try mtimes(input, stripdims(weights))
     }
     y = try reshape(y, leading + [outputs])
     return try format.restore(y.withLabels(String(labels[..<channel]) + "C"))
+}
+
+/// `x·W + b` for a matrix `x`, a matrix `W` and a vector `b`: one product that starts from the
+/// bias when the three have one type (else a product and a broadcast sum). Its derivative rule
+/// is written in products and a sum, so it is differentiable again.
+func affine(_ x: DLArray, _ weights: DLArray, _ bias: DLArray) throws -> DLArray {
+    guard x.dataType == weights.dataType, x.dataType == bias.dataType, x.dataType != .bool else {
+        return try mtimes(x, weights) + reshape(bias, [1, bias.count])
+    }
+    let product = AffineProduct(x: extractdata(x), weights: extractdata(weights), bias: extractdata(bias))
+    return dispatchFloating(x.dataType, product).recorded(from: [x, weights, bias]) { g, needs in
+        [needs[0] ? try pagemtimes(g, .none, weights, .conjugateTranspose) : nil,
+         needs[1] ? try pagemtimes(x, .conjugateTranspose, g, .none) : nil,
+         needs[2] ? try reshape(sum(g, dims: [0]), bias.shape) : nil]
+    }
 }

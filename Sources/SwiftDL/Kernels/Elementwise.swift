@@ -56,32 +56,80 @@ protocol RealPredicate {
 
 // MARK: - Maps over one array
 
-/// Applies `function` to every element of `x` (of type `T`), giving elements of type `U`,
-/// across the cores when there are at least `grain` elements per core.
-@inline(__always)
-func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, grain: Int = Parallel.elementGrain,
-                                             _ function: (T) -> U) -> DLArray {
+/// A function of one element that loops take as a generic parameter, so that each loop is
+/// specialized for it and calls it directly (a closure captured by a parallel loop's body is
+/// called indirectly, once per element, and the loop does not vectorize).
+protocol ElementMapping {
+    associatedtype Input: DLElement
+    associatedtype Output: DLElement
+    func callAsFunction(_ x: Input) -> Output
+}
+
+/// A function of two elements that loops take as a generic parameter (see ``ElementMapping``).
+protocol ElementPairMapping {
+    associatedtype Input: DLElement
+    associatedtype Output: DLElement
+    func callAsFunction(_ a: Input, _ b: Input) -> Output
+}
+
+/// A closure as an ``ElementMapping``, for the maps off the hot paths (conversions, complex parts).
+struct ClosureMapping<Input: DLElement, Output: DLElement>: ElementMapping {
+    let body: (Input) -> Output
+    func callAsFunction(_ x: Input) -> Output { body(x) }
+}
+
+/// A closure as an ``ElementPairMapping``.
+struct ClosurePairMapping<Input: DLElement, Output: DLElement>: ElementPairMapping {
+    let body: (Input, Input) -> Output
+    func callAsFunction(_ a: Input, _ b: Input) -> Output { body(a, b) }
+}
+
+/// Applies `function` to every element of `x`, across the cores when there are at least
+/// `grain` elements per core.
+func mapElements<M: ElementMapping>(_ x: DLArray, grain: Int = Parallel.elementGrain, _ function: M) -> DLArray {
     let count = x.count
-    let output = Storage.allocate(count: count, dataType: U.dataType)
-    let source = x.storage.pointer(as: T.self)
-    let destination = output.pointer(as: U.self)
+    let output = Storage.allocate(count: count, dataType: M.Output.dataType)
+    let source = x.storage.pointer(as: M.Input.self)
+    let destination = output.pointer(as: M.Output.self)
     Parallel.forEachChunk(count: count, grain: grain) { range in
         for i in range { destination[i] = function(source[i]) }
     }
     return DLArray(storage: output, shape: x.shape, labels: x.labels)
 }
 
+/// Applies `function` to every element of `x` (of type `T`), giving elements of type `U`.
+func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, grain: Int = Parallel.elementGrain,
+                                             _ function: (T) -> U) -> DLArray {
+    withoutActuallyEscaping(function) { function in mapElements(x, grain: grain, ClosureMapping(body: function)) }
+}
+
+/// `F` as an ``ElementMapping`` of `T`.
+struct FloatingMapping<F: FloatingUnaryFunction, T: DLFloatingElement>: ElementMapping {
+    @inline(__always) func callAsFunction(_ x: T) -> T { F.apply(x) }
+}
+
+/// `F` as an ``ElementMapping`` of `T`.
+struct RealMapping<F: RealUnaryFunction, T: DLRealElement>: ElementMapping {
+    @inline(__always) func callAsFunction(_ x: T) -> T { F.apply(x) }
+}
+
 struct FloatingMap<F: FloatingUnaryFunction>: FloatingKernel {
     let x: DLArray
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-        mapElements(x, grain: F.grain) { (value: T) in F.apply(value) }
+        if T.self == Float.self, let vectorized = F.self as? any FloatVectorFunction.Type {
+            return mapFloatVectors(x, grain: F.grain, vectorized)
+        }
+        return mapElements(x, grain: F.grain, FloatingMapping<F, T>())
     }
 }
 
 struct RealMap<F: RealUnaryFunction>: RealKernel {
     let x: DLArray
     func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
-        mapElements(x, grain: F.grain) { (value: T) in F.apply(value) }
+        if T.self == Float.self, let vectorized = F.self as? any FloatVectorFunction.Type {
+            return mapFloatVectors(x, grain: F.grain, vectorized)
+        }
+        return mapElements(x, grain: F.grain, RealMapping<F, T>())
     }
 }
 
@@ -191,16 +239,14 @@ func mergedDimensions(_ shape: [Int], _ stridesA: [Int], _ stridesB: [Int]) -> (
     return (dims.map(\.size), dims.map(\.a), dims.map(\.b))
 }
 
-/// Applies `function` to the elements of `a` and `b` (both of type `T`) broadcast to `shape`,
-/// across the cores when there are at least `grain` elements per core.
-@inline(__always)
-func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: [Int],
-                                             grain: Int = Parallel.elementGrain,
-                                             _ function: (T, T) -> U) -> DLArray {
+/// Applies `function` to the elements of `a` and `b` broadcast to `shape`, across the cores
+/// when there are at least `grain` elements per core.
+func zipElements<M: ElementPairMapping>(_ a: DLArray, _ b: DLArray, shape: [Int],
+                                        grain: Int = Parallel.elementGrain, _ function: M) -> DLArray {
     let count = shape.reduce(1, *)
-    let output = Storage.allocate(count: count, dataType: U.dataType)
-    let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
-    let destination = output.pointer(as: U.self)
+    let output = Storage.allocate(count: count, dataType: M.Output.dataType)
+    let pa = a.storage.pointer(as: M.Input.self), pb = b.storage.pointer(as: M.Input.self)
+    let destination = output.pointer(as: M.Output.self)
     if a.count == count && b.count == count {
         Parallel.forEachChunk(count: count, grain: grain) { range in
             for i in range { destination[i] = function(pa[i], pb[i]) }
@@ -220,21 +266,22 @@ func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: 
             shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape))
         let innerA = stridesA[merged.count - 1], innerB = stridesB[merged.count - 1]
         forEachRow(shape: merged, stridesA: stridesA, stridesB: stridesB, grain: grain) { outRange, offsetA, offsetB in
-            // The common row kinds get loops the compiler vectorizes.
-            let start = outRange.lowerBound
+            // The common row kinds get loops the compiler vectorizes (indexed from pointers to
+            // the row's start: no overflow-checked index arithmetic in the loop).
+            let row = destination + outRange.lowerBound, rowA = pa + offsetA, rowB = pb + offsetB
             switch (innerA, innerB) {
             case (1, 1):
-                for i in outRange { destination[i] = function(pa[offsetA + i - start], pb[offsetB + i - start]) }
+                for j in 0..<outRange.count { row[j] = function(rowA[j], rowB[j]) }
             case (1, 0):
-                let scalar = pb[offsetB]
-                for i in outRange { destination[i] = function(pa[offsetA + i - start], scalar) }
+                let scalar = rowB[0]
+                for j in 0..<outRange.count { row[j] = function(rowA[j], scalar) }
             case (0, 1):
-                let scalar = pa[offsetA]
-                for i in outRange { destination[i] = function(scalar, pb[offsetB + i - start]) }
+                let scalar = rowA[0]
+                for j in 0..<outRange.count { row[j] = function(scalar, rowB[j]) }
             default:
-                var ia = offsetA, ib = offsetB
-                for i in outRange {
-                    destination[i] = function(pa[ia], pb[ib])
+                var ia = 0, ib = 0
+                for j in 0..<outRange.count {
+                    row[j] = function(rowA[ia], rowB[ib])
                     ia += innerA
                     ib += innerB
                 }
@@ -244,46 +291,63 @@ func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: 
     return DLArray(storage: output, shape: shape)
 }
 
+/// Applies `function` to the elements of `a` and `b` (both of type `T`) broadcast to `shape`,
+/// giving elements of type `U`.
+func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: [Int],
+                                             grain: Int = Parallel.elementGrain,
+                                             _ function: (T, T) -> U) -> DLArray {
+    withoutActuallyEscaping(function) { function in
+        zipElements(a, b, shape: shape, grain: grain, ClosurePairMapping(body: function))
+    }
+}
+
+/// `F` as an ``ElementPairMapping`` of `T`.
+struct FloatingPairMapping<F: FloatingBinaryFunction, T: DLFloatingElement>: ElementPairMapping {
+    @inline(__always) func callAsFunction(_ a: T, _ b: T) -> T { F.apply(a, b) }
+}
+
+/// `F` as an ``ElementPairMapping`` of `T`.
+struct RealPairMapping<F: RealBinaryFunction, T: DLRealElement>: ElementPairMapping {
+    @inline(__always) func callAsFunction(_ a: T, _ b: T) -> T { F.apply(a, b) }
+}
+
+/// The test `F` as an ``ElementPairMapping`` of `T`.
+struct PredicateMapping<F: RealPredicate, T: DLRealElement>: ElementPairMapping {
+    @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { F.apply(a, b) }
+}
+
+/// `F` of each element and a constant: `x op c`, or `c op x` when `constantFirst`.
+struct ConstantMapping<F: FloatingBinaryFunction, T: DLFloatingElement>: ElementMapping {
+    let constant: T, constantFirst: Bool
+    @inline(__always) func callAsFunction(_ x: T) -> T { constantFirst ? F.apply(constant, x) : F.apply(x, constant) }
+}
+
 /// `F` applied to every element and a Swift scalar (`x op c`, or `c op x` when `scalarFirst`).
 struct FloatingScalarMap<F: FloatingBinaryFunction>: FloatingKernel {
     let x: DLArray, scalar: Double, scalarFirst: Bool
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-        let c = T(dlValue: scalar)
-        return scalarFirst ? mapElements(x, grain: F.grain) { (v: T) in F.apply(c, v) }
-                           : mapElements(x, grain: F.grain) { (v: T) in F.apply(v, c) }
+        mapElements(x, grain: F.grain, ConstantMapping<F, T>(constant: T(dlValue: scalar), constantFirst: scalarFirst))
     }
 }
 
 struct FloatingZip<F: FloatingBinaryFunction>: FloatingKernel {
     let a: DLArray, b: DLArray, shape: [Int]
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
-        let count = shape.reduce(1, *)
-        guard a.count == count && b.count == count else {
-            return zipElements(a, b, shape: shape, grain: F.grain) { (x: T, y: T) in F.apply(x, y) }
-        }
-        // Operands of the result's shape: `F.apply` called in the loop itself (through
-        // zipElements' closure the parallel loop would make one indirect call per element).
-        let output = Storage.allocate(count: count, dataType: T.dataType)
-        let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
-        let destination = output.pointer(as: T.self)
-        Parallel.forEachChunk(count: count, grain: F.grain) { range in
-            for i in range { destination[i] = F.apply(pa[i], pb[i]) }
-        }
-        return DLArray(storage: output, shape: shape)
+        zipElements(a, b, shape: shape, grain: F.grain, FloatingPairMapping<F, T>())
     }
 }
 
 struct RealZip<F: RealBinaryFunction>: RealKernel {
     let a: DLArray, b: DLArray, shape: [Int]
     func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
-        zipElements(a, b, shape: shape, grain: F.grain) { (x: T, y: T) in F.apply(x, y) }
+        zipElements(a, b, shape: shape, grain: F.grain, RealPairMapping<F, T>())
     }
 }
 
 struct RealTest<F: RealPredicate>: RealKernel {
     let a: DLArray, b: DLArray, shape: [Int]
     func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
-        zipElements(a, b, shape: shape) { (x: T, y: T) -> Bool in F.apply(x, y) }
+        zipElements(a, b, shape: shape, PredicateMapping<F, T>())
     }
 }
 

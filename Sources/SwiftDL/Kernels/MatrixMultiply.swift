@@ -144,3 +144,28 @@ func matrixProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Uns
         preconditionFailure("matrix product of bool arrays")
     }
 }
+
+/// `x·W + b` for a `[m, k]` matrix `x`, `[k, n]` weights and `n` biases of one type: the result
+/// starts as the bias in every row and the product is accumulated onto it, so there is no
+/// separate pass adding the bias and no zeroing of the result before the product.
+struct AffineProduct: FloatingKernel {
+    let x: DLArray, weights: DLArray, bias: DLArray
+
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        let (m, k, n) = (x.shape[0], x.shape[1], weights.shape[1])
+        let output = Storage.allocate(count: m * n, dataType: T.dataType)
+        let c = output.pointer(as: T.self), b = bias.storage.pointer(as: T.self)
+        for row in 0..<m { (c + row * n).initialize(from: b, count: n) }
+        let multiply = {
+            matrixProduct(.none, x.storage.pointer(as: T.self), k, .none, weights.storage.pointer(as: T.self), n,
+                          accumulating: true, into: c, n, m: m, n: n, k: k)
+        }
+        // On the calling thread when small, as BatchedMatrixProduct.
+        if m * n * k < BLAS.smallProductLimit {
+            BLAS.singleThreaded(multiply)
+        } else {
+            multiply()
+        }
+        return DLArray(storage: output, shape: [m, n])
+    }
+}

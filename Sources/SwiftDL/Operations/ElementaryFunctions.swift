@@ -4,7 +4,10 @@ import RealModule
 // the rule is itself differentiable. `conj` makes a rule hold for complex arrays too
 // (conjugate Wirtinger convention); it costs nothing for real ones.
 
-enum Exp: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .exp(x) } }
+enum Exp: FloatingUnaryFunction, FloatVectorFunction {
+    static func apply<T: DLFloatingElement>(_ x: T) -> T { .exp(x) }
+    static func apply(_ x: VectorMath.Vector) -> VectorMath.Vector { VectorMath.exp(x) }
+}
 enum Log: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .log(x) } }
 enum Log1p: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .log(onePlus: x) } }
 enum Expm1: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .expMinusOne(x) } }
@@ -17,7 +20,10 @@ enum Acos: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: 
 enum Atan: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .atan(x) } }
 enum Sinh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .sinh(x) } }
 enum Cosh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .cosh(x) } }
-enum Tanh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .tanh(x) } }
+enum Tanh: FloatingUnaryFunction, FloatVectorFunction {
+    static func apply<T: DLFloatingElement>(_ x: T) -> T { .tanh(x) }
+    static func apply(_ x: VectorMath.Vector) -> VectorMath.Vector { VectorMath.tanh(x) }
+}
 enum Asinh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .asinh(x) } }
 enum Acosh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .acosh(x) } }
 enum Atanh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .atanh(x) } }
@@ -42,10 +48,14 @@ enum Softplus: RealUnaryFunction {
     // log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), exact for large |x|.
     static func apply<T: DLRealElement>(_ x: T) -> T { Swift.max(x, 0) + .log(onePlus: .exp(-Swift.abs(x))) }
 }
-enum RealSigmoid: RealUnaryFunction {
+enum RealSigmoid: RealUnaryFunction, FloatVectorFunction {
     // Evaluated so that exp never overflows.
     static func apply<T: DLRealElement>(_ x: T) -> T {
         x >= 0 ? 1 / (1 + .exp(-x)) : { let e = T.exp(x); return e / (1 + e) }()
+    }
+    static func apply(_ x: VectorMath.Vector) -> VectorMath.Vector {
+        let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))
+        return (1 / (1 + e)).replacing(with: e / (1 + e), where: .!(x .>= 0))
     }
 }
 
@@ -168,7 +178,7 @@ public func erf(_ x: DLArray) throws -> DLArray {
 /// - Throws: ``DLError/unsupportedType(_:)`` for complex input.
 public func relu(_ x: DLArray) throws -> DLArray {
     try requireReal(x, "relu")
-    return x.mapReal(Relu.self).recorded(from: x) { g in try select(x .> 0, g, 0) }
+    return x.mapReal(Relu.self).recorded(from: x) { g in slopeScaled(g, by: x, scale: 0) }
 }
 
 /// log(1 + e^x) of each element, computed without overflow.
