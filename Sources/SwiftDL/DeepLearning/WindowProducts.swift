@@ -7,7 +7,13 @@
 /// `bias` (`[F]`) when given: `[N, F, output…]`.
 func windowConvolution(_ x: DLArray, _ filters: DLArray, _ bias: DLArray?, layout: ConvolutionLayout) -> DLArray {
     let y = dispatchFloating(x.dataType, ConvolutionForward(x: x, filters: filters, bias: bias, layout: layout))
-    return y.recorded(from: [x, filters] + (bias.map { [$0] } ?? [])) { g, needs in
+    return recordedConvolution(y, x, filters, bias, layout: layout)
+}
+
+/// Records `y`, the value of ``windowConvolution(_:_:_:layout:)``, as computed from its inputs.
+private func recordedConvolution(_ y: DLArray, _ x: DLArray, _ filters: DLArray, _ bias: DLArray?,
+                                 layout: ConvolutionLayout) -> DLArray {
+    y.recorded(from: [x, filters] + (bias.map { [$0] } ?? [])) { g, needs in
         [needs[0] ? transposedWindowConvolution(g, conj(filters), nil, layout: layout) : nil,
          needs[1] ? windowCorrelation(conj(x), g, layout: layout) : nil]
             + (bias == nil ? [] : [needs[2] ? try channelSums(g) : nil])
@@ -21,9 +27,13 @@ func transposedWindowConvolution(_ y: DLArray, _ filters: DLArray, _ bias: DLArr
                                  layout: ConvolutionLayout) -> DLArray {
     let x = dispatchFloating(y.dataType, ConvolutionTransposed(y: y, filters: filters, bias: bias, layout: layout))
     return x.recorded(from: [y, filters] + (bias.map { [$0] } ?? [])) { g, needs in
-        [needs[0] ? windowConvolution(g, conj(filters), nil, layout: layout) : nil,
-         needs[1] ? windowCorrelation(g, conj(y), layout: layout) : nil]
-            + (bias == nil ? [] : [needs[2] ? try channelSums(g) : nil])
+        let (input, weights): (DLArray?, DLArray?) = switch (needs[0], needs[1]) {
+        case (true, true): windowConvolutionAndCorrelation(g, conj(filters), conj(y), layout: layout)
+        case (true, false): (windowConvolution(g, conj(filters), nil, layout: layout), nil)
+        case (false, true): (nil, windowCorrelation(g, conj(y), layout: layout))
+        case (false, false): (nil, nil)
+        }
+        return [input, weights] + (bias == nil ? [] : [needs[2] ? try channelSums(g) : nil])
     }
 }
 
@@ -32,10 +42,26 @@ func transposedWindowConvolution(_ y: DLArray, _ filters: DLArray, _ bias: DLArr
 /// ``windowConvolution(_:_:_:layout:)`` in its filters.
 func windowCorrelation(_ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray {
     let filters = dispatchFloating(x.dataType, ConvolutionFilterCorrelation(x: x, y: y, layout: layout))
-    return filters.recorded(from: x, y) { g, needs in
+    return recordedCorrelation(filters, x, y, layout: layout)
+}
+
+/// Records `filters`, the value of ``windowCorrelation(_:_:layout:)``, as computed from its inputs.
+private func recordedCorrelation(_ filters: DLArray, _ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray {
+    filters.recorded(from: x, y) { g, needs in
         (needs[0] ? transposedWindowConvolution(conj(y), g, nil, layout: layout) : nil,
          needs[1] ? windowConvolution(conj(x), g, nil, layout: layout) : nil)
     }
+}
+
+/// ``windowConvolution(_:_:_:layout:)`` of `x` with `filters` (no bias) and
+/// ``windowCorrelation(_:_:layout:)`` of `x` with `y`, computed together (the windows of `x`
+/// are unfolded once) and recorded each with its own rule.
+private func windowConvolutionAndCorrelation(_ x: DLArray, _ filters: DLArray, _ y: DLArray,
+                                             layout: ConvolutionLayout) -> (DLArray, DLArray) {
+    let (convolution, correlation) = dispatchFloating(
+        x.dataType, ConvolutionAndFilterCorrelation(x: x, filters: filters, y: y, layout: layout))
+    return (recordedConvolution(convolution, x, filters, nil, layout: layout),
+            recordedCorrelation(correlation, x, y, layout: layout))
 }
 
 /// The sums of `[N, C, spatial…]` over everything but the channels: `[C]`.

@@ -244,6 +244,57 @@ private final class WindowPlan {
         }
     }
 
+    /// Multiplies `filters` (`[F, C/G·K]`) by the part's `columns` (`[C·K, width]`), group by
+    /// group, into `rows` (`[F, width]`).
+    func multiply<T: DLFloatingElement>(_ filters: UnsafePointer<T>, _ columns: UnsafePointer<T>, width: Int,
+                                        into rows: UnsafeMutablePointer<T>) {
+        let (groupFilters, groupDepth) = (self.filters / groups, channels / groups * windows)
+        for g in 0..<groups {
+            matrixProduct(.none, filters + g * groupFilters * groupDepth, groupDepth,
+                          .none, columns + g * groupDepth * width, width,
+                          into: rows + g * groupFilters * width, width,
+                          m: groupFilters, n: width, k: groupDepth)
+        }
+    }
+
+    /// Copies `rows` (`[F, b·L]`) of `images` into `y` (`[N, F, L]`), adding `bias[f]` when given.
+    func scatter<T: DLFloatingElement>(_ rows: UnsafePointer<T>, _ images: Range<Int>, into y: UnsafeMutablePointer<T>,
+                                       bias: UnsafePointer<T>?) {
+        let width = images.count * positions
+        for (i, n) in images.enumerated() {
+            for f in 0..<filters {
+                let row = rows + f * width + i * positions, target = y + (n * filters + f) * positions
+                let start = bias?[f] ?? .zero
+                for l in 0..<positions { target[l] = row[l] + start }
+            }
+        }
+    }
+
+    /// Multiplies `rows` (`[F, width]`) by the part's `columns` (`[C·K, width]`) transposed,
+    /// group by group, into `sum` (`[F, C/G·K]`), or onto it when `accumulating`.
+    func correlate<T: DLFloatingElement>(_ rows: UnsafePointer<T>, _ columns: UnsafePointer<T>, width: Int,
+                                         accumulating: Bool, into sum: UnsafeMutablePointer<T>) {
+        let (groupFilters, groupDepth) = (filters / groups, channels / groups * windows)
+        for g in 0..<groups {
+            matrixProduct(.none, rows + g * groupFilters * width, width,
+                          .transpose, columns + g * groupDepth * width, width,
+                          accumulating: accumulating, into: sum + g * groupFilters * groupDepth, groupDepth,
+                          m: groupFilters, n: groupDepth, k: width)
+        }
+    }
+
+    /// The filter correlation summed over the workers' sums, `[F, C/G, kernel…]`; frees them.
+    func filterSum<T: DLFloatingElement>(_ sums: [UnsafeMutablePointer<T>?], shape: [Int]) -> DLArray {
+        let size = filters * channels / groups * windows
+        let output = Storage.zeroed(count: size, dataType: T.dataType)
+        let destination = output.pointer(as: T.self)
+        for case let sum? in sums {
+            for i in 0..<size { destination[i] += sum[i] }
+            sum.deallocate()
+        }
+        return DLArray(storage: output, shape: shape)
+    }
+
     /// Copies the rows of `images` of `y` (`[N, F, L]`) into `rows` `[F, b·L]`.
     func gather<T>(_ y: UnsafePointer<T>, _ images: Range<Int>, into rows: UnsafeMutablePointer<T>) {
         let width = images.count * positions
@@ -265,26 +316,11 @@ struct ConvolutionForward: FloatingKernel {
         let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
         let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
         let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
-        let (count, positions) = (plan.filters, plan.positions)
         _ = plan.share(T.self) { parts, scratch in
             while let images = parts.next() {
-                let width = images.count * positions
                 plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
-                for g in 0..<plan.groups {
-                    matrixProduct(.none, weights + g * groupFilters * groupDepth, groupDepth,
-                                  .none, scratch.columns + g * groupDepth * width, width,
-                                  into: scratch.outputs + g * groupFilters * width, width,
-                                  m: groupFilters, n: width, k: groupDepth)
-                }
-                for (i, n) in images.enumerated() {
-                    for f in 0..<count {
-                        let row = scratch.outputs + f * width + i * positions
-                        let target = destination + (n * count + f) * positions
-                        let start = bias?[f] ?? .zero
-                        for l in 0..<positions { target[l] = row[l] + start }
-                    }
-                }
+                plan.multiply(weights, scratch.columns, width: images.count * plan.positions, into: scratch.outputs)
+                plan.scatter(scratch.outputs, images, into: destination, bias: bias)
             }
         }
         return DLArray(storage: output, shape: layout.outputShape)
@@ -331,30 +367,48 @@ struct ConvolutionFilterCorrelation: FloatingKernel {
         let plan = WindowPlan(layout)
         let size = layout.filterShape.reduce(1, *)
         let source = x.storage.pointer(as: T.self), rows = y.storage.pointer(as: T.self)
-        let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
+        let sums = plan.share(T.self) { parts, scratch -> UnsafeMutablePointer<T>? in
+            var sum: UnsafeMutablePointer<T>?
+            while let images = parts.next() {
+                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+                plan.gather(rows, images, into: scratch.outputs)
+                let target = sum ?? .allocate(capacity: size)
+                plan.correlate(scratch.outputs, scratch.columns, width: images.count * plan.positions,
+                               accumulating: sum != nil, into: target)
+                sum = target
+            }
+            return sum
+        }
+        return plan.filterSum(sums, shape: layout.filterShape)
+    }
+}
+
+/// ``ConvolutionForward`` of `x` with `filters` (no bias) and ``ConvolutionFilterCorrelation``
+/// of `x` with `y` together, unfolding `x`'s windows once for both products: the gradients
+/// of a transposed convolution with respect to its input and its filters.
+struct ConvolutionAndFilterCorrelation: FloatingKernel {
+    let x: DLArray, filters: DLArray, y: DLArray, layout: ConvolutionLayout
+
+    func run<T: DLFloatingElement>(_ type: T.Type) -> (convolution: DLArray, correlation: DLArray) {
+        let plan = WindowPlan(layout)
+        let size = layout.filterShape.reduce(1, *)
+        let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
+        let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
+        let rows = y.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
         let sums = plan.share(T.self) { parts, scratch -> UnsafeMutablePointer<T>? in
             var sum: UnsafeMutablePointer<T>?
             while let images = parts.next() {
                 let width = images.count * plan.positions
                 plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+                plan.multiply(weights, scratch.columns, width: width, into: scratch.outputs)
+                plan.scatter(scratch.outputs, images, into: destination, bias: nil)
                 plan.gather(rows, images, into: scratch.outputs)
                 let target = sum ?? .allocate(capacity: size)
-                for g in 0..<plan.groups {
-                    matrixProduct(.none, scratch.outputs + g * groupFilters * width, width,
-                                  .transpose, scratch.columns + g * groupDepth * width, width,
-                                  accumulating: sum != nil, into: target + g * groupFilters * groupDepth, groupDepth,
-                                  m: groupFilters, n: groupDepth, k: width)
-                }
+                plan.correlate(scratch.outputs, scratch.columns, width: width, accumulating: sum != nil, into: target)
                 sum = target
             }
             return sum
         }
-        let output = Storage.zeroed(count: size, dataType: T.dataType)
-        let destination = output.pointer(as: T.self)
-        for case let sum? in sums {
-            for i in 0..<size { destination[i] += sum[i] }
-            sum.deallocate()
-        }
-        return DLArray(storage: output, shape: layout.filterShape)
+        return (DLArray(storage: output, shape: layout.outputShape), plan.filterSum(sums, shape: layout.filterShape))
     }
 }
