@@ -37,6 +37,9 @@ private final class WindowPlan {
     let phases: [(first: Int, count: Int, offset: Int)]
     /// The stride along the last dimension.
     let stride: Int
+    /// With a stride of 2, where the even and where the odd elements of an input line go in
+    /// its padded line (the offsets of the phases holding them).
+    let parityOffsets: (even: Int, odd: Int)
     /// For each window element, its offset from the window's first element in the padded plane.
     let kernelOffsets: UnsafeMutablePointer<Int>
     /// The window elements in the order folding adds them: by how far along its phase run each
@@ -75,6 +78,7 @@ private final class WindowPlan {
             let first = ((phase - before) % stride + stride) % stride
             return (first, max(0, (inputLine - first + stride - 1) / stride), phased(before + first))
         }
+        parityOffsets = (phases.first { $0.first == 0 }?.offset ?? 0, phases.first { $0.first == 1 }?.offset ?? 0)
         kernelOffsets = .allocate(capacity: windows)
         for (k, offsets) in geometry.kernelOffsets.enumerated() {
             kernelOffsets[k] = (0..<last).reduce(phased(offsets[last] * geometry.dilation[last])) {
@@ -166,12 +170,43 @@ private final class WindowPlan {
     @inline(__always)
     private func spread<T>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>) {
         if stride == 1 { return copyRun(from: source, to: target + phases[0].offset, count: inputLine) }
+        if stride == 2 && MemoryLayout<T>.stride == 4 {
+            return deinterleave(source, count: inputLine, evens: target + parityOffsets.even, odds: target + parityOffsets.odd)
+        }
         for phase in phases {
             var from = source + phase.first, to = target + phase.offset
             for _ in 0..<phase.count {
                 to.pointee = from.pointee
                 (from, to) = (from + stride, to + 1)
             }
+        }
+    }
+
+    /// Copies the even elements of a line of `count` 4-byte elements to `evens` and the odd
+    /// ones to `odds`, eight elements at a time (the last eight overlapping the ones before).
+    @inline(__always)
+    private func deinterleave<T>(_ source: UnsafePointer<T>, count: Int,
+                                 evens: UnsafeMutablePointer<T>, odds: UnsafeMutablePointer<T>) {
+        typealias Chunk = SIMD8<UInt32>
+        let from = UnsafeRawPointer(source), toEvens = UnsafeMutableRawPointer(evens), toOdds = UnsafeMutableRawPointer(odds)
+        func move(_ j: Int) {
+            let chunk = from.loadUnaligned(fromByteOffset: 4 * j, as: Chunk.self)
+            toEvens.storeBytes(of: chunk.evenHalf, toByteOffset: 2 * j, as: SIMD4<UInt32>.self)
+            toOdds.storeBytes(of: chunk.oddHalf, toByteOffset: 2 * j, as: SIMD4<UInt32>.self)
+        }
+        var j = 0
+        while j + 8 <= count {
+            move(j)
+            j += 8
+        }
+        if j < count && count >= 8 {
+            j = (count - 8) & ~1
+            move(j)
+            j += 8
+        }
+        while j < count {
+            (j % 2 == 0 ? evens : odds)[j / 2] = source[j]
+            j += 1
         }
     }
 

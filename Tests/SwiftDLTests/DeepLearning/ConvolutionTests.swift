@@ -73,6 +73,29 @@ import Testing
         expectClose(single, try stripdims(labeled)[0, ...].labeled("CSS"))
     }
 
+    /// Single-precision convolutions with a stride of 2 along the lines (whose input lines are
+    /// split into even and odd elements several at a time) agree with double precision, for
+    /// lines shorter and longer than a chunk of eight, odd and even, with any padding.
+    @Test(arguments: [1, 2, 7, 8, 9, 14, 17])
+    func singlePrecisionStrideTwoMatchesDouble(line: Int) throws {
+        for padding in 0...2 where line + 2 * padding >= 3 {
+            let x = DLArray.randn([2, 3, 3, line], seed: 8), w = DLArray.randn([4, 3, 2, 3], seed: 9)
+            let b = DLArray.randn([4], seed: 10)
+            func gradients(_ type: DLDataType) throws -> [DLArray] {
+                let (x, w, b) = (x.converted(to: type), w.converted(to: type), b.converted(to: type))
+                let (y, dx, dw) = try dlfeval({ (x: DLArray, w: DLArray, b: DLArray) in
+                    let y = try dlconv(x, w, b, stride: [1, 2], padding: .symmetric([1, padding]), dataFormat: "BCSS")
+                    let (dx, dw) = try dlgradient(sum(y * y), x, w)
+                    return (y, dx, dw)
+                }, x, w, b)
+                return [y, dx, dw]
+            }
+            for (single, double) in zip(try gradients(.float32), try gradients(.float64)) {
+                expectClose(single, double, tolerance: 1e-4, "line \(line), padding \(padding)")
+            }
+        }
+    }
+
     @Test(arguments: 1...2)
     func gradcheckThroughEveryInput(order: Int) throws {
         let x = DLArray.randn([2, 4, 5, 4], seed: 3), w = DLArray.randn([6, 2, 2, 3], seed: 4), b = DLArray.randn([6], seed: 5)
