@@ -19,10 +19,16 @@ The last column says how many times better SwiftDL is than PyTorch (for
 ``us/op`` and ``ms`` lower is better, for the other units higher is better),
 so ``2.00x`` means SwiftDL is twice as good and ``0.50x`` half as good.
 
+With ``--rounds N`` every side runs N times, the sides taking turns (SwiftDL,
+PyTorch, JAX, SwiftDL, ...), so a drift in the machine's speed reaches every
+side alike. Each cell is then the median of the N rounds, and a last column
+gives the range of the N ratios of SwiftDL to PyTorch within a round.
+
 Usage::
 
     python3 benchmarks/peers/compare.py [WORKLOAD ...] [--python PY]
         [--swift-cmd CMD] [--skip SIDE ...] [--runs N] [--min-run-time S]
+        [--rounds N]
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import datetime
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 from typing import Dict, List, NamedTuple, Optional, Tuple
@@ -129,24 +136,56 @@ def run_side(side: Side) -> Tuple[Results, str]:
     return parse_results(proc.stdout, side.key), problem
 
 
+def times_better(workload: str, unit: str, swift: Optional[float],
+                 torch: Optional[float]) -> Optional[float]:
+    """How many times better SwiftDL is than PyTorch, or None without both values."""
+    if swift is None or torch is None or swift <= 0 or torch <= 0:
+        return None
+    known = WORKLOADS_BY_NAME.get(workload)
+    lower_is_better = known.lower_is_better if known else unit in ("ms", "us/op", "s")
+    return torch / swift if lower_is_better else swift / torch
+
+
 def ratio(workload: str, unit: str, swift: Optional[float],
           torch: Optional[float]) -> str:
     """How many times better SwiftDL is than PyTorch, as ``"1.23x"``, or ``"-"``."""
-    if swift is None or torch is None or swift <= 0 or torch <= 0:
-        return "-"
-    known = WORKLOADS_BY_NAME.get(workload)
-    lower_is_better = known.lower_is_better if known else unit in ("ms", "us/op", "s")
-    times = torch / swift if lower_is_better else swift / torch
-    return f"{times:.2f}x"
+    times = times_better(workload, unit, swift, torch)
+    return "-" if times is None else f"{times:.2f}x"
 
 
-def make_table(results: Dict[str, Results], selected: List[str]) -> str:
+def ratio_range(workload: str, rounds: List[Dict[str, Results]]) -> str:
+    """The lowest and highest SwiftDL-to-PyTorch ratio of the rounds, as ``"0.95-1.10x"``."""
+    ratios = []
+    for results in rounds:
+        swift, torch = results.get("swift", {}).get(workload), results.get("torch", {}).get(workload)
+        if swift and torch:
+            ratios.append(times_better(workload, swift[1], swift[0], torch[0]))
+    ratios = [r for r in ratios if r is not None]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "-"
+
+
+def median_results(rounds: List[Dict[str, Results]]) -> Dict[str, Results]:
+    """Per side and workload, the median value over the rounds that reported it."""
+    merged: Dict[str, Dict[str, List[Tuple[float, str]]]] = {}
+    for results in rounds:
+        for key, side_results in results.items():
+            for name, cell in side_results.items():
+                merged.setdefault(key, {}).setdefault(name, []).append(cell)
+    return {key: {name: (statistics.median(v for v, _ in cells), cells[0][1])
+                  for name, cells in side.items()}
+            for key, side in merged.items()}
+
+
+def make_table(results: Dict[str, Results], selected: List[str],
+               rounds: Optional[List[Dict[str, Results]]] = None) -> str:
     """Markdown table of all sides' results, one row per workload.
 
     Rows follow the canonical workload order (shown even if no side reported
     them), then any other workload a side reported, in the order first seen.
-    With ``selected``, only those rows.
+    With ``selected``, only those rows. With several ``rounds`` (whose medians
+    ``results`` holds), a last column gives the range of their ratios.
     """
+    several = rounds is not None and len(rounds) > 1
     names = [w.name for w in WORKLOADS]
     for side_results in results.values():
         names += [n for n in side_results if n not in names]
@@ -154,6 +193,8 @@ def make_table(results: Dict[str, Results], selected: List[str]) -> str:
         names = [n for n in names if n in selected]
 
     header = ["workload", "unit"] + [title for _, title in SIDES] + ["SwiftDL vs PyTorch"]
+    if several:
+        header.append("ratio range over rounds")
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join([" --- "] * 2 + [" ---: "] * (len(header) - 2)) + "|"]
     for name in names:
@@ -170,6 +211,8 @@ def make_table(results: Dict[str, Results], selected: List[str]) -> str:
         row += [format_value(values[key]) if values[key] is not None else "-"
                 for key, _ in SIDES]
         row.append(ratio(name, unit, values["swift"], values["torch"]))
+        if several:
+            row.append(ratio_range(name, rounds))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -198,7 +241,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, help="timed runs per peer workload")
     parser.add_argument("--min-run-time", type=float,
                         help="target seconds per timed run of a peer workload")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every side this many times, the sides taking turns; "
+                        "report the medians and the range of the ratios (default: 1)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     unknown = [n for n in args.workloads if n not in WORKLOADS_BY_NAME]
     if unknown:
@@ -222,9 +270,8 @@ def main() -> int:
     ]
 
     started = datetime.datetime.now().astimezone()
-    results: Dict[str, Results] = {}
-    ran: List[Tuple[Side, str]] = []
     versions: Dict[str, str] = {}
+    runnable: List[Side] = []
     for side in sides:
         if side.key in args.skip:
             log(f"== {side.key}: skipped (--skip)")
@@ -240,8 +287,21 @@ def main() -> int:
                 log(f"== {side.key}: skipped: {side.needs_module} is not installed "
                     f"for {args.python}")
                 continue
-        results[side.key], problem = run_side(side)
-        ran.append((side, problem))
+        runnable.append(side)
+
+    rounds: List[Dict[str, Results]] = []
+    problems: Dict[str, str] = {}
+    for number in range(args.rounds):
+        if args.rounds > 1:
+            log(f"== round {number + 1} of {args.rounds}")
+        round_results: Dict[str, Results] = {}
+        for side in runnable:
+            round_results[side.key], problem = run_side(side)
+            if problem and side.key not in problems:
+                problems[side.key] = problem
+        rounds.append(round_results)
+    results = median_results(rounds)
+    ran = [(side, problems.get(side.key, "")) for side in runnable]
 
     print(f"Command: `{shlex.join(sys.orig_argv)}`")
     print(f"Date: {started.strftime('%Y-%m-%d %H:%M:%S %Z')}")
@@ -251,7 +311,10 @@ def main() -> int:
         machine += "; " + ", ".join(found)
     print(machine)
     print()
-    print(make_table(results, args.workloads))
+    if args.rounds > 1:
+        print(f"Rounds: {args.rounds}, the sides taking turns; each value is the median of the rounds.")
+        print()
+    print(make_table(results, args.workloads, rounds))
     print()
     print("Sides run (from the repository root):")
     for side, problem in ran:
