@@ -39,6 +39,9 @@ struct GAN: ParsableCommand {
     var regularizer: GANRegularizer?
     @Option(help: "Gamma of R1 and consensus optimization (10).")
     var gamma: Double?
+    @Option(name: .customLong("r1-interval"),
+            help: "Add the R1 penalty on every n-th discriminator update only, times n (lazy regularization; 1).")
+    var r1Interval: Int?
     @Option(help: "Lambda of the WGAN-GP gradient penalty (10).")
     var lambda: Double?
     @Option(help: "simultaneous or alternating gradient descent.")
@@ -130,6 +133,7 @@ struct GAN: ParsableCommand {
         if let loss { s.loss = loss }
         if let regularizer { s.regularizer = regularizer }
         if let gamma { s.gamma = gamma }
+        if let r1Interval { s.r1Interval = r1Interval }
         if let lambda { s.lambda = lambda }
         if let method { s.method = method }
         if let discriminatorSteps { s.discriminatorSteps = discriminatorSteps }
@@ -195,7 +199,7 @@ struct GAN: ParsableCommand {
     }
 
     func describe(_ s: GANSettings) -> String {
-        let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma))"
+        let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
         return "\(s.dataset.rawValue), \(s.architecture.rawValue), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)"
     }
 }

@@ -129,6 +129,12 @@ public struct GANSettings: Codable, Sendable, Equatable {
     public var regularizer: GANRegularizer
     /// γ of the R1 penalty and of consensus optimization.
     public var gamma: Double
+    /// The discriminator updates between two R1 penalties: with `k`, the penalty is added on
+    /// every `k`-th update only, multiplied by `k` so that its average weight stays γ (lazy
+    /// regularization, Karras et al. 2020, "Analyzing and Improving the Image Quality of
+    /// StyleGAN"). 1 adds it on every update; a larger interval spares most of the double
+    /// backward passes the penalty costs.
+    public var r1Interval: Int
     /// λ of WGAN-GP's gradient penalty.
     public var lambda: Double
     /// D updates per G update (WGAN-GP's `n_critic`).
@@ -157,6 +163,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         loss = .nonSaturating
         regularizer = .none
         gamma = 10
+        r1Interval = 1
         lambda = 10
         discriminatorSteps = 1
         realLabelFlipProbability = 0
@@ -184,6 +191,30 @@ public struct GANSettings: Codable, Sendable, Equatable {
         }
     }
 
+    /// Decodes settings; those written before ``r1Interval`` existed decode with an interval of 1.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        dataset = try container.decode(GANDataset.self, forKey: .dataset)
+        architecture = try container.decode(GANArchitecture.self, forKey: .architecture)
+        imageSize = try container.decode(Int.self, forKey: .imageSize)
+        latentSize = try container.decode(Int.self, forKey: .latentSize)
+        hiddenSize = try container.decode(Int.self, forKey: .hiddenSize)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        iterations = try container.decode(Int.self, forKey: .iterations)
+        method = try container.decode(GANTrainingMethod.self, forKey: .method)
+        loss = try container.decode(GANLoss.self, forKey: .loss)
+        regularizer = try container.decode(GANRegularizer.self, forKey: .regularizer)
+        gamma = try container.decode(Double.self, forKey: .gamma)
+        r1Interval = try container.decodeIfPresent(Int.self, forKey: .r1Interval) ?? 1
+        lambda = try container.decode(Double.self, forKey: .lambda)
+        discriminatorSteps = try container.decode(Int.self, forKey: .discriminatorSteps)
+        realLabelFlipProbability = try container.decode(Double.self, forKey: .realLabelFlipProbability)
+        generatorOptimizer = try container.decode(OptimizerSettings.self, forKey: .generatorOptimizer)
+        discriminatorOptimizer = try container.decode(OptimizerSettings.self, forKey: .discriminatorOptimizer)
+        learnRateSchedule = try container.decode(LearnRateSchedule.self, forKey: .learnRateSchedule)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+    }
+
     /// Checks that the settings fit together.
     /// - Throws: ``DLError/invalidArgument(_:)`` naming the first setting that is out of range or
     ///   does not fit the others.
@@ -197,6 +228,8 @@ public struct GANSettings: Codable, Sendable, Equatable {
         try require(iterations >= 1, "the number of iterations must be at least 1, not \(iterations)")
         try require(discriminatorSteps >= 1, "the discriminator steps per iteration must be at least 1, not \(discriminatorSteps)")
         try require(gamma.isFinite && gamma >= 0, "gamma must be finite and non-negative, not \(gamma)")
+        try require(r1Interval >= 1, "the R1 interval must be at least 1, not \(r1Interval)")
+        try require(r1Interval == 1 || regularizer == .r1, "an R1 interval other than 1 needs the r1 regularizer")
         try require(lambda.isFinite && lambda >= 0, "lambda must be finite and non-negative, not \(lambda)")
         try require((0..<1).contains(realLabelFlipProbability),
                     "the label-flip probability must be in [0, 1), not \(realLabelFlipProbability)")

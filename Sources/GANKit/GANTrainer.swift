@@ -15,7 +15,7 @@ public struct GANStepRecord: Codable, Sendable, Equatable {
     /// D's mean score of the generated batch, likewise.
     public var fakeScore: Double
     /// The gradient penalty inside the discriminator's loss (R1 or WGAN-GP), or the consensus
-    /// term `L`; 0 without a regularizer.
+    /// term `L`; 0 without a regularizer and on the updates a lazy R1 (``GANSettings/r1Interval``) skips.
     public var penalty: Double
 }
 
@@ -166,7 +166,7 @@ public struct GANTrainer: Sendable {
             interpolated = try (epsilon * real + (1 - epsilon) * fake).labeled(real.labels)
         }
         var dropout = DLRandomGenerator(seed: random.next())
-        let settings = self.settings
+        let settings = self.settings, update = discriminatorOptimizer.step
         let result = try dlfeval({ (d: DLNetwork, penaltyInput: DLArray) in
             var d = d
             let realInput = settings.regularizer == .r1 ? penaltyInput : real
@@ -183,9 +183,10 @@ public struct GANTrainer: Sendable {
                 let g = try dlgradient(sum(criticOutput), penaltyInput, enableHigherDerivatives: true)
                 let norms = sqrt(try sum(reshape(g * g, [settings.batchSize, -1]), dims: [1]) + 1e-10)
                 penalty = settings.lambda * mean((norms - 1) ** 2)
-            case (_, .r1):
+            case (_, .r1) where update % settings.r1Interval == 0:
                 let g = try dlgradient(sum(realLogits), penaltyInput, enableHigherDerivatives: true)
-                penalty = try settings.gamma / 2 * sum(g * g) / Double(settings.batchSize)
+                let weight = settings.gamma * Double(settings.r1Interval)
+                penalty = try weight / 2 * sum(g * g) / Double(settings.batchSize)
             default:
                 break
             }

@@ -72,6 +72,24 @@ import Testing
         #expect(Swift.abs(d.penalty - 10 / 2 * 4) < 1e-4)  // γ/2 ‖w‖² = 20
     }
 
+    @Test func lazyR1IsAddedOnEveryNthUpdateTimesN() throws {
+        var trainer = try Self.trainer { $0.regularizer = .r1; $0.gamma = 10; $0.r1Interval = 4 }
+        trainer.discriminator = try Self.linearDiscriminator()
+        let penalties = try (0..<5).map { _ in try trainer.trainDiscriminator().penalty }
+        #expect(Swift.abs(penalties[0] - 4 * 10 / 2 * 4) < 1e-3)  // k·γ/2 ‖w‖² = 80
+        #expect(penalties[1...3] == [0, 0, 0])
+        #expect(penalties[4] > 40)  // w has moved a little in four updates
+    }
+
+    @Test func settingsWrittenBeforeTheR1IntervalDecodeWithAnIntervalOfOne() throws {
+        var settings = Self.settings { $0.regularizer = .r1; $0.r1Interval = 16 }
+        var fields = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as? [String: Any])
+        #expect(fields.removeValue(forKey: "r1Interval") as? Int == 16)
+        let decoded = try JSONDecoder().decode(GANSettings.self, from: JSONSerialization.data(withJSONObject: fields))
+        settings.r1Interval = 1
+        #expect(decoded == settings)
+    }
+
     @Test func wganGradientPenaltyIsLambdaTimesTheSquaredNormExcess() throws {
         var trainer = try Self.trainer { $0.loss = .wassersteinGP; $0.lambda = 10 }
         trainer.discriminator = try Self.linearDiscriminator()
@@ -210,6 +228,8 @@ import Testing
             ({ $0.batchSize = 1 }, "batch size"),
             ({ $0.generatorOptimizer.learnRate = -1 }, "generator's learning rate"),
             ({ $0.realLabelFlipProbability = 1 }, "label-flip probability"),
+            ({ $0.regularizer = .r1; $0.r1Interval = 0 }, "R1 interval must be at least 1"),
+            ({ $0.r1Interval = 4 }, "needs the r1 regularizer"),
         ]
         for (configure, expected) in cases {
             #expect(errorMessage(DLError.invalidArgument) { try Self.settings(configure).validate() }.contains(expected), "\(expected)")
