@@ -22,6 +22,12 @@ public struct GANMeasures: Codable, Sendable, Equatable {
     public var classesCovered: Int?
     /// Images: the Fréchet distance between the classifier features of real and generated images.
     public var frechetDistance: Double?
+    /// Images: the entropy of the mean class probabilities (nats), the first part of the
+    /// Inception Score's logarithm; log 10 ≈ 2.303 when the digits are equally frequent.
+    public var classEntropy: Double?
+    /// Images: the mean entropy of one sample's class probabilities (nats), subtracted from
+    /// ``classEntropy`` in the Inception Score's logarithm; 0 when every sample is unambiguous.
+    public var meanConditionalEntropy: Double?
 
     /// A one-line summary.
     public var summary: String {
@@ -229,6 +235,8 @@ public final class GANRun {
             measures.inceptionScore = scores.inceptionScore
             measures.classesCovered = scores.classesCovered
             measures.frechetDistance = scores.frechetDistance
+            measures.classEntropy = scores.classEntropy
+            measures.meanConditionalEntropy = scores.meanConditionalEntropy
         }
         return measures
     }

@@ -117,11 +117,23 @@ public enum GANMetrics {
     ///
     /// It is 1 when every image gets the same probabilities and at most the number of classes,
     /// reached when each image is classified with certainty and the classes are equally
-    /// frequent. Computed in `Double` over all the rows at once (no splits), with 0 · log 0 = 0.
+    /// frequent. Computed in `Double` over all the rows at once (no splits), with 0 · log 0 = 0,
+    /// as exp(H(p(y)) − E_x H(p(y|x))) from ``inceptionScoreParts(probabilities:)``.
     /// - Throws: ``DLError/invalidArgument(_:)`` for no rows, rows of different lengths, or a row
     ///   that is not a probability distribution (a negative or non-finite value, or a sum more
     ///   than 1e-3 away from 1).
     public static func inceptionScore(probabilities: [[Double]]) throws -> Double {
+        let parts = try inceptionScoreParts(probabilities: probabilities)
+        return exp(max(parts.classEntropy - parts.meanConditionalEntropy, 0))
+    }
+
+    /// The two entropies whose difference is the logarithm of the Inception Score, in nats:
+    /// H(p(y)), the entropy of the mean class probabilities (at most log of the number of classes,
+    /// reached when the classes are equally frequent), and E_x H(p(y|x)), the mean entropy of one
+    /// image's class probabilities (0 when every image is classified with certainty).
+    /// - Throws: as ``inceptionScore(probabilities:)``.
+    public static func inceptionScoreParts(probabilities: [[Double]]) throws
+        -> (classEntropy: Double, meanConditionalEntropy: Double) {
         guard let classCount = probabilities.first?.count, classCount > 0 else {
             throw DLError.invalidArgument("the Inception Score needs at least one row of class probabilities")
         }
@@ -133,15 +145,11 @@ public enum GANMetrics {
                 throw DLError.invalidArgument("row \(index) of the probabilities is not a probability distribution: \(row)")
             }
         }
+        func entropy(_ p: [Double]) -> Double { -p.reduce(0) { $1 > 0 ? $0 + $1 * log($1) : $0 } }
         var marginal = [Double](repeating: 0, count: classCount)
         for row in probabilities { for k in 0..<classCount { marginal[k] += row[k] } }
-        marginal = marginal.map { $0 / Double(probabilities.count) }
-        var divergence = 0.0
-        for row in probabilities {
-            // A class with p(y) = 0 has p(y|x) = 0 in every row, so its terms are skipped too.
-            for k in 0..<classCount where row[k] > 0 { divergence += row[k] * (log(row[k]) - log(marginal[k])) }
-        }
-        return exp(max(divergence / Double(probabilities.count), 0))
+        let count = Double(probabilities.count)
+        return (entropy(marginal.map { $0 / count }), probabilities.reduce(0) { $0 + entropy($1) } / count)
     }
 
     /// How many of the classes `0..<classCount` are the predicted class of at least
@@ -197,6 +205,12 @@ public struct GANImageScores: Sendable, Equatable {
     public let classesCovered: Int
     /// The Fréchet distance between the classifier features of the images and of real images.
     public let frechetDistance: Double
+    /// H(p(y)), the entropy of the mean class probabilities in nats (log 10 ≈ 2.303 when the
+    /// digits are equally frequent); see ``GANMetrics/inceptionScoreParts(probabilities:)``.
+    public let classEntropy: Double
+    /// E_x H(p(y|x)), the mean entropy of one image's class probabilities in nats (0 when the
+    /// classifier is certain of every image).
+    public let meanConditionalEntropy: Double
 }
 
 extension MNISTClassifier {
@@ -238,10 +252,12 @@ extension MNISTClassifier {
                               minimumCount: Int = 1, miniBatchSize: Int = 1000) throws -> GANImageScores {
         let (probabilities, features) = try evaluate(net, images: images, miniBatchSize: miniBatchSize)
         let classes = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
+        let parts = try GANMetrics.inceptionScoreParts(probabilities: probabilities)
         return GANImageScores(
             inceptionScore: try GANMetrics.inceptionScore(probabilities: probabilities),
             classesCovered: try GANMetrics.classesCovered(classes, classCount: probabilities[0].count, minimumCount: minimumCount),
-            frechetDistance: try GANMetrics.frechetDistance(FeatureStatistics(features: features), real))
+            frechetDistance: try GANMetrics.frechetDistance(FeatureStatistics(features: features), real),
+            classEntropy: parts.classEntropy, meanConditionalEntropy: parts.meanConditionalEntropy)
     }
 
     /// The class probabilities and the pooled features of each image, by mini-batches.

@@ -28,6 +28,15 @@ import Testing
         #expect(abs(score - pow(4.0 / 3.0, 0.75)) < 1e-12)
     }
 
+    @Test func theScoresTwoEntropiesAreTheHandComputedValues() throws {
+        // p(y) = [0.75, 0.25]: H = ¾·log(4/3) + ¼·log 4; the rows' entropies are 0 and log 2.
+        let parts = try GANMetrics.inceptionScoreParts(probabilities: [[1, 0], [0.5, 0.5]])
+        #expect(abs(parts.classEntropy - (0.75 * log(4.0 / 3.0) + 0.25 * log(4.0))) < 1e-12)
+        #expect(abs(parts.meanConditionalEntropy - log(2.0) / 2) < 1e-12)
+        let certain = try GANMetrics.inceptionScoreParts(probabilities: (0..<10).map { k in (0..<10).map { $0 == k ? 1 : 0 } })
+        #expect(abs(certain.classEntropy - log(10.0)) < 1e-12 && certain.meanConditionalEntropy == 0)
+    }
+
     @Test func rowsThatAreNotDistributionsAreRejected() {
         expectError(containing: "row 1", "not a probability distribution") {
             _ = try GANMetrics.inceptionScore(probabilities: [[0.5, 0.5], [0.7, 0.7]])
@@ -159,6 +168,10 @@ import Testing
         let other = try MNISTClassifier.scores(net, generated: test.images[1000..<3000, ...], real: realStatistics)
         #expect(other.inceptionScore >= 9.0, "IS \(other.inceptionScore)")
         #expect(other.classesCovered == 10)
+        // Real digits: nearly equal classes, nearly certain predictions.
+        #expect(abs(other.classEntropy - log(10.0)) < 0.02, "H(p(y)) \(other.classEntropy)")
+        #expect(other.meanConditionalEntropy < 0.05, "E H(p(y|x)) \(other.meanConditionalEntropy)")
+        #expect(abs(log(other.inceptionScore) - (other.classEntropy - other.meanConditionalEntropy)) < 1e-9)
         let noise = DLArray.rand([1000, 1, 28, 28], type: .float32, labels: "BCSS", seed: 7)
         let noiseScores = try MNISTClassifier.scores(net, generated: noise, real: realStatistics)
         // Measured: IS 9.62, FD 0.008 between the halves, FD 29 to uniform noise (IS 1.00, 1 class).
