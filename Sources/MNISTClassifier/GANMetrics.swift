@@ -123,8 +123,12 @@ public enum GANMetrics {
     ///   that is not a probability distribution (a negative or non-finite value, or a sum more
     ///   than 1e-3 away from 1).
     public static func inceptionScore(probabilities: [[Double]]) throws -> Double {
-        let parts = try inceptionScoreParts(probabilities: probabilities)
-        return exp(max(parts.classEntropy - parts.meanConditionalEntropy, 0))
+        inceptionScore(try inceptionScoreParts(probabilities: probabilities))
+    }
+
+    /// The Inception Score from its two parts: exp(H(p(y)) − E_x H(p(y|x))).
+    static func inceptionScore(_ parts: (classEntropy: Double, meanConditionalEntropy: Double)) -> Double {
+        exp(max(parts.classEntropy - parts.meanConditionalEntropy, 0))
     }
 
     /// The two entropies whose difference is the logarithm of the Inception Score, in nats:
@@ -254,7 +258,7 @@ extension MNISTClassifier {
         let classes = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
         let parts = try GANMetrics.inceptionScoreParts(probabilities: probabilities)
         return GANImageScores(
-            inceptionScore: try GANMetrics.inceptionScore(probabilities: probabilities),
+            inceptionScore: GANMetrics.inceptionScore(parts),
             classesCovered: try GANMetrics.classesCovered(classes, classCount: probabilities[0].count, minimumCount: minimumCount),
             frechetDistance: try GANMetrics.frechetDistance(FeatureStatistics(features: features), real),
             classEntropy: parts.classEntropy, meanConditionalEntropy: parts.meanConditionalEntropy)

@@ -32,6 +32,18 @@ enum BLAS {
     /// Products of fewer multiply-adds than this run on one thread.
     static let smallProductLimit = 1 << 25
 
+    /// Runs `product`, a matrix product of `multiplyAdds` multiply-adds, on the calling thread
+    /// when it is small: waking OpenBLAS's workers (and the caller spinning in sched_yield until
+    /// they answer) costs more than they save below about 32 M multiply-adds, which is every
+    /// product of an MLP GAN step.
+    static func run(_ product: () -> Void, multiplyAdds: Int) {
+        if multiplyAdds < smallProductLimit {
+            singleThreaded(product)
+        } else {
+            product()
+        }
+    }
+
     private static let threadingLock = NSLock()
     nonisolated(unsafe) private static var singleThreadedUsers = 0
     nonisolated(unsafe) private static var threadCount = 1
@@ -95,14 +107,7 @@ struct BatchedMatrixProduct: FloatingKernel {
                 }
             }
         }
-        // Small products run on the calling thread: waking OpenBLAS's workers (and the caller
-        // spinning in sched_yield until they answer) costs more than they save below about
-        // 32 M multiply-adds, which is every product of an MLP GAN step.
-        if batches * m * n * k < BLAS.smallProductLimit {
-            BLAS.singleThreaded(multiplyPages)
-        } else {
-            multiplyPages()
-        }
+        BLAS.run(multiplyPages, multiplyAdds: batches * m * n * k)
         return DLArray(storage: output, shape: shape)
     }
 }
@@ -160,12 +165,7 @@ struct AffineProduct: FloatingKernel {
             matrixProduct(.none, x.storage.pointer(as: T.self), k, .none, weights.storage.pointer(as: T.self), n,
                           accumulating: true, into: c, n, m: m, n: n, k: k)
         }
-        // On the calling thread when small, as BatchedMatrixProduct.
-        if m * n * k < BLAS.smallProductLimit {
-            BLAS.singleThreaded(multiply)
-        } else {
-            multiply()
-        }
+        BLAS.run(multiply, multiplyAdds: m * n * k)
         return DLArray(storage: output, shape: [m, n])
     }
 }
