@@ -42,6 +42,9 @@ struct GAN: ParsableCommand {
     @Option(name: .customLong("r1-interval"),
             help: "Add the R1 penalty on every n-th discriminator update only, times n (lazy regularization; 1).")
     var r1Interval: Int?
+    @Option(name: .customLong("g-average"),
+            help: "Sample from a moving average of the generator's weights with this decay, e.g. 0.999 (0: none).")
+    var generatorAverageDecay: Double?
     @Option(help: "Lambda of the WGAN-GP gradient penalty (10).")
     var lambda: Double?
     @Option(help: "simultaneous or alternating gradient descent.")
@@ -135,6 +138,7 @@ struct GAN: ParsableCommand {
         if let gamma { s.gamma = gamma }
         if let r1Interval { s.r1Interval = r1Interval }
         if let lambda { s.lambda = lambda }
+        if let generatorAverageDecay { s.generatorAverageDecay = generatorAverageDecay }
         if let method { s.method = method }
         if let discriminatorSteps { s.discriminatorSteps = discriminatorSteps }
         if let flipProbability { s.realLabelFlipProbability = flipProbability }
@@ -200,7 +204,8 @@ struct GAN: ParsableCommand {
 
     func describe(_ s: GANSettings) -> String {
         let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
-        return "\(s.dataset.rawValue), \(s.architecture.rawValue), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)"
+        let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
+        return "\(s.dataset.rawValue), \(s.architecture.rawValue), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }
 }
 

@@ -23,7 +23,7 @@ extension GANTrainer {
         func store(_ table: DLParameterTable, _ prefix: String) {
             for row in table.rows { tensors["\(prefix)/\(row.layer)/\(row.parameter)"] = row.value }
         }
-        for (name, network) in [("generator", generator), ("discriminator", discriminator)] {
+        for (name, network) in [("generator", generator), ("discriminator", discriminator)] + (averageGenerator.map { [("averageGenerator", $0)] } ?? []) {
             store(network.learnables, "\(name)/learnables")
             store(network.state, "\(name)/state")
         }
@@ -107,6 +107,11 @@ extension GANTrainer {
         generator.state = try load(generator.state, "generator/state")
         discriminator.learnables = try load(discriminator.learnables, "discriminator/learnables")
         discriminator.state = try load(discriminator.state, "discriminator/state")
+        if var average = averageGenerator {
+            average.learnables = try load(average.learnables, "averageGenerator/learnables")
+            average.state = try load(average.state, "averageGenerator/state")
+            averageGenerator = average
+        }
         func optimizer(_ name: String, _ settings: OptimizerSettings, steps: Int, network: DLNetwork) throws -> PlayerOptimizer {
             guard steps > 0 else { return PlayerOptimizer(settings) }
             var state: [String: DLParameterTable] = [:]

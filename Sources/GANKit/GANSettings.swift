@@ -137,6 +137,13 @@ public struct GANSettings: Codable, Sendable, Equatable {
     public var r1Interval: Int
     /// λ of WGAN-GP's gradient penalty.
     public var lambda: Double
+    /// The decay `β` of an exponential moving average of the generator's parameters and
+    /// batch-norm state, or 0 for none. After iteration `t` the average holds the generators of
+    /// iterations 1…t weighted by `βᵗ⁻ᵏ` (bias-corrected, so the initial weights leave no trace),
+    /// and the sample pictures and measures use it (Yazıcı et al. 2019, "The Unusual
+    /// Effectiveness of Averaging in GAN Training"; 0.999 is usual). The average takes no part
+    /// in training.
+    public var generatorAverageDecay: Double
     /// D updates per G update (WGAN-GP's `n_critic`).
     public var discriminatorSteps: Int
     /// The probability that a real sample's label is flipped to "fake" in D's loss (MATLAB's
@@ -165,6 +172,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         gamma = 10
         r1Interval = 1
         lambda = 10
+        generatorAverageDecay = 0
         discriminatorSteps = 1
         realLabelFlipProbability = 0
         imageSize = 28
@@ -191,7 +199,8 @@ public struct GANSettings: Codable, Sendable, Equatable {
         }
     }
 
-    /// Decodes settings; those written before ``r1Interval`` existed decode with an interval of 1.
+    /// Decodes settings; those written before ``r1Interval`` and ``generatorAverageDecay``
+    /// existed decode with an interval of 1 and no average.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try container.decode(GANDataset.self, forKey: .dataset)
@@ -207,6 +216,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         gamma = try container.decode(Double.self, forKey: .gamma)
         r1Interval = try container.decodeIfPresent(Int.self, forKey: .r1Interval) ?? 1
         lambda = try container.decode(Double.self, forKey: .lambda)
+        generatorAverageDecay = try container.decodeIfPresent(Double.self, forKey: .generatorAverageDecay) ?? 0
         discriminatorSteps = try container.decode(Int.self, forKey: .discriminatorSteps)
         realLabelFlipProbability = try container.decode(Double.self, forKey: .realLabelFlipProbability)
         generatorOptimizer = try container.decode(OptimizerSettings.self, forKey: .generatorOptimizer)
@@ -231,6 +241,8 @@ public struct GANSettings: Codable, Sendable, Equatable {
         try require(r1Interval >= 1, "the R1 interval must be at least 1, not \(r1Interval)")
         try require(r1Interval == 1 || regularizer == .r1, "an R1 interval other than 1 needs the r1 regularizer")
         try require(lambda.isFinite && lambda >= 0, "lambda must be finite and non-negative, not \(lambda)")
+        try require((0..<1).contains(generatorAverageDecay),
+                    "the generator's average decay must be in [0, 1), not \(generatorAverageDecay)")
         try require((0..<1).contains(realLabelFlipProbability),
                     "the label-flip probability must be in [0, 1), not \(realLabelFlipProbability)")
         try require(!(loss == .wassersteinGP && realLabelFlipProbability > 0),

@@ -1,3 +1,4 @@
+import Foundation
 import SwiftDL
 
 /// What one training iteration measured: the players' losses (of the last discriminator step)
@@ -43,6 +44,9 @@ public struct GANTrainer: Sendable {
     public internal(set) var generator: DLNetwork
     /// The discriminator (a critic with WGAN-GP).
     public internal(set) var discriminator: DLNetwork
+    /// The exponential moving average of the generator, when the settings ask for one
+    /// (``GANSettings/generatorAverageDecay``): the network that ``generate(_:)`` uses.
+    public internal(set) var averageGenerator: DLNetwork?
     /// The generator's optimizer and its state.
     public internal(set) var generatorOptimizer: PlayerOptimizer
     /// The discriminator's optimizer and its state.
@@ -65,6 +69,7 @@ public struct GANTrainer: Sendable {
         self.settings = settings
         self.data = data
         (generator, discriminator) = try GANArchitecture.networks(for: settings)
+        averageGenerator = settings.generatorAverageDecay > 0 ? generator : nil
         generatorOptimizer = PlayerOptimizer(settings.generatorOptimizer)
         discriminatorOptimizer = PlayerOptimizer(settings.discriminatorOptimizer)
         random = DLRandomGenerator(seed: settings.seed &+ 2)
@@ -77,8 +82,8 @@ public struct GANTrainer: Sendable {
     }
 
     /// The generator's samples for latent vectors `z`, in inference mode (running batch-norm
-    /// statistics), as MATLAB's `predict`.
-    public func generate(_ z: DLArray) throws -> DLArray { try generator.predict(z) }
+    /// statistics), as MATLAB's `predict`; from the generator's moving average when there is one.
+    public func generate(_ z: DLArray) throws -> DLArray { try (averageGenerator ?? generator).predict(z) }
 
     // MARK: One iteration
 
@@ -105,9 +110,29 @@ public struct GANTrainer: Sendable {
             record = GANStepRecord(iteration: 0, discriminatorLoss: d.loss, generatorLoss: generatorLoss,
                                    realScore: d.realScore, fakeScore: d.fakeScore, penalty: d.penalty)
         }
+        try updateAverageGenerator()
         iteration += 1
         record.iteration = iteration
         return record
+    }
+
+    /// Moves the generator's average toward the generator after iteration `t` (from 1): every
+    /// learnable parameter and state array becomes `a + w·(g − a)` with `w = (1 − β)/(1 − βᵗ)`,
+    /// which keeps the average equal to the bias-corrected exponential moving average (as Adam's
+    /// moments are corrected): the generators of iterations 1…t weighted by `βᵗ⁻ᵏ` and
+    /// normalized, so the initial weights leave no trace (w = 1 after the first iteration).
+    private mutating func updateAverageGenerator() throws {
+        guard var average = averageGenerator else { return }
+        let decay = settings.generatorAverageDecay
+        let weight = (1 - decay) / (1 - Foundation.pow(decay, Double(iteration + 1)))
+        func blend(_ averaged: DLParameterTable, _ current: DLParameterTable) throws -> DLParameterTable {
+            try averaged.mapRows { row in
+                try row.value + weight * (current[row.layer, row.parameter]! - row.value)
+            }
+        }
+        average.learnables = try blend(average.learnables, generator.learnables)
+        average.state = try blend(average.state, generator.state)
+        averageGenerator = average
     }
 
     /// One update of the discriminator alone, on a new real batch and a generated batch that is

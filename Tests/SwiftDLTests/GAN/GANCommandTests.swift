@@ -100,6 +100,7 @@ import Testing
         try Self.expectRefusal(["--bogus"] + out, "Unknown option '--bogus'", unchanged: directory)
         try Self.expectRefusal(["--loss", "hinge"] + out, "'hinge' is invalid for '--loss", unchanged: directory)
         try Self.expectRefusal(["--iterations", "0"] + out, "iterations must be at least 1", unchanged: directory)
+        try Self.expectRefusal(["--g-average", "1"] + out, "average decay must be in [0, 1), not 1.0", unchanged: directory)
         try Self.expectRefusal(["--regularizer", "consensus", "--method", "alternating"] + out, "use --method simultaneous",
                                unchanged: directory)
         try Self.expectRefusal(["--dataset", "mnist"] + out, "mnist needs --data DIR", unchanged: directory)

@@ -81,13 +81,52 @@ import Testing
         #expect(penalties[4] > 40)  // w has moved a little in four updates
     }
 
-    @Test func settingsWrittenBeforeTheR1IntervalDecodeWithAnIntervalOfOne() throws {
-        var settings = Self.settings { $0.regularizer = .r1; $0.r1Interval = 16 }
+    @Test func settingsWrittenBeforeLaterOptionsDecodeWithTheirDefaults() throws {
+        var settings = Self.settings { $0.regularizer = .r1; $0.r1Interval = 16; $0.generatorAverageDecay = 0.99 }
         var fields = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as? [String: Any])
         #expect(fields.removeValue(forKey: "r1Interval") as? Int == 16)
+        #expect(fields.removeValue(forKey: "generatorAverageDecay") as? Double == 0.99)
         let decoded = try JSONDecoder().decode(GANSettings.self, from: JSONSerialization.data(withJSONObject: fields))
         settings.r1Interval = 1
+        settings.generatorAverageDecay = 0
         #expect(decoded == settings)
+    }
+
+    // MARK: The generator's average
+
+    /// `a + w(g − a)` with `w = (1 − β)/(1 − βᵗ)` after iteration `t` (the bias-corrected moving
+    /// average), for the weights and the batch-norm state alike; the samples come from the
+    /// average.
+    @Test func theGeneratorsAverageMovesByItsDecayAndMakesTheSamples() throws {
+        var settings = GANSettings(dataset: .mnist, seed: 5)
+        settings.batchSize = 4
+        settings.generatorAverageDecay = 0.75
+        let images = DLArray.rand([10, 1, 28, 28], type: .float32, labels: "BCSS", seed: 6) * 2 - 1
+        var trainer = try GANTrainer(settings: settings, data: GANData(images: images, as: .mnist))
+        var expected = trainer.generator
+        #expect(Self.bits(try #require(trainer.averageGenerator).learnables) == Self.bits(expected.learnables))
+        for (t, weight) in [(1, Float(1)), (2, Float(0.25 / (1 - 0.75 * 0.75))), (3, Float(0.25 / (1 - 0.75 * 0.75 * 0.75)))] {
+            try trainer.step()
+            #expect(trainer.iteration == t)
+            let average = try #require(trainer.averageGenerator)
+            for (tables, name) in [((average.learnables, expected.learnables, trainer.generator.learnables), "learnables"),
+                                   ((average.state, expected.state, trainer.generator.state), "state")] {
+                #expect(!tables.2.rows.isEmpty)
+                for row in tables.0.rows {
+                    let before = tables.1[row.layer, row.parameter]!, now = tables.2[row.layer, row.parameter]!
+                    let want = zip(before.scalars(as: Float.self), now.scalars(as: Float.self)).map { $0 + weight * ($1 - $0) }
+                    let got = row.value.scalars(as: Float.self)
+                    #expect(row.value.shape == now.shape && row.value.labels == now.labels)
+                    #expect(zip(got, want).allSatisfy { Swift.abs($0 - $1) <= 1e-6 * (1 + Swift.abs($1)) }, "\(name) \(row.layer)/\(row.parameter)")
+                }
+            }
+            #expect(t == 1 || Self.bits(average.learnables) != Self.bits(trainer.generator.learnables))
+            expected = average
+        }
+        let z = trainer.latentVectors(3, seed: 9)
+        let samples = try trainer.generate(z).scalars(as: Float.self)
+        #expect(samples == (try #require(trainer.averageGenerator).predict(z)).scalars(as: Float.self))
+        #expect(samples != (try trainer.generator.predict(z)).scalars(as: Float.self))
     }
 
     @Test func wganGradientPenaltyIsLambdaTimesTheSquaredNormExcess() throws {
@@ -176,13 +215,14 @@ import Testing
         #expect(resumed.batchesRead == straight.batchesRead)
     }
 
-    /// With batch norm in both players (DCGAN) and WGAN-GP, the running statistics and the
-    /// image order are restored too.
+    /// With batch norm in both players (DCGAN) and WGAN-GP, the running statistics, the
+    /// generator's average and the image order are restored too.
     @Test(arguments: [GANLoss.nonSaturating, .wassersteinGP])
     func resumingADCGANContinuesExactly(_ loss: GANLoss) throws {
         var settings = GANSettings(dataset: .mnist, seed: 3)
         settings.batchSize = 4
         settings.loss = loss
+        settings.generatorAverageDecay = 0.9
         let images = DLArray.rand([10, 1, 28, 28], type: .float32, labels: "BCSS", seed: 4) * 2 - 1
         let data = try GANData(images: images, as: .mnist)
         var straight = try GANTrainer(settings: settings, data: data)
@@ -194,7 +234,8 @@ import Testing
         try first.writeCheckpoint(to: url)
         var resumed = try GANTrainer(resumingFrom: url, settings: settings, data: data)
         for _ in 0..<2 { try resumed.step() }
-        for (a, b) in [(resumed.generator, straight.generator), (resumed.discriminator, straight.discriminator)] {
+        for (a, b) in [(resumed.generator, straight.generator), (resumed.discriminator, straight.discriminator),
+                       (try #require(resumed.averageGenerator), try #require(straight.averageGenerator))] {
             #expect(Self.bits(a.learnables) == Self.bits(b.learnables))
             #expect(Self.bits(a.state) == Self.bits(b.state))
         }
@@ -230,6 +271,8 @@ import Testing
             ({ $0.realLabelFlipProbability = 1 }, "label-flip probability"),
             ({ $0.regularizer = .r1; $0.r1Interval = 0 }, "R1 interval must be at least 1"),
             ({ $0.r1Interval = 4 }, "needs the r1 regularizer"),
+            ({ $0.generatorAverageDecay = 1 }, "average decay must be in [0, 1)"),
+            ({ $0.generatorAverageDecay = -0.5 }, "average decay must be in [0, 1)"),
         ]
         for (configure, expected) in cases {
             #expect(errorMessage(DLError.invalidArgument) { try Self.settings(configure).validate() }.contains(expected), "\(expected)")
