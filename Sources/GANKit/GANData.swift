@@ -101,14 +101,27 @@ public struct GANData: Sendable {
     /// The number of full mini-batches in an epoch of an image set.
     public func batchesPerEpoch(batchSize: Int) -> Int { Swift.max(count / batchSize, 1) }
 
+    /// The order of the images in one epoch, kept by the reader of the batches so that it is
+    /// drawn once per epoch rather than once per batch.
+    public struct EpochOrder: Sendable {
+        fileprivate let epoch: Int
+        fileprivate let seed: UInt64
+        fileprivate let order: [Int]
+    }
+
     /// Mini-batch `index` of `batchSize` samples: `[batchSize, 2]` "BC" points drawn with
     /// `generator` for 2-D data; `[batchSize, 1, S, S]` "BCSS" images for image data (`generator`
-    /// is not used: the epoch's order comes from `seed`).
+    /// is not used: the epoch's order comes from `seed`, and is kept in `order` for the next
+    /// batches of the same epoch).
     public func batch(_ index: Int, size batchSize: Int, seed: UInt64,
-                      using generator: inout DLRandomGenerator) throws -> DLArray {
+                      using generator: inout DLRandomGenerator, order: inout EpochOrder?) throws -> DLArray {
         if let mixture = dataset.mixture { return try mixture.sample(count: batchSize, using: &generator) }
         let perEpoch = batchesPerEpoch(batchSize: batchSize)
-        let order = epochOrder(index / perEpoch, seed: seed)
+        let epoch = index / perEpoch
+        if order?.epoch != epoch || order?.seed != seed || order?.order.count != count {
+            order = EpochOrder(epoch: epoch, seed: seed, order: epochOrder(epoch, seed: seed))
+        }
+        let order = order!.order
         let start = (index % perEpoch) * batchSize
         let area = sourceSide * sourceSide
         var values = [Float](repeating: 0, count: batchSize * area)

@@ -55,6 +55,8 @@ public struct GANTrainer: Sendable {
     public internal(set) var iteration = 0
     /// The real mini-batches read so far.
     public internal(set) var batchesRead = 0
+    /// The image order of the epoch being read (drawn again from the seed when a new epoch starts).
+    private var epochOrder: GANData.EpochOrder?
     /// The source of every random draw after the initial weights.
     var random: DLRandomGenerator
 
@@ -161,7 +163,7 @@ public struct GANTrainer: Sendable {
 
     private mutating func nextRealBatch() throws -> DLArray {
         defer { batchesRead += 1 }
-        return try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random)
+        return try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random, order: &epochOrder)
     }
 
     private mutating func nextLatentBatch() -> DLArray {
