@@ -118,15 +118,18 @@ public struct GANData: Sendable {
         if let mixture = dataset.mixture { return try mixture.sample(count: batchSize, using: &generator) }
         let perEpoch = batchesPerEpoch(batchSize: batchSize)
         let epoch = index / perEpoch
-        if order?.epoch != epoch || order?.seed != seed || order?.order.count != count {
-            order = EpochOrder(epoch: epoch, seed: seed, order: epochOrder(epoch, seed: seed))
+        let imageOrder: [Int]
+        if let kept = order, kept.epoch == epoch, kept.seed == seed, kept.order.count == count {
+            imageOrder = kept.order
+        } else {
+            imageOrder = epochOrder(epoch, seed: seed)
+            order = EpochOrder(epoch: epoch, seed: seed, order: imageOrder)
         }
-        let order = order!.order
         let start = (index % perEpoch) * batchSize
         let area = sourceSide * sourceSide
         var values = [Float](repeating: 0, count: batchSize * area)
         for b in 0..<batchSize {
-            let image = order[(start + b) % count]
+            let image = imageOrder[(start + b) % count]
             values.replaceSubrange(b * area..<(b + 1) * area, with: pixels[image * area..<(image + 1) * area])
         }
         let images = try DLArray(values, shape: [batchSize, 1, sourceSide, sourceSide], labels: "BCSS")
