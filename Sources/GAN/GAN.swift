@@ -1,7 +1,8 @@
 // `gan`: trains a GAN with SwiftDL. With no arguments it trains on the ring of 8 Gaussians
 // (embedded, no download) in under a minute and writes its pictures, log and checkpoint to
 // gan-output/ring-8. Mistakes (unknown flags or values, missing or damaged data, a checkpoint
-// of another model) print one line naming the problem and exit with status 2, changing no file.
+// of another model, a directory holding a run or used by another) print one line naming the
+// problem and exit with status 2, changing no file.
 import ArgumentParser
 import Foundation
 import GANKit
@@ -25,81 +26,88 @@ struct GAN: ParsableCommand {
             Options left out take the data set's defaults; with --resume they take the checkpoint's settings.
             """)
 
-    @Option(help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
+    @Option(parsing: .unconditional, help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
     var dataset: GANDataset?
-    @Option(help: "The directory of the IDX files of mnist or fashion-mnist (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
+    @Option(parsing: .unconditional, help: "The directory of the IDX files of mnist or fashion-mnist (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
     var data: String?
-    @Option(help: "The networks: mlp, dcgan or matlab.")
+    @Option(parsing: .unconditional, help: "The networks: mlp, dcgan or matlab.")
     var arch: GANArchitecture?
-    @Option(help: "The side of generated images: 28, or 64 (matlab architecture).")
+    @Option(parsing: .unconditional, help: "The side of generated images: 28, or 64 (matlab architecture).")
     var imageSize: Int?
-    @Option(help: "The losses: minimax, non-saturating or wgan-gp.")
+    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating or wgan-gp.")
     var loss: GANLoss?
-    @Option(help: "A regularizer: none, r1 or consensus.")
+    @Option(parsing: .unconditional, help: "A regularizer: none, r1 or consensus.")
     var regularizer: GANRegularizer?
-    @Option(help: "Gamma of R1 and consensus optimization (10).")
+    @Option(parsing: .unconditional, help: "Gamma of R1 and consensus optimization (10).")
     var gamma: Double?
-    @Option(name: .customLong("r1-interval"),
+    @Option(name: .customLong("r1-interval"), parsing: .unconditional,
             help: "Add the R1 penalty on every n-th discriminator update only, times n (lazy regularization; 1).")
     var r1Interval: Int?
-    @Option(name: .customLong("g-average"),
+    @Option(name: .customLong("g-average"), parsing: .unconditional,
             help: "Sample from a moving average of the generator's weights with this decay, e.g. 0.999 (0: none).")
     var generatorAverageDecay: Double?
-    @Option(help: "Lambda of the WGAN-GP gradient penalty (10).")
+    @Option(parsing: .unconditional, help: "Lambda of the WGAN-GP gradient penalty (10).")
     var lambda: Double?
-    @Option(help: "simultaneous or alternating gradient descent.")
+    @Option(parsing: .unconditional, help: "simultaneous or alternating gradient descent.")
     var method: GANTrainingMethod?
-    @Option(name: .customLong("d-steps"), help: "Discriminator updates per generator update (n_critic).")
+    @Option(name: .customLong("d-steps"), parsing: .unconditional, help: "Discriminator updates per generator update (n_critic).")
     var discriminatorSteps: Int?
-    @Option(name: .customLong("flip"), help: "The probability of flipping a real label in D's loss.")
+    @Option(name: .customLong("flip"), parsing: .unconditional, help: "The probability of flipping a real label in D's loss.")
     var flipProbability: Double?
-    @Option(help: "The number of iterations (generator updates).")
+    @Option(parsing: .unconditional, help: "The number of iterations (generator updates).")
     var iterations: Int?
-    @Option(help: "Samples per mini-batch.")
+    @Option(parsing: .unconditional, help: "Samples per mini-batch.")
     var batchSize: Int?
-    @Option(help: "The size of the latent vector.")
+    @Option(parsing: .unconditional, help: "The size of the latent vector.")
     var latentSize: Int?
-    @Option(help: "The hidden width of the 2-D MLPs.")
+    @Option(parsing: .unconditional, help: "The hidden width of the 2-D MLPs.")
     var hiddenSize: Int?
-    @Option(name: .customLong("g-optimizer"), help: "The generator's optimizer: adam, rmsprop or sgdm.")
+    @Option(name: .customLong("g-optimizer"), parsing: .unconditional, help: "The generator's optimizer: adam, rmsprop or sgdm.")
     var generatorOptimizer: OptimizerSettings.Kind?
-    @Option(name: .customLong("d-optimizer"), help: "The discriminator's optimizer: adam, rmsprop or sgdm.")
+    @Option(name: .customLong("d-optimizer"), parsing: .unconditional, help: "The discriminator's optimizer: adam, rmsprop or sgdm.")
     var discriminatorOptimizer: OptimizerSettings.Kind?
-    @Option(name: .customLong("g-lr"), help: "The generator's learning rate.")
+    @Option(name: .customLong("g-lr"), parsing: .unconditional, help: "The generator's learning rate.")
     var generatorLearnRate: Double?
-    @Option(name: .customLong("d-lr"), help: "The discriminator's learning rate.")
+    @Option(name: .customLong("d-lr"), parsing: .unconditional, help: "The discriminator's learning rate.")
     var discriminatorLearnRate: Double?
-    @Option(help: "Adam's beta1 for both players.")
+    @Option(parsing: .unconditional, help: "Adam's beta1 for both players.")
     var beta1: Double?
-    @Option(help: "Adam's beta2 (RMSProp's decay) for both players.")
+    @Option(parsing: .unconditional, help: "Adam's beta2 (RMSProp's decay) for both players.")
     var beta2: Double?
-    @Option(help: "SGDM's momentum for both players.")
+    @Option(parsing: .unconditional, help: "SGDM's momentum for both players.")
     var momentum: Double?
-    @Option(name: .customLong("lr-schedule"), help: "constant, or linear decay to 0 over the run.")
+    @Option(name: .customLong("lr-schedule"), parsing: .unconditional, help: "constant, or linear decay to 0 over the run.")
     var learnRateSchedule: LearnRateSchedule?
-    @Option(help: "The seed of every random choice.")
+    @Option(parsing: .unconditional, help: "The seed of every random choice.")
     var seed: UInt64?
-    @Option(help: "The directory for the run's files (gan-output/<dataset>).")
+    @Option(parsing: .unconditional, help: "The directory for the run's files (gan-output/<dataset>).")
     var output: String?
-    @Option(help: "Iterations between sample pictures and measures (a tenth of the run).")
+    @Option(parsing: .unconditional, help: "Iterations between sample pictures and measures (a tenth of the run; when resuming, the run's own).")
     var sampleEvery: Int?
-    @Option(help: "Iterations between checkpoints (a tenth of the run).")
+    @Option(parsing: .unconditional, help: "Iterations between checkpoints (a tenth of the run; when resuming, the run's own).")
     var checkpointEvery: Int?
-    @Option(help: "The MNIST classifier's weights, for the image measures.")
+    @Option(parsing: .unconditional, help: "The MNIST classifier's weights, for the image measures.")
     var classifier = "Models/mnist-classifier.safetensors"
     @Flag(help: "Continue the run in the output directory from its checkpoint.")
     var resume = false
+    @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
+    var overwrite = false
 
     func run() throws {
+        try checkSizes()
+        if let output, output.isEmpty { throw DLError.invalidArgument("--output must name a directory, not an empty string") }
+        if resume && overwrite { throw DLError.invalidArgument("--resume continues the run in the output directory and --overwrite replaces it: give one of them") }
         let dataset = self.dataset ?? (data == nil ? .ring8 : .mnist)
         let directory = URL(fileURLWithPath: output ?? "gan-output/\(dataset.rawValue)")
         let checkpoint = GANRun.checkpointURL(in: directory)
         let base: GANSettings
+        var savedIntervals: GANRunIntervals?
         if resume {
             guard FileManager.default.fileExists(atPath: checkpoint.path) else {
                 throw DLError.file("cannot resume: there is no checkpoint at \(checkpoint.path)")
             }
             base = try GANTrainer.checkpointSettings(at: checkpoint)
+            savedIntervals = try GANTrainer.checkpointIntervals(at: checkpoint)
         } else {
             base = GANSettings(dataset: dataset)
         }
@@ -113,18 +121,56 @@ struct GAN: ParsableCommand {
         try settings.validate()
         let data = try loadData(settings)
         let tenth = max(settings.iterations / 10, 1)
+        let stop = GANStopRequest()
         let options = GANRunOptions(
-            outputDirectory: directory, sampleInterval: try positive(sampleEvery, "--sample-every") ?? tenth,
-            checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? tenth,
-            classifierURL: settings.dataset == .mnist ? URL(fileURLWithPath: classifier) : nil, resume: resume)
+            outputDirectory: directory, sampleInterval: try positive(sampleEvery, "--sample-every") ?? savedIntervals?.sample ?? tenth,
+            checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
+            classifierURL: settings.dataset == .mnist ? URL(fileURLWithPath: classifier) : nil, resume: resume,
+            overwrite: overwrite, stopRequest: stop)
         let run = try GANRun(settings: settings, data: data, options: options)
+        let signals = Self.stopOnSignals(stop)
+        defer { signals.forEach { $0.cancel() } }
         var progress = ProgressLine(totalIterations: settings.iterations)
         progress.note("gan: \(describe(settings)) -> \(directory.path)")
         let summary = try run.run(progress: &progress)
+        if summary.stoppedEarly {
+            let hint = "gan --resume --output \(directory.path)"
+            FileHandle.standardError.write(Data("gan: stopped at iteration \(summary.iterations) of \(settings.iterations); wrote \(checkpoint.path); continue with: \(hint)\n".utf8))
+            throw ExitCode(130)
+        }
         print(String(format: "trained %d iterations in %.1f s (%.1f steps/s)", summary.iterations - summary.resumedFrom,
                      summary.seconds, summary.stepsPerSecond))
         print("final samples: \(summary.measures.summary)")
         print("wrote \(directory.path)/samples.png, training.png, log.jsonl, checkpoint.safetensors, summary.json")
+    }
+
+    /// Makes SIGINT (Ctrl-C) and SIGTERM ask the run to stop after the iteration under way, with
+    /// a checkpoint; a second signal ends the process at once with status 130.
+    static func stopOnSignals(_ stop: GANStopRequest) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if stop.isRequested || source.data > 1 {
+                    FileHandle.standardError.write(Data("\ngan: stopped at once; the last checkpoint is kept (continue with --resume)\n".utf8))
+                    _exit(130)
+                }
+                stop.request()
+                FileHandle.standardError.write(Data("\ngan: stopping after this iteration to write a checkpoint (press Ctrl-C again to stop at once)\n".utf8))
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Checks the sizes given on the command line, naming the option.
+    func checkSizes() throws {
+        for (value, least, flag) in [(batchSize, 2, "--batch-size"), (latentSize, 1, "--latent-size"), (hiddenSize, 1, "--hidden-size"),
+                                     (iterations, 1, "--iterations"), (discriminatorSteps, 1, "--d-steps"),
+                                     (r1Interval, 1, "--r1-interval")] {
+            if let value, value < least { throw DLError.invalidArgument("\(flag) must be at least \(least), not \(value)") }
+        }
+        if let imageSize, ![28, 64].contains(imageSize) { throw DLError.invalidArgument("--image-size must be 28 or 64, not \(imageSize)") }
     }
 
     /// `base` with every option given on the command line applied.
@@ -209,13 +255,19 @@ struct GAN: ParsableCommand {
     }
 }
 
-/// Parses and runs; any mistake is one line on standard error and exit status 2.
+/// Parses and runs; any mistake is one line on standard error and exit status 2; a run that
+/// diverges stops with one line and status 1; a run stopped by a signal exits with status 130.
 do {
     var command = try GAN.parseAsRoot()
     try command.run()
 } catch let error as DLError {
     FileHandle.standardError.write(Data("gan: error: \(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
     exit(2)
+} catch let divergence as GANDivergence {
+    FileHandle.standardError.write(Data("\ngan: error: \(divergence)\n".utf8))
+    exit(1)
+} catch let code as ExitCode {
+    exit(code.rawValue)
 } catch {
     let code = GAN.exitCode(for: error)
     if code == .success {

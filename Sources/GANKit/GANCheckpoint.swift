@@ -10,15 +10,53 @@ struct GANProgress: Codable {
     var random: DLRandomGenerator
 }
 
+/// How often a run writes pictures and checkpoints, stored in its checkpoints so that a resumed
+/// run keeps them.
+public struct GANRunIntervals: Codable, Sendable, Equatable {
+    /// Iterations between sample pictures and measures.
+    public var sample: Int
+    /// Iterations between checkpoints.
+    public var checkpoint: Int
+
+    /// Intervals of `sample` and `checkpoint` iterations.
+    public init(sample: Int, checkpoint: Int) {
+        self.sample = sample
+        self.checkpoint = checkpoint
+    }
+}
+
 private let settingsKey = "gan.settings"
 private let progressKey = "gan.progress"
+private let intervalsKey = "gan.intervals"
+private let checksumsKey = "gan.checksums"
+
+/// The checksum of a tensor's elements: 64-bit FNV-1a of their bytes (little-endian, as
+/// stored), as 16 hexadecimal digits. One flipped bit anywhere changes it.
+func checksum(_ array: DLArray) -> String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    func add<T>(_ values: [T]) {
+        values.withUnsafeBytes { bytes in
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        }
+    }
+    switch array.dataType {
+    case .float32: add(array.scalars(as: Float.self))
+    case .float64: add(array.scalars(as: Double.self))
+    case .bool: add(array.scalars(as: Bool.self))
+    default: add(array.shape)  // a GAN checkpoint holds real tensors only
+    }
+    let digits = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+}
 
 extension GANTrainer {
     /// Writes everything needed to continue the run exactly (both networks' parameters and
     /// state, both optimizers' state, the iteration, the data position and the random state) to
     /// one safetensors file, atomically: an interrupted write leaves the previous checkpoint.
+    /// The metadata holds a checksum of every tensor (verified on resuming) and, when given, the
+    /// run's `intervals`.
     /// - Throws: ``DLError/file(_:)`` when the file cannot be written.
-    public func writeCheckpoint(to url: URL) throws {
+    public func writeCheckpoint(to url: URL, intervals: GANRunIntervals? = nil) throws {
         var tensors: [String: DLArray] = [:]
         func store(_ table: DLParameterTable, _ prefix: String) {
             for row in table.rows { tensors["\(prefix)/\(row.layer)/\(row.parameter)"] = row.value }
@@ -34,8 +72,10 @@ extension GANTrainer {
                                    discriminatorSteps: discriminatorOptimizer.step, random: random)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let metadata = [settingsKey: String(decoding: try encoder.encode(settings), as: UTF8.self),
-                        progressKey: String(decoding: try encoder.encode(progress), as: UTF8.self)]
+        var metadata = [settingsKey: String(decoding: try encoder.encode(settings), as: UTF8.self),
+                        progressKey: String(decoding: try encoder.encode(progress), as: UTF8.self),
+                        checksumsKey: String(decoding: try encoder.encode(tensors.mapValues(checksum)), as: UTF8.self)]
+        if let intervals { metadata[intervalsKey] = String(decoding: try encoder.encode(intervals), as: UTF8.self) }
         try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
 
@@ -45,6 +85,35 @@ extension GANTrainer {
     public static func checkpointSettings(at url: URL) throws -> GANSettings {
         let (_, metadata) = try SafeTensors.read(from: url)
         return try decodeSettings(metadata, url)
+    }
+
+    /// The sample and checkpoint intervals of the run that wrote a checkpoint, or nil when it
+    /// does not say (a checkpoint written by ``writeCheckpoint(to:intervals:)`` without them, or
+    /// by an earlier version).
+    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file.
+    public static func checkpointIntervals(at url: URL) throws -> GANRunIntervals? {
+        let (_, metadata) = try SafeTensors.read(from: url)
+        return metadata[intervalsKey].flatMap { try? JSONDecoder().decode(GANRunIntervals.self, from: Data($0.utf8)) }
+    }
+
+    /// Checks every tensor of a checkpoint against its checksum.
+    /// - Returns: false when the checkpoint has no checksums (written before they were added).
+    /// - Throws: ``DLError/file(_:)`` naming the first tensor whose checksum does not match, or
+    ///   that has none.
+    static func verifyChecksums(_ tensors: [String: DLArray], _ metadata: [String: String], _ url: URL) throws -> Bool {
+        guard let text = metadata[checksumsKey] else { return false }
+        guard let checksums = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw DLError.file("\(url.path): the checkpoint's checksums are damaged")
+        }
+        for name in tensors.keys.sorted() {
+            guard let expected = checksums[name] else {
+                throw DLError.file("\(url.path) is damaged: the tensor \(name) has no checksum")
+            }
+            guard checksum(tensors[name]!) == expected else {
+                throw DLError.file("\(url.path) is damaged: the tensor \(name) does not match its checksum")
+            }
+        }
+        return true
     }
 
     private static func decodeSettings(_ metadata: [String: String], _ url: URL) throws -> GANSettings {
@@ -76,11 +145,15 @@ extension GANTrainer {
 
     /// A trainer continuing from the checkpoint at `url`, which must have been written by a
     /// trainer with the same `settings` (apart from the number of iterations) on the same data.
-    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file, a file that is not a GAN
-    ///   checkpoint, or a checkpoint of another model (naming the settings that differ); nothing
-    ///   is changed then.
+    /// Every tensor is checked against the checksum stored with it; a checkpoint without
+    /// checksums (written by an earlier version) is read unverified, and
+    /// ``resumedWithoutChecksums`` says so.
+    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file (naming a tensor that does not
+    ///   match its checksum), a file that is not a GAN checkpoint, or a checkpoint of another
+    ///   model (naming the settings that differ); nothing is changed then.
     public init(resumingFrom url: URL, settings: GANSettings, data: GANData) throws {
         let (tensors, metadata) = try SafeTensors.read(from: url)
+        let verified = try Self.verifyChecksums(tensors, metadata, url)
         let saved = try Self.decodeSettings(metadata, url)
         let differences = try Self.modelDifferences(settings, saved)
         guard differences.isEmpty else {
@@ -126,5 +199,6 @@ extension GANTrainer {
         iteration = progress.iteration
         batchesRead = progress.batchesRead
         random = progress.random
+        resumedWithoutChecksums = !verified
     }
 }

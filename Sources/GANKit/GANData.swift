@@ -69,6 +69,9 @@ public struct GANData: Sendable {
         }
         let split = try MNIST.load(directory: directory, split: .train)
         let shape = split.images.shape
+        guard shape.first ?? 0 > 0 else {
+            throw DLError.file("\(directory): the training images file (train-images-idx3-ubyte) holds no images")
+        }
         guard shape.count == 4, shape[1] == 1, shape[2] == 28, shape[3] == 28 else {
             throw DLError.invalidArgument("\(directory): expected 28x28 single-channel images, found images of shape \(Array(shape.dropFirst()))")
         }

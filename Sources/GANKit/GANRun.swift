@@ -67,18 +67,61 @@ public struct GANRunOptions: Sendable {
     public var classifierURL: URL?
     /// Continue from the checkpoint in `outputDirectory` instead of starting anew.
     public var resume: Bool
+    /// Replace the files of an earlier run in `outputDirectory` (without it, a directory
+    /// holding a run is refused unless `resume`).
+    public var overwrite: Bool
     /// How many samples the measures use (2,500 as in the 2-D literature).
     public var measureSamples: Int
+    /// Asks the run to stop after the current iteration, with a checkpoint.
+    public var stopRequest: GANStopRequest?
 
-    /// Options with the given directory; the intervals default to a tenth of the run.
+    /// Options with the given directory and intervals.
     public init(outputDirectory: URL, sampleInterval: Int, checkpointInterval: Int, classifierURL: URL? = nil,
-                resume: Bool = false, measureSamples: Int = 2500) {
+                resume: Bool = false, overwrite: Bool = false, measureSamples: Int = 2500, stopRequest: GANStopRequest? = nil) {
         self.outputDirectory = outputDirectory
         self.sampleInterval = sampleInterval
         self.checkpointInterval = checkpointInterval
         self.classifierURL = classifierURL
         self.resume = resume
+        self.overwrite = overwrite
         self.measureSamples = measureSamples
+        self.stopRequest = stopRequest
+    }
+}
+
+/// A request to stop a run, safe to make from any thread (a signal handler's, for example): the
+/// run finishes the iteration under way, writes a checkpoint and returns.
+public final class GANStopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+
+    /// A request not yet made.
+    public init() {}
+
+    /// Asks the run to stop.
+    public func request() { lock.withLock { requested = true } }
+
+    /// Whether the run was asked to stop.
+    public var isRequested: Bool { lock.withLock { requested } }
+}
+
+/// Training stopped because a loss or a parameter is no longer finite; the last checkpoint
+/// (written before it went wrong) is left as it was.
+public struct GANDivergence: Error, CustomStringConvertible {
+    /// The iteration whose results are not finite.
+    public var iteration: Int
+    /// What is not finite.
+    public var what: String
+    /// The iteration of the last checkpoint, or nil when there is none.
+    public var lastCheckpoint: Int?
+    /// The checkpoint file.
+    public var checkpoint: URL
+
+    /// One line saying what happened and what was kept.
+    public var description: String {
+        let kept = lastCheckpoint.map { "the last good checkpoint, of iteration \($0), is unchanged at \(checkpoint.path)" }
+            ?? "no checkpoint was written"
+        return "training diverged at iteration \(iteration): \(what); \(kept) (a smaller learning rate may help)"
     }
 }
 
@@ -98,6 +141,9 @@ public struct GANRunSummary: Codable, Sendable {
     public var lastStep: GANStepRecord?
     /// The measures of the final samples.
     public var measures: GANMeasures
+    /// Whether the run stopped before its last iteration when asked to (``GANStopRequest``),
+    /// with a checkpoint to resume from.
+    public var stoppedEarly: Bool = false
 }
 
 /// A training run with its files: it trains a ``GANTrainer`` for the settings' iterations,
@@ -110,38 +156,52 @@ public final class GANRun {
     public private(set) var trainer: GANTrainer
     /// The options.
     public let options: GANRunOptions
-    /// The log so far (from the checkpoint on when resumed).
-    public private(set) var log: [GANLogEntry] = []
+    /// The log entries kept for the training plot (in bounded memory; the whole log is in
+    /// `log.jsonl`).
+    public private(set) var history = GANHistory()
     private let fixedLatents: DLArray
     private let measureLatents: DLArray
     private let classifier: DLNetwork?
     private let realFeatures: FeatureStatistics?
     private var pendingLog: [GANLogEntry] = []
     private var secondsBefore = 0.0
+    private var directory: GANRunDirectory?
+    private var lastCheckpoint: Int?
+    /// Whether the checkpoint resumed from had no checksums (written before they were added),
+    /// so that its tensors could not be verified.
+    public private(set) var resumedWithoutChecksums = false
+    /// The most log entries held before they are appended to the file.
+    private static let pendingLimit = 1000
 
     private var logURL: URL { options.outputDirectory.appendingPathComponent("log.jsonl") }
     /// The checkpoint file of a run directory.
     public static func checkpointURL(in directory: URL) -> URL { directory.appendingPathComponent("checkpoint.safetensors") }
 
-    /// Prepares a run: checks everything first (settings, data, checkpoint, classifier), so
-    /// that a mistake changes no file, then creates the output directory.
-    /// - Throws: ``DLError`` naming the problem: settings that do not fit, a missing or damaged
-    ///   checkpoint, a checkpoint of another model, an unreadable classifier, a directory that
-    ///   cannot be created.
+    /// Prepares a run: checks everything first (settings, sizes, data, checkpoint, classifier,
+    /// the output directory), so that a mistake changes no file; then creates and locks the
+    /// output directory, removes temporary files that kills left there, and starts the log
+    /// (a resumed run's log is cut back to its checkpoint).
+    /// - Throws: ``DLError`` naming the problem: settings that do not fit or sizes this machine
+    ///   cannot hold, a missing or damaged checkpoint, a checkpoint of another model, an
+    ///   unreadable classifier, an output directory that holds a run (without `resume` or
+    ///   `overwrite`), is used by another run or cannot be created.
     public init(settings: GANSettings, data: GANData, options: GANRunOptions) throws {
         self.options = options
         guard options.sampleInterval >= 1, options.checkpointInterval >= 1, options.measureSamples >= 2 else {
             throw DLError.invalidArgument("the sample and checkpoint intervals must be at least 1 and the measure samples at least 2")
         }
+        try GANRunDirectory.check(options.outputDirectory, resume: options.resume, overwrite: options.overwrite)
         let checkpoint = Self.checkpointURL(in: options.outputDirectory)
         if options.resume {
             guard FileManager.default.fileExists(atPath: checkpoint.path) else {
                 throw DLError.file("cannot resume: there is no checkpoint at \(checkpoint.path)")
             }
             trainer = try GANTrainer(resumingFrom: checkpoint, settings: settings, data: data)
+            resumedWithoutChecksums = trainer.resumedWithoutChecksums
             guard trainer.iteration <= settings.iterations else {
                 throw DLError.invalidArgument("the checkpoint is at iteration \(trainer.iteration), past the \(settings.iterations) iterations asked for")
             }
+            lastCheckpoint = trainer.iteration
         } else {
             trainer = try GANTrainer(settings: settings, data: data)
         }
@@ -156,37 +216,44 @@ public final class GANRun {
             classifier = nil
             realFeatures = nil
         }
+        let directory = try GANRunDirectory(claiming: options.outputDirectory)
+        self.directory = directory
+        directory.removeStaleTemporaryFiles()
         if options.resume {
-            log = try Self.readLog(logURL, upTo: trainer.iteration)
-            secondsBefore = log.last?.seconds ?? 0
-        }
-        do {
-            try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw DLError.file("cannot create the output directory \(options.outputDirectory.path): \(error.localizedDescription)")
-        }
-        if options.resume {
-            try writeAtomically(Data(log.map(Self.line).joined().utf8), to: logURL)
+            try readLog(upTo: trainer.iteration)
+            secondsBefore = history.last?.seconds ?? 0
         } else {
-            try removeOldOutputs()
+            directory.removeRunFiles()
             try writeAtomically(Data(), to: logURL)
         }
     }
 
-    /// Trains to the settings' number of iterations and returns the summary.
-    /// - Throws: the trainer's and the files' errors.
+    /// Trains to the settings' number of iterations, or until ``GANRunOptions/stopRequest`` is
+    /// made (then with a checkpoint of the last iteration), and returns the summary.
+    /// - Throws: ``GANDivergence`` as soon as a loss or a parameter is not finite (the log then
+    ///   ends with that iteration, the last checkpoint is left as it was); the trainer's and the
+    ///   files' errors.
     @discardableResult
     public func run(progress: inout ProgressLine) throws -> GANRunSummary {
         let settings = trainer.settings
         let start = Date(), startIteration = trainer.iteration
         var last: GANStepRecord?
-        var measures = log.last(where: { $0.measures != nil })?.measures
+        var measures = history.lastMeasures
         if startIteration > 0 { progress.note("resuming at iteration \(startIteration) of \(settings.iterations)") }
+        if resumedWithoutChecksums {
+            progress.note("the checkpoint has no checksums (it was written by an earlier version): its tensors were read unverified")
+        }
+        var stoppedEarly = false
         while trainer.iteration < settings.iterations {
             let record = try trainer.step()
             last = record
             let elapsed = Date().timeIntervalSince(start)
             append(GANLogEntry(iteration: record.iteration, seconds: secondsBefore + elapsed, step: record))
+            if let problem = nonFinite(record) {
+                try flushLog()
+                throw GANDivergence(iteration: record.iteration, what: problem, lastCheckpoint: lastCheckpoint,
+                                    checkpoint: Self.checkpointURL(in: options.outputDirectory))
+            }
             let rate = Double(trainer.iteration - startIteration) / Swift.max(elapsed, 1e-9)
             progress.show(record, of: settings.iterations, epoch: epoch, stepsPerSecond: rate)
             let done = trainer.iteration == settings.iterations
@@ -198,20 +265,55 @@ public final class GANRun {
                 try flushLog()
                 progress.note("iteration \(record.iteration): \(measured.summary)")
             }
-            if done || trainer.iteration % options.checkpointInterval == 0 {
+            stoppedEarly = !done && options.stopRequest?.isRequested == true
+            if done || stoppedEarly || trainer.iteration % options.checkpointInterval == 0 {
                 try flushLog()
-                try trainer.writeCheckpoint(to: Self.checkpointURL(in: options.outputDirectory))
+                try trainer.writeCheckpoint(to: Self.checkpointURL(in: options.outputDirectory), intervals: intervals)
+                lastCheckpoint = trainer.iteration
+            } else if pendingLog.count >= Self.pendingLimit {
+                try flushLog()
             }
+            if stoppedEarly { break }
         }
         let seconds = Date().timeIntervalSince(start)
         let finalMeasures = try measures ?? measure()
-        let summary = GANRunSummary(settings: settings, iterations: trainer.iteration, resumedFrom: startIteration,
+        var summary = GANRunSummary(settings: settings, iterations: trainer.iteration, resumedFrom: startIteration,
                                     seconds: seconds, stepsPerSecond: Double(trainer.iteration - startIteration) / Swift.max(seconds, 1e-9),
-                                    lastStep: last ?? log.last(where: { $0.step != nil })?.step, measures: finalMeasures)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try encoder.encode(summary), to: options.outputDirectory.appendingPathComponent("summary.json"))
+                                    lastStep: last ?? history.lastStep, measures: finalMeasures)
+        summary.stoppedEarly = stoppedEarly
+        if !stoppedEarly {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(summary), to: options.outputDirectory.appendingPathComponent("summary.json"))
+        }
         return summary
+    }
+
+    /// The run's intervals, stored in its checkpoints for `--resume`.
+    private var intervals: GANRunIntervals {
+        GANRunIntervals(sample: options.sampleInterval, checkpoint: options.checkpointInterval)
+    }
+
+    /// What is not finite after an iteration (a loss, a score, or the first parameter of either
+    /// player), or nil when everything is.
+    private func nonFinite(_ record: GANStepRecord) -> String? {
+        let values = [("the discriminator's loss", record.discriminatorLoss), ("the generator's loss", record.generatorLoss),
+                      ("the discriminator's penalty", record.penalty), ("D(real)", record.realScore), ("D(fake)", record.fakeScore)]
+        if let (name, value) = values.first(where: { !$0.1.isFinite }) { return "\(name) is \(value)" }
+        for (player, network) in [("generator", trainer.generator), ("discriminator", trainer.discriminator)] {
+            for row in network.learnables.rows where !Self.isFinite(row.value) {
+                return "the \(player)'s parameter \(row.layer)/\(row.parameter) is not finite"
+            }
+        }
+        return nil
+    }
+
+    private static func isFinite(_ array: DLArray) -> Bool {
+        switch array.dataType {
+        case .float32: array.scalars(as: Float.self).allSatisfy(\.isFinite)
+        case .float64: array.scalars(as: Double.self).allSatisfy(\.isFinite)
+        default: true
+        }
     }
 
     /// The epoch reached (image data), or nil (2-D data, which are unlimited).
@@ -242,7 +344,7 @@ public final class GANRun {
     }
 
     private func append(_ entry: GANLogEntry) {
-        log.append(entry)
+        history.append(entry)
         pendingLog.append(entry)
     }
 
@@ -253,39 +355,59 @@ public final class GANRun {
             let handle = try FileHandle(forWritingTo: logURL)
             defer { try? handle.close() }
             try handle.seekToEnd()
-            try handle.write(contentsOf: Data(pendingLog.map(Self.line).joined().utf8))
+            try handle.write(contentsOf: Data(try pendingLog.map(Self.line).joined().utf8))
             pendingLog.removeAll()
         } catch {
             throw DLError.file("cannot append to \(logURL.path): \(error.localizedDescription)")
         }
     }
 
-    private static func line(_ entry: GANLogEntry) -> String {
+    /// How the log writes numbers that are not finite: as the strings "NaN", "Infinity" and
+    /// "-Infinity", which JSON tools read (a bare NaN is not JSON).
+    static let nonFiniteNumbers = (positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+
+    /// An entry as one line of JSON.
+    static func line(_ entry: GANLogEntry) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self) + "\n"
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: nonFiniteNumbers.positiveInfinity, negativeInfinity: nonFiniteNumbers.negativeInfinity,
+            nan: nonFiniteNumbers.nan)
+        return String(decoding: try encoder.encode(entry), as: UTF8.self) + "\n"
     }
 
-    /// The entries of a log file up to `iteration`; a damaged last line (a write cut short) is
-    /// dropped.
-    static func readLog(_ url: URL, upTo iteration: Int) throws -> [GANLogEntry] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+    /// An entry of the log, or nil for a damaged line.
+    static func entry(_ line: Data) -> GANLogEntry? {
         let decoder = JSONDecoder()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
-            try? decoder.decode(GANLogEntry.self, from: Data(line.utf8))
-        }.filter { $0.iteration <= iteration }
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFiniteNumbers.positiveInfinity, negativeInfinity: nonFiniteNumbers.negativeInfinity,
+            nan: nonFiniteNumbers.nan)
+        return try? decoder.decode(GANLogEntry.self, from: line)
     }
 
-    /// Removes the sample images of an earlier run in the output directory, so a new run's
-    /// directory holds only its own files.
-    private func removeOldOutputs() throws {
-        let directory = options.outputDirectory
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix("samples-") && name.hasSuffix(".png") {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+    /// Reads the log file up to `iteration` into ``history``, a megabyte at a time, and cuts the
+    /// file after that iteration's last entry (a damaged last line, a write cut short, goes too).
+    private func readLog(upTo iteration: Int) throws {
+        guard let handle = FileHandle(forUpdatingAtPath: logURL.path) else { return }
+        defer { try? handle.close() }
+        var buffer = Data(), offset: UInt64 = 0, kept: UInt64 = 0
+        reading: while true {
+            let chunk = (try? handle.read(upToCount: 1 << 20)) ?? nil
+            guard let chunk, !chunk.isEmpty else { break }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                offset += UInt64(line.count + 1)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                guard let entry = Self.entry(Data(line)), entry.iteration <= iteration else { break reading }
+                history.append(entry)
+                kept = offset
+            }
         }
-        for name in ["checkpoint.safetensors", "summary.json"] where names.contains(name) {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        do {
+            try handle.truncate(atOffset: kept)
+        } catch {
+            throw DLError.file("cannot cut \(logURL.path) back to iteration \(iteration): \(error.localizedDescription)")
         }
     }
 
@@ -296,7 +418,7 @@ public final class GANRun {
         let name = String(format: "samples-%06d.png", trainer.iteration)
         try picture.writePNG(to: options.outputDirectory.appendingPathComponent(name))
         try picture.writePNG(to: options.outputDirectory.appendingPathComponent("samples.png"))
-        try GANPictures.training(log, settings: trainer.settings)
+        try GANPictures.training(history.entries, settings: trainer.settings)
             .writePNG(to: options.outputDirectory.appendingPathComponent("training.png"))
     }
 }

@@ -262,4 +262,41 @@ public struct GANSettings: Codable, Sendable, Equatable {
         try generatorOptimizer.validate(player: "generator")
         try discriminatorOptimizer.validate(player: "discriminator")
     }
+
+    /// A generous estimate of the memory a training step needs, in bytes: the parameters with
+    /// their gradients, optimizer state and average (6 copies), and a batch's activations kept
+    /// for the backward passes (8 copies of each layer's output).
+    var memoryEstimate: Double {
+        let h = Double(hiddenSize), latent = Double(latentSize)
+        let (firstWidth, otherParameters, activationsPerSample): (Double, Double, Double)
+        switch architecture {
+        case .mlp where dataset.isPlanar: (firstWidth, otherParameters, activationsPerSample) = (h, 4 * h * h + 10 * h, 12 * h)
+        case .mlp: (firstWidth, otherParameters, activationsPerSample) = (256, 600_000, 4_000)
+        case .dcgan: (firstWidth, otherParameters, activationsPerSample) = (6272, 300_000, 100_000)
+        case .matlab where imageSize == 28: (firstWidth, otherParameters, activationsPerSample) = (12544, 3_000_000, 250_000)
+        case .matlab: (firstWidth, otherParameters, activationsPerSample) = (8192, 10_000_000, 1_000_000)
+        }
+        let parameters = latent * firstWidth + otherParameters
+        return 4 * (6 * parameters + 8 * Double(batchSize) * (activationsPerSample + latent))
+    }
+
+    /// Checks that the sizes fit the data and the machine.
+    /// - Parameters:
+    ///   - images: the number of images of the data, or nil for the 2-D data (drawn anew for each batch).
+    ///   - memory: the machine's memory in bytes.
+    /// - Throws: ``DLError/invalidArgument(_:)`` for a batch larger than the images, or sizes
+    ///   whose ``memoryEstimate`` exceeds `memory`.
+    func checkSizes(images: Int?, memory: Double) throws {
+        if let images {
+            guard images > 0 else { throw DLError.invalidArgument("the data hold no images") }
+            guard batchSize <= images else {
+                throw DLError.invalidArgument("the batch size \(batchSize) is larger than the \(images) images of the data")
+            }
+        }
+        let needed = memoryEstimate
+        guard needed <= memory else {
+            func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
+            throw DLError.invalidArgument("a batch size of \(batchSize) and a latent size of \(latentSize) need about \(gigabytes(needed)) of memory for \(architecture.rawValue) networks, more than this machine's \(gigabytes(memory))")
+        }
+    }
 }

@@ -59,15 +59,20 @@ public struct GANTrainer: Sendable {
     private var epochOrder: GANData.EpochOrder?
     /// The source of every random draw after the initial weights.
     var random: DLRandomGenerator
+    /// Whether this trainer was restored from a checkpoint without checksums (written by an
+    /// earlier version), whose tensors could not be verified.
+    public internal(set) var resumedWithoutChecksums = false
 
     /// A trainer with freshly initialized networks.
-    /// - Throws: ``DLError/invalidArgument(_:)`` when the settings do not fit together or do not
-    ///   fit the data.
+    /// - Throws: ``DLError/invalidArgument(_:)`` when the settings do not fit together, do not
+    ///   fit the data (a batch larger than the images) or need more memory than the machine has.
     public init(settings: GANSettings, data: GANData) throws {
         try settings.validate()
         guard data.dataset == settings.dataset, data.dataset.isPlanar || data.imageSize == settings.imageSize else {
             throw DLError.invalidArgument("the data (\(data.dataset.rawValue), \(data.imageSize)px) do not match the settings (\(settings.dataset.rawValue), \(settings.imageSize)px)")
         }
+        try settings.checkSizes(images: data.dataset.isPlanar ? nil : data.count,
+                                memory: Double(ProcessInfo.processInfo.physicalMemory))
         self.settings = settings
         self.data = data
         (generator, discriminator) = try GANArchitecture.networks(for: settings)

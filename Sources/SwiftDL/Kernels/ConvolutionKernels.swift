@@ -132,24 +132,25 @@ private final class WindowPlan {
         return starts
     }
 
-    /// Runs `body` on each worker with scratch space for one part, handing it the parts of the
-    /// batch; OpenBLAS runs single-threaded inside when several workers share the cores.
-    func share<T: DLFloatingElement, Result>(_ type: T.Type,
-                                              _ body: (_ parts: RangeQueue, _ scratch: Scratch<T>) -> Result) -> [Result] {
-        func work() -> [Result] {
-            Parallel.share(count: batch, part: imagesPerPart) { parts in
-                let scratch = Scratch<T>(self)
-                defer { scratch.deallocate() }
-                return body(parts, scratch)
-            }
+    /// Runs `body` on each part of the batch with scratch space (one ``Scratch`` per worker),
+    /// the parts shared among the cores as they come free, and passes the parts' results to
+    /// `combine` in the order of the parts (``Parallel/share(count:part:scratch:_:combine:)``),
+    /// so sums over the batch do not depend on timing. OpenBLAS runs single-threaded inside when
+    /// several workers share the cores, on all its threads otherwise.
+    func share<T: DLFloatingElement, PartResult>(_ type: T.Type,
+                                                  _ body: (_ images: Range<Int>, _ scratch: Scratch<T>) -> PartResult,
+                                                  combine: (_ result: PartResult) -> Void = { _ in }) {
+        func work() {
+            Parallel.share(count: batch, part: imagesPerPart, scratch: { Scratch<T>(self) }, body,
+                           combine: { _, result in combine(result) })
         }
         let parts = (batch + imagesPerPart - 1) / imagesPerPart
-        return min(parts, Parallel.coreCount) > 1 ? BLAS.singleThreaded(work) : work()
+        min(parts, Parallel.coreCount) > 1 ? BLAS.singleThreaded(work) : BLAS.allThreads(work)
     }
 
     /// One worker's buffers: the columns of a part, its rows of the convolution's output
     /// (`[F, b·L]`), and two padded planes whose borders stay zero.
-    struct Scratch<T: DLFloatingElement> {
+    final class Scratch<T: DLFloatingElement> {
         let columns: UnsafeMutablePointer<T>, outputs: UnsafeMutablePointer<T>, padded: UnsafeMutablePointer<T>
 
         init(_ plan: WindowPlan) {
@@ -159,7 +160,7 @@ private final class WindowPlan {
             padded.initialize(repeating: .zero, count: 2 * plan.paddedSize)
         }
 
-        func deallocate() {
+        deinit {
             columns.deallocate()
             outputs.deallocate()
             padded.deallocate()
@@ -318,13 +319,23 @@ private final class WindowPlan {
         }
     }
 
-    /// The filter correlation summed over the workers' sums, `[F, C/G, kernel…]`; frees them.
-    func filterSum<T: DLFloatingElement>(_ sums: [UnsafeMutablePointer<T>?], shape: [Int]) -> DLArray {
+    /// Adds a part's filter correlation to `sum` (the first part's becomes the sum) and frees it.
+    func accumulate<T: DLFloatingElement>(_ part: UnsafeMutablePointer<T>, into sum: inout UnsafeMutablePointer<T>?) {
+        guard let total = sum else {
+            sum = part
+            return
+        }
+        for i in 0..<filters * channels / groups * windows { total[i] += part[i] }
+        part.deallocate()
+    }
+
+    /// The filter correlation summed over the batch, `[F, C/G, kernel…]` (zeros for an empty
+    /// batch); frees the sum.
+    func filterSum<T: DLFloatingElement>(_ sum: UnsafeMutablePointer<T>?, shape: [Int]) -> DLArray {
         let size = filters * channels / groups * windows
         let output = Storage.zeroed(count: size, dataType: T.dataType)
-        let destination = output.pointer(as: T.self)
-        for case let sum? in sums {
-            for i in 0..<size { destination[i] += sum[i] }
+        if let sum {
+            output.pointer(as: T.self).update(from: sum, count: size)
             sum.deallocate()
         }
         return DLArray(storage: output, shape: shape)
@@ -351,12 +362,10 @@ struct ConvolutionForward: FloatingKernel {
         let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
         let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
         let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        _ = plan.share(T.self) { parts, scratch in
-            while let images = parts.next() {
-                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
-                plan.multiply(weights, scratch.columns, width: images.count * plan.positions, into: scratch.outputs)
-                plan.scatter(scratch.outputs, images, into: destination, bias: bias)
-            }
+        plan.share(T.self) { images, scratch in
+            plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+            plan.multiply(weights, scratch.columns, width: images.count * plan.positions, into: scratch.outputs)
+            plan.scatter(scratch.outputs, images, into: destination, bias: bias)
         }
         return DLArray(storage: output, shape: layout.outputShape)
     }
@@ -374,18 +383,16 @@ struct ConvolutionTransposed: FloatingKernel {
         let source = y.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
         let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
         let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
-        _ = plan.share(T.self) { parts, scratch in
-            while let images = parts.next() {
-                let width = images.count * plan.positions
-                plan.gather(source, images, into: scratch.outputs)
-                for g in 0..<plan.groups {
-                    matrixProduct(.transpose, weights + g * groupFilters * groupDepth, groupDepth,
-                                  .none, scratch.outputs + g * groupFilters * width, width,
-                                  into: scratch.columns + g * groupDepth * width, width,
-                                  m: groupDepth, n: width, k: groupFilters)
-                }
-                plan.fold(scratch.columns, images, into: destination, bias: bias, padded: scratch.padded)
+        plan.share(T.self) { images, scratch in
+            let width = images.count * plan.positions
+            plan.gather(source, images, into: scratch.outputs)
+            for g in 0..<plan.groups {
+                matrixProduct(.transpose, weights + g * groupFilters * groupDepth, groupDepth,
+                              .none, scratch.outputs + g * groupFilters * width, width,
+                              into: scratch.columns + g * groupDepth * width, width,
+                              m: groupDepth, n: width, k: groupFilters)
             }
+            plan.fold(scratch.columns, images, into: destination, bias: bias, padded: scratch.padded)
         }
         return DLArray(storage: output, shape: layout.inputShape)
     }
@@ -393,8 +400,8 @@ struct ConvolutionTransposed: FloatingKernel {
 
 /// The correlation of the windows of `x` (`[N, C, spatial…]`) with `y` (`[N, F, output…]`),
 /// summed over the batch: `[F, C/G, kernel…]`, the adjoint of ``ConvolutionForward`` in the
-/// filters. Per group, `y`'s rows times the columns transposed; each worker sums its parts
-/// of the batch, then the workers' sums are added.
+/// filters. Per group, `y`'s rows times the columns transposed for each part of the batch;
+/// the parts' correlations are added in the order of the parts, whichever core made them.
 struct ConvolutionFilterCorrelation: FloatingKernel {
     let x: DLArray, y: DLArray, layout: ConvolutionLayout
 
@@ -402,19 +409,15 @@ struct ConvolutionFilterCorrelation: FloatingKernel {
         let plan = WindowPlan(layout)
         let size = layout.filterShape.reduce(1, *)
         let source = x.storage.pointer(as: T.self), rows = y.storage.pointer(as: T.self)
-        let sums = plan.share(T.self) { parts, scratch -> UnsafeMutablePointer<T>? in
-            var sum: UnsafeMutablePointer<T>?
-            while let images = parts.next() {
-                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
-                plan.gather(rows, images, into: scratch.outputs)
-                let target = sum ?? .allocate(capacity: size)
-                plan.correlate(scratch.outputs, scratch.columns, width: images.count * plan.positions,
-                               accumulating: sum != nil, into: target)
-                sum = target
-            }
-            return sum
-        }
-        return plan.filterSum(sums, shape: layout.filterShape)
+        var sum: UnsafeMutablePointer<T>?
+        plan.share(T.self, { images, scratch in
+            plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+            plan.gather(rows, images, into: scratch.outputs)
+            let part = UnsafeMutablePointer<T>.allocate(capacity: size)
+            plan.correlate(scratch.outputs, scratch.columns, width: images.count * plan.positions, accumulating: false, into: part)
+            return part
+        }, combine: { plan.accumulate($0, into: &sum) })
+        return plan.filterSum(sum, shape: layout.filterShape)
     }
 }
 
@@ -430,20 +433,17 @@ struct ConvolutionAndFilterCorrelation: FloatingKernel {
         let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
         let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
         let rows = y.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        let sums = plan.share(T.self) { parts, scratch -> UnsafeMutablePointer<T>? in
-            var sum: UnsafeMutablePointer<T>?
-            while let images = parts.next() {
-                let width = images.count * plan.positions
-                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
-                plan.multiply(weights, scratch.columns, width: width, into: scratch.outputs)
-                plan.scatter(scratch.outputs, images, into: destination, bias: nil)
-                plan.gather(rows, images, into: scratch.outputs)
-                let target = sum ?? .allocate(capacity: size)
-                plan.correlate(scratch.outputs, scratch.columns, width: width, accumulating: sum != nil, into: target)
-                sum = target
-            }
-            return sum
-        }
-        return (DLArray(storage: output, shape: layout.outputShape), plan.filterSum(sums, shape: layout.filterShape))
+        var sum: UnsafeMutablePointer<T>?
+        plan.share(T.self, { images, scratch in
+            let width = images.count * plan.positions
+            plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+            plan.multiply(weights, scratch.columns, width: width, into: scratch.outputs)
+            plan.scatter(scratch.outputs, images, into: destination, bias: nil)
+            plan.gather(rows, images, into: scratch.outputs)
+            let part = UnsafeMutablePointer<T>.allocate(capacity: size)
+            plan.correlate(scratch.outputs, scratch.columns, width: width, accumulating: false, into: part)
+            return part
+        }, combine: { plan.accumulate($0, into: &sum) })
+        return (DLArray(storage: output, shape: layout.outputShape), plan.filterSum(sum, shape: layout.filterShape))
     }
 }

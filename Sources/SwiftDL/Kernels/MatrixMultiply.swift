@@ -27,7 +27,7 @@ enum BLAS {
     static let coreName: String = String(cString: swiftdl_prepare_blas())
 
     /// Makes sure OpenBLAS is prepared.
-    @inline(__always) static func prepare() { _ = coreName }
+    @inline(__always) static func prepare() { _ = fullThreadCount }
 
     /// Products of fewer multiply-adds than this run on one thread.
     static let smallProductLimit = 1 << 25
@@ -35,36 +35,54 @@ enum BLAS {
     /// Runs `product`, a matrix product of `multiplyAdds` multiply-adds, on the calling thread
     /// when it is small: waking OpenBLAS's workers (and the caller spinning in sched_yield until
     /// they answer) costs more than they save below about 32 M multiply-adds, which is every
-    /// product of an MLP GAN step.
+    /// product of an MLP GAN step. Larger products use all of OpenBLAS's threads.
     static func run(_ product: () -> Void, multiplyAdds: Int) {
         if multiplyAdds < smallProductLimit {
             singleThreaded(product)
         } else {
-            product()
+            allThreads(product)
         }
     }
 
-    private static let threadingLock = NSLock()
-    nonisolated(unsafe) private static var singleThreadedUsers = 0
-    nonisolated(unsafe) private static var threadCount = 1
+    /// The threads OpenBLAS uses for large products: its own choice when first used (the cores,
+    /// or `OPENBLAS_NUM_THREADS`).
+    private static let fullThreadCount: Int32 = {
+        _ = coreName
+        return max(1, openblas_get_num_threads())
+    }()
+
+    private static let threadingChanged = NSCondition()
+    nonisolated(unsafe) private static var sectionThreads: Int32 = 0
+    nonisolated(unsafe) private static var sectionsRunning = 0
 
     /// Runs `body` with OpenBLAS's products on the calling thread only, for work that SwiftDL
     /// spreads over the cores itself (products called concurrently from several threads would
     /// otherwise wait for each other's use of OpenBLAS's thread pool).
-    static func singleThreaded<Result>(_ body: () -> Result) -> Result {
+    static func singleThreaded<Result>(_ body: () -> Result) -> Result { withThreads(1, body) }
+
+    /// Runs `body` with OpenBLAS's products on all its threads.
+    static func allThreads<Result>(_ body: () -> Result) -> Result { withThreads(fullThreadCount, body) }
+
+    /// Runs `body` with OpenBLAS set to `threads` threads. OpenBLAS splits some products
+    /// differently by thread count (a 33×3000 by 3000×2049 product, or a matrix times a vector,
+    /// differs in its last bits between 1 and 2 threads), and its setting is global: a section
+    /// asking for another count waits until the running sections end, so work on other threads
+    /// never changes a product's thread count, and so its bits.
+    private static func withThreads<Result>(_ threads: Int32, _ body: () -> Result) -> Result {
         prepare()
-        threadingLock.withLock {
-            if singleThreadedUsers == 0 {
-                threadCount = Int(openblas_get_num_threads())
-                openblas_set_num_threads(1)
-            }
-            singleThreadedUsers += 1
+        threadingChanged.lock()
+        while sectionsRunning > 0 && sectionThreads != threads { threadingChanged.wait() }
+        if sectionThreads != threads {
+            openblas_set_num_threads(threads)
+            sectionThreads = threads
         }
+        sectionsRunning += 1
+        threadingChanged.unlock()
         defer {
-            threadingLock.withLock {
-                singleThreadedUsers -= 1
-                if singleThreadedUsers == 0 { openblas_set_num_threads(Int32(threadCount)) }
-            }
+            threadingChanged.lock()
+            sectionsRunning -= 1
+            if sectionsRunning == 0 { threadingChanged.broadcast() }
+            threadingChanged.unlock()
         }
         return body()
     }

@@ -42,28 +42,50 @@ enum Parallel {
 }
 
 extension Parallel {
-    /// Shares `0..<count`, in ranges of `part` elements, among up to ``coreCount`` workers:
-    /// `body` runs once per worker and takes ranges from `ranges` until it is empty, so a worker
-    /// slowed down by other work on the machine takes fewer.
-    /// - Returns: each worker's result.
-    static func share<Result>(count: Int, part: Int, _ body: (_ ranges: RangeQueue) -> Result) -> [Result] {
+    /// Runs `body` on each range of `part` elements of `0..<count` (the last one may be shorter),
+    /// sharing the ranges among up to ``coreCount`` workers that each take the next range when
+    /// they come free, so a worker slowed down by other work on the machine takes fewer. Each
+    /// worker makes one `scratch` and hands it to every range it takes.
+    ///
+    /// `combine` receives the ranges' results one at a time, in the order of the ranges (the
+    /// first range's first), each as soon as it and every range before it are done. What is
+    /// combined, and in which order, depends only on `count` and `part`, never on which worker
+    /// took which range or on timing: partial sums added in `combine` give the same bits however
+    /// busy the machine is. Results must not be summed inside `body` or `scratch` across ranges.
+    static func share<Scratch, PartResult>(count: Int, part: Int, scratch makeScratch: () -> Scratch,
+                                           _ body: (_ range: Range<Int>, _ scratch: Scratch) -> PartResult,
+                                           combine: (_ range: Range<Int>, _ result: PartResult) -> Void) {
         let ranges = RangeQueue(count: count, part: max(part, 1))
         let workers = max(1, min(coreCount, ranges.rangeCount))
-        if workers == 1 { return [body(ranges)] }
-        var results = [Result?](repeating: nil, count: workers)
-        results.withUnsafeMutableBufferPointer { slots in
-            withoutActuallyEscaping(body) { body in
-                let work = UncheckedSendable((body, slots))
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    work.value.1[worker] = work.value.0(ranges)
-                }
+        if workers == 1 {
+            let scratch = makeScratch()
+            while let (_, range) = ranges.next() { combine(range, body(range, scratch)) }
+            return
+        }
+        let results = OrderedResults<PartResult>()
+        func work() {
+            let scratch = makeScratch()
+            while let (index, range) = ranges.next() {
+                results.finish(index, range, body(range, scratch), combine: combine)
             }
         }
-        return results.map { $0! }
+        withoutActuallyEscaping(work) { work in
+            let shared = UncheckedSendable(work)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in shared.value() }
+        }
+    }
+
+    /// Runs `body` on each range of `part` elements of `0..<count`, shared among the workers as
+    /// ``share(count:part:scratch:_:combine:)`` does, for work whose ranges write disjoint outputs
+    /// and need no combining.
+    static func share<Scratch>(count: Int, part: Int, scratch makeScratch: () -> Scratch,
+                               _ body: (_ range: Range<Int>, _ scratch: Scratch) -> Void) {
+        share(count: count, part: part, scratch: makeScratch, body, combine: { _, _ in })
     }
 }
 
-/// Consecutive ranges of `0..<count`, handed out one at a time to whichever thread asks.
+/// Consecutive ranges of `0..<count`, handed out one at a time, with their indices, to whichever
+/// thread asks.
 final class RangeQueue: @unchecked Sendable {
     let count: Int, part: Int
     private let lock = NSLock()
@@ -77,13 +99,34 @@ final class RangeQueue: @unchecked Sendable {
     /// The number of ranges in all.
     var rangeCount: Int { (count + part - 1) / part }
 
-    /// The next range not yet taken, or nil.
-    func next() -> Range<Int>? {
+    /// The next range not yet taken and its index, or nil.
+    func next() -> (index: Int, range: Range<Int>)? {
         lock.withLock {
             let start = taken * part
             guard start < count else { return nil }
             taken += 1
-            return start ..< min(count, start + part)
+            return (taken - 1, start ..< min(count, start + part))
+        }
+    }
+}
+
+/// The results of numbered ranges, finished in any order and passed on in the ranges' order:
+/// a result waits until every range before it has been passed on.
+private final class OrderedResults<PartResult>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: [Int: (Range<Int>, PartResult)] = [:]
+    private var nextIndex = 0
+
+    /// Records range `index`'s result and calls `combine` on every result now due, in order
+    /// (one thread at a time: the lock is held meanwhile).
+    func finish(_ index: Int, _ range: Range<Int>, _ result: PartResult,
+                combine: (Range<Int>, PartResult) -> Void) {
+        lock.withLock {
+            waiting[index] = (range, result)
+            while let (range, result) = waiting.removeValue(forKey: nextIndex) {
+                combine(range, result)
+                nextIndex += 1
+            }
         }
     }
 }

@@ -216,9 +216,12 @@ import Testing
     }
 
     /// With batch norm in both players (DCGAN) and WGAN-GP, the running statistics, the
-    /// generator's average and the image order are restored too.
+    /// generator's average and the image order are restored too, with another thread keeping
+    /// a core busy (the convolutions share their batches among the cores as they come free).
     @Test(arguments: [GANLoss.nonSaturating, .wassersteinGP])
     func resumingADCGANContinuesExactly(_ loss: GANLoss) throws {
+        let load = MachineLoad(threads: 1)
+        defer { load.stop() }
         var settings = GANSettings(dataset: .mnist, seed: 3)
         settings.batchSize = 4
         settings.loss = loss
@@ -236,8 +239,8 @@ import Testing
         for _ in 0..<2 { try resumed.step() }
         for (a, b) in [(resumed.generator, straight.generator), (resumed.discriminator, straight.discriminator),
                        (try #require(resumed.averageGenerator), try #require(straight.averageGenerator))] {
-            #expect(Self.bits(a.learnables) == Self.bits(b.learnables))
-            #expect(Self.bits(a.state) == Self.bits(b.state))
+            #expect(firstDifference(Self.bits(a.learnables), Self.bits(b.learnables)) == nil)
+            #expect(firstDifference(Self.bits(a.state), Self.bits(b.state)) == nil)
         }
         #expect(loss == .wassersteinGP || !straight.discriminator.state.rows.isEmpty)
     }
