@@ -165,11 +165,10 @@ public final class GANRun {
     private let realFeatures: FeatureStatistics?
     private var pendingLog: [GANLogEntry] = []
     private var secondsBefore = 0.0
+    /// The output directory, locked for as long as the run lives.
     private var directory: GANRunDirectory?
+    /// The iteration of the last checkpoint written or resumed from.
     private var lastCheckpoint: Int?
-    /// Whether the checkpoint resumed from had no checksums (written before they were added),
-    /// so that its tensors could not be verified.
-    public private(set) var resumedWithoutChecksums = false
     /// The most log entries held before they are appended to the file.
     private static let pendingLimit = 1000
 
@@ -197,7 +196,6 @@ public final class GANRun {
                 throw DLError.file("cannot resume: there is no checkpoint at \(checkpoint.path)")
             }
             trainer = try GANTrainer(resumingFrom: checkpoint, settings: settings, data: data)
-            resumedWithoutChecksums = trainer.resumedWithoutChecksums
             guard trainer.iteration <= settings.iterations else {
                 throw DLError.invalidArgument("the checkpoint is at iteration \(trainer.iteration), past the \(settings.iterations) iterations asked for")
             }
@@ -240,7 +238,7 @@ public final class GANRun {
         var last: GANStepRecord?
         var measures = history.lastMeasures
         if startIteration > 0 { progress.note("resuming at iteration \(startIteration) of \(settings.iterations)") }
-        if resumedWithoutChecksums {
+        if trainer.resumedWithoutChecksums {
             progress.note("the checkpoint has no checksums (it was written by an earlier version): its tensors were read unverified")
         }
         var stoppedEarly = false
@@ -294,8 +292,8 @@ public final class GANRun {
         GANRunIntervals(sample: options.sampleInterval, checkpoint: options.checkpointInterval)
     }
 
-    /// What is not finite after an iteration (a loss, a score, or the first parameter of either
-    /// player), or nil when everything is.
+    /// What is not finite after an iteration (a loss, a score, or the first such parameter of
+    /// either player), or nil when everything is.
     private func nonFinite(_ record: GANStepRecord) -> String? {
         let values = [("the discriminator's loss", record.discriminatorLoss), ("the generator's loss", record.generatorLoss),
                       ("the discriminator's penalty", record.penalty), ("D(real)", record.realScore), ("D(fake)", record.fakeScore)]
@@ -395,10 +393,12 @@ public final class GANRun {
             let chunk = (try? handle.read(upToCount: 1 << 20)) ?? nil
             guard let chunk, !chunk.isEmpty else { break }
             buffer.append(chunk)
-            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[buffer.startIndex..<newline]
+            var start = buffer.startIndex
+            defer { buffer.removeSubrange(buffer.startIndex..<start) }
+            while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[start..<newline]
                 offset += UInt64(line.count + 1)
-                buffer.removeSubrange(buffer.startIndex...newline)
+                start = newline + 1
                 guard let entry = Self.entry(Data(line)), entry.iteration <= iteration else { break reading }
                 history.append(entry)
                 kept = offset
