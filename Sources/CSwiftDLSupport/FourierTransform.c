@@ -15,8 +15,8 @@ int swiftdl_dft_f64(const double *input, double *output, long length, long outer
     // gives the same bits on every run.
     pthread_mutex_lock(&planner_lock);
     fftw_plan plan = fftw_plan_guru64_dft(1, &transform, 2, batch, (fftw_complex *)input, (fftw_complex *)output,
-                                        backward ? FFTW_BACKWARD : FFTW_FORWARD,
-                                        FFTW_ESTIMATE | FFTW_UNALIGNED | FFTW_PRESERVE_INPUT);
+                                          backward ? FFTW_BACKWARD : FFTW_FORWARD,
+                                          FFTW_ESTIMATE | FFTW_UNALIGNED | FFTW_PRESERVE_INPUT);
     pthread_mutex_unlock(&planner_lock);
     if (plan == NULL) return 0;
     fftw_execute_dft(plan, (fftw_complex *)input, (fftw_complex *)output);

@@ -205,3 +205,19 @@ public func ipermute(_ x: DLArray, _ order: [Int]) throws -> DLArray {
     for (k, d) in order.enumerated() { inverse[d] = k }
     return try permute(x, inverse)
 }
+
+/// `x` with each element repeated `counts[k]` times along dimension `k` (MATLAB's `repelem`,
+/// PyTorch's `repeat_interleave` along several dimensions): `repelem([1, 2], [2])` is
+/// `[1, 1, 2, 2]`, where ``repmat(_:_:)`` gives `[1, 2, 1, 2]`. One count per dimension; the
+/// gradient sums each block of copies.
+/// - Throws: ``DLError/invalidArgument(_:)`` for a negative count or a count per dimension missing.
+public func repelem(_ x: DLArray, _ counts: [Int]) throws -> DLArray {
+    guard counts.count == x.rank else {
+        throw DLError.invalidArgument("repelem: \(counts.count) counts for an array of rank \(x.rank); give one per dimension")
+    }
+    guard counts.allSatisfy({ $0 >= 0 }) else { throw DLError.invalidArgument("repelem: negative count in \(counts)") }
+    // A size-1 axis after each dimension, broadcast to the count, then the pairs merged.
+    let interleaved = try reshape(x, x.shape.flatMap { [$0, 1] })
+    let repeated = try interleaved.broadcast(to: zip(x.shape, counts).flatMap { [$0, $1] })
+    return try reshape(repeated, zip(x.shape, counts).map { $0 * $1 })
+}

@@ -42,3 +42,21 @@ private typealias Support = ElementwiseTestSupport
         }
     }
 }
+
+@Suite struct RepelemTests {
+    @Test func repelemRepeatsEachElement() throws {
+        Support.expectValues(try repelem(DLArray([1.0, 2.0]), [2]), [1, 1, 2, 2])
+        let x = try DLArray(rows: [[1.0, 2], [3, 4]])
+        Support.expectValues(try repelem(x, [1, 3]), [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4], shape: [2, 6])
+        Support.expectValues(try repelem(x, [2, 1]), [1, 2, 1, 2, 3, 4, 3, 4], shape: [4, 2])
+        #expect(try repelem(x, [0, 2]).shape == [0, 4])
+    }
+
+    @Test func gradientSumsTheCopies() throws {
+        let x = try DLArray(rows: [[0.5, -1.0], [2.0, 0.3]])
+        Support.expectValues(try Support.gradient(of: { try repelem($0, [2, 3]) }, at: x), [6, 6, 6, 6])
+        try Support.expectGradcheck({ (x: DLArray) in let y = try repelem(x, [2, 3]); return try y * y * y }, at: x)
+        Support.expectError(.invalidArgument, mentioning: ["one per dimension"]) { _ = try repelem(x, [2]) }
+        Support.expectError(.invalidArgument, mentioning: ["negative"]) { _ = try repelem(x, [2, -1]) }
+    }
+}
