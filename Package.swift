@@ -22,14 +22,21 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
+        .systemLibrary(
+            name: "CFFTW",
+            path: "Sources/CFFTW",
+            pkgConfig: "fftw3",
+            providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]
+        ),
         .target(
             name: "CSwiftDLSupport",
-            dependencies: ["COpenBLAS"]
+            dependencies: ["COpenBLAS", "CFFTW"]
         ),
         .target(
             name: "SwiftDL",
             dependencies: [
                 "COpenBLAS",
+                "CFFTW",
                 "CSwiftDLSupport",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]

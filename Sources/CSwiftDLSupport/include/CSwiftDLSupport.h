@@ -34,4 +34,11 @@ void swiftdl_adam_step_f64(long count, const double *restrict p, const double *r
                            double *restrict newM, double *restrict newV, double rate, double decay,
                            double complement, double squaredDecay, double squaredComplement, double epsilon);
 
+/// The unnormalized discrete Fourier transform (FFTW, any length) of `outer`·`inner` complex
+/// float64 sequences of `length` elements, stored interleaved (re, im) as an
+/// `outer × length × inner` row-major array; the result has the same layout. `backward` picks
+/// the sign +1 in the exponent (the inverse transform without its 1/length). `input` is not
+/// changed and must not overlap `output`. Returns 0 when FFTW cannot plan the transform.
+int swiftdl_dft_f64(const double *input, double *output, long length, long outer, long inner, int backward);
+
 #endif

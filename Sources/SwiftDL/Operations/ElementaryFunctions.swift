@@ -221,3 +221,24 @@ enum Absolute: RealUnaryFunction {
     static var grain: Int { Parallel.elementGrain }
     static func apply<T: DLRealElement>(_ x: T) -> T { Swift.abs(x) }
 }
+
+// MARK: - Reciprocal trigonometric functions, composed of the ones above (their derivative
+// rules follow from those of the parts, to every order).
+
+/// The secant 1/cos(x) of each element.
+public func sec(_ x: DLArray) -> DLArray { 1 / cos(x) }
+
+/// The cosecant 1/sin(x) of each element.
+public func csc(_ x: DLArray) -> DLArray { 1 / sin(x) }
+
+/// The cotangent cos(x)/sin(x) of each element.
+public func cot(_ x: DLArray) -> DLArray { 1 / tan(x) }
+
+/// The inverse secant acos(1/x) of each element (real: defined for |x| ≥ 1).
+public func asec(_ x: DLArray) -> DLArray { acos(1 / x) }
+
+/// The inverse cosecant asin(1/x) of each element (real: defined for |x| ≥ 1).
+public func acsc(_ x: DLArray) -> DLArray { asin(1 / x) }
+
+/// The inverse cotangent atan(1/x) of each element, in (-π/2, π/2] as MATLAB's `acot`.
+public func acot(_ x: DLArray) -> DLArray { atan(1 / x) }

@@ -208,3 +208,26 @@ func moveDimensionBack(_ x: DLArray, from: Int, to: Int) throws -> DLArray {
     order.insert(from, at: to)
     return try permute(x, order)
 }
+
+/// The p-norms of the vectors along `dim` (the last by default), which keeps size 1, as
+/// MATLAB's `vecnorm(A, p, dim)` and PyTorch's `linalg.vector_norm(x, p, dim, keepdim=True)`.
+/// `p` may be `.infinity`. MATLAB's default dimension is the first non-singleton one;
+/// SwiftDL's is the last, its contiguous one.
+/// - Throws: ``DLError/invalidArgument(_:)`` for p ≤ 0, a dimension out of range or a scalar.
+public func vecnorm(_ x: DLArray, p: Double = 2, dim: Int? = nil) throws -> DLArray {
+    guard x.rank > 0 else { throw DLError.invalidArgument("vecnorm needs an array of rank 1 or more; this one is a scalar") }
+    return try norm(x, p: p, dims: [dim ?? x.rank - 1])
+}
+
+/// The dot products of the vectors along `dim` (the last by default), which keeps size 1:
+/// `Σ conj(a)·b`, as MATLAB's `dot(A, B, dim)` (conjugating the first argument for complex
+/// arrays). `a` and `b` must have the same shape.
+/// - Throws: ``DLError/shapeMismatch(_:)`` for different shapes, ``DLError/invalidArgument(_:)``
+///   for a dimension out of range or scalars.
+public func dot(_ a: DLArray, _ b: DLArray, dim: Int? = nil) throws -> DLArray {
+    guard a.shape == b.shape else {
+        throw DLError.shapeMismatch("dot: the arrays have different shapes \(a.shape) and \(b.shape)")
+    }
+    guard a.rank > 0 else { throw DLError.invalidArgument("dot needs arrays of rank 1 or more; these are scalars") }
+    return try sum(conj(a) * b, dims: [checkedDimension(dim ?? a.rank - 1, of: a, "dot")])
+}

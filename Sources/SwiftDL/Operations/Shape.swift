@@ -163,3 +163,61 @@ public func flip(_ x: DLArray, dims: [Int]) throws -> DLArray {
     let result = x.gathered(shape: x.shape, view: StridedView(offset: offset, strides: strides)).withLabels(x.labels)
     return result.recorded(from: x) { g in try flip(g, dims: dims) }
 }
+
+/// `x` with its elements shifted circularly by `shifts[k]` positions along `dims[k]`, as
+/// MATLAB's `circshift(x, K, dim)` and PyTorch's `roll`: a positive shift moves elements
+/// toward higher positions, and those pushed past the end come round to the start.
+/// - Throws: ``DLError/invalidArgument(_:)`` for a dimension out of range or repeated, or
+///   counts of shifts and dimensions that differ.
+public func circshift(_ x: DLArray, _ shifts: [Int], dims: [Int]) throws -> DLArray {
+    guard shifts.count == dims.count else {
+        throw DLError.invalidArgument("circshift: \(shifts.count) shifts for \(dims.count) dimensions; give one shift per dimension")
+    }
+    guard Set(dims).count == dims.count else {
+        throw DLError.invalidArgument("circshift: dimension repeated in \(dims)")
+    }
+    var result = x
+    for (shift, dim) in zip(shifts, dims) {
+        _ = try checkedDimension(dim, of: x, "circshift")
+        let size = x.shape[dim]
+        guard size > 0 else { continue }
+        let offset = ((shift % size) + size) % size
+        if offset == 0 { continue }
+        // Position i of the result holds element (i - shift) mod size.
+        result = try select(result, dim: dim, list: (0..<size).map { ($0 - offset + size) % size })
+    }
+    return result
+}
+
+/// `x` shifted circularly by `shift` positions along `dim` (see ``circshift(_:_:dims:)``).
+public func circshift(_ x: DLArray, _ shift: Int, dim: Int) throws -> DLArray {
+    try circshift(x, [shift], dims: [dim])
+}
+
+/// The inverse of ``permute(_:_:)`` (MATLAB's `ipermute`): `ipermute(permute(x, order), order)`
+/// is `x`.
+/// - Throws: ``DLError/invalidArgument(_:)`` unless `order` is a permutation of the dimensions.
+public func ipermute(_ x: DLArray, _ order: [Int]) throws -> DLArray {
+    guard order.count == x.rank, order.sorted() == Array(0..<x.rank) else {
+        throw DLError.invalidArgument("ipermute: \(order) is not a permutation of the \(x.rank) dimensions of an array of shape \(x.shape)")
+    }
+    var inverse = [Int](repeating: 0, count: order.count)
+    for (k, d) in order.enumerated() { inverse[d] = k }
+    return try permute(x, inverse)
+}
+
+/// `x` with each element repeated `counts[k]` times along dimension `k` (MATLAB's `repelem`,
+/// PyTorch's `repeat_interleave` along several dimensions): `repelem([1, 2], [2])` is
+/// `[1, 1, 2, 2]`, where ``repmat(_:_:)`` gives `[1, 2, 1, 2]`. One count per dimension; the
+/// gradient sums each block of copies.
+/// - Throws: ``DLError/invalidArgument(_:)`` for a negative count or a count per dimension missing.
+public func repelem(_ x: DLArray, _ counts: [Int]) throws -> DLArray {
+    guard counts.count == x.rank else {
+        throw DLError.invalidArgument("repelem: \(counts.count) counts for an array of rank \(x.rank); give one per dimension")
+    }
+    guard counts.allSatisfy({ $0 >= 0 }) else { throw DLError.invalidArgument("repelem: negative count in \(counts)") }
+    // A size-1 axis after each dimension, broadcast to the count, then the pairs merged.
+    let interleaved = try reshape(x, x.shape.flatMap { [$0, 1] })
+    let repeated = try interleaved.broadcast(to: zip(x.shape, counts).flatMap { [$0, $1] })
+    return try reshape(repeated, zip(x.shape, counts).map { $0 * $1 })
+}

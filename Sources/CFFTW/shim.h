@@ -1,0 +1,2 @@
+// FFTW 3 (double precision), found through pkg-config.
+#include <fftw3.h>
