@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -21,6 +22,12 @@ let package = Package(
             path: "Sources/COpenBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "CSwiftDLSupport",
@@ -31,6 +38,7 @@ let package = Package(
             dependencies: [
                 "COpenBLAS",
                 "CSwiftDLSupport",
+                "CZlib",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
@@ -52,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftDLTests",
-            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", "GANKit", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", "GANKit", "CZlib", .product(name: "Numerics", package: "swift-numerics")],
             exclude: ["Fixtures"]
         ),
     ],
