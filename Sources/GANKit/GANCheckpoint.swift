@@ -17,7 +17,7 @@ extension GANTrainer {
     /// Writes everything needed to continue the run exactly (both networks' parameters and
     /// state, both optimizers' state, the iteration, the data position and the random state) to
     /// one safetensors file, atomically: an interrupted write leaves the previous checkpoint.
-    /// - Throws: ``DLError/file(_:)`` when the file cannot be written.
+    /// - Throws: `DLError.file` when the file cannot be written.
     public func writeCheckpoint(to url: URL) throws {
         var tensors: [String: DLArray] = [:]
         func store(_ table: DLParameterTable, _ prefix: String) {
@@ -40,7 +40,7 @@ extension GANTrainer {
     }
 
     /// The settings a checkpoint was written with.
-    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file, or one that is not a GAN
+    /// - Throws: `DLError.file` for a missing or damaged file, or one that is not a GAN
     ///   checkpoint.
     public static func checkpointSettings(at url: URL) throws -> GANSettings {
         let (_, metadata) = try SafeTensors.read(from: url)
@@ -76,7 +76,7 @@ extension GANTrainer {
 
     /// A trainer continuing from the checkpoint at `url`, which must have been written by a
     /// trainer with the same `settings` (apart from the number of iterations) on the same data.
-    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file, a file that is not a GAN
+    /// - Throws: `DLError.file` for a missing or damaged file, a file that is not a GAN
     ///   checkpoint, or a checkpoint of another model (naming the settings that differ); nothing
     ///   is changed then.
     public init(resumingFrom url: URL, settings: GANSettings, data: GANData) throws {

@@ -125,7 +125,7 @@ public final class GANRun {
 
     /// Prepares a run: checks everything first (settings, data, checkpoint, classifier), so
     /// that a mistake changes no file, then creates the output directory.
-    /// - Throws: ``DLError`` naming the problem: settings that do not fit, a missing or damaged
+    /// - Throws: `DLError` naming the problem: settings that do not fit, a missing or damaged
     ///   checkpoint, a checkpoint of another model, an unreadable classifier, a directory that
     ///   cannot be created.
     public init(settings: GANSettings, data: GANData, options: GANRunOptions) throws {

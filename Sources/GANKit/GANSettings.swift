@@ -226,7 +226,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
     }
 
     /// Checks that the settings fit together.
-    /// - Throws: ``DLError/invalidArgument(_:)`` naming the first setting that is out of range or
+    /// - Throws: `DLError.invalidArgument` naming the first setting that is out of range or
     ///   does not fit the others.
     public func validate() throws {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {

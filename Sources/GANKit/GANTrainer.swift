@@ -61,7 +61,7 @@ public struct GANTrainer: Sendable {
     var random: DLRandomGenerator
 
     /// A trainer with freshly initialized networks.
-    /// - Throws: ``DLError/invalidArgument(_:)`` when the settings do not fit together or do not
+    /// - Throws: `DLError.invalidArgument` when the settings do not fit together or do not
     ///   fit the data.
     public init(settings: GANSettings, data: GANData) throws {
         try settings.validate()
