@@ -27,7 +27,6 @@ public enum Gzip {
                 "not gzip data: it starts with \(bytes.isEmpty ? "no bytes (it is empty)" : hexBytes(bytes.prefix(2))); gzip data starts with the bytes 1f 8b")
         }
         let inflater = try Inflater()
-        defer { inflater.end() }
         var output = [UInt8](repeating: 0, count: expectedSize(of: bytes))
         var written = 0
         try bytes.withUnsafeBufferPointer { input in
@@ -56,18 +55,17 @@ public enum Gzip {
 }
 
 /// A zlib inflate stream that reads gzip members (window bits 15 + 16: gzip only, with the
-/// header CRC, data CRC-32 and size checked by zlib). Its owner calls ``end()``.
+/// header CRC, data CRC-32 and size checked by zlib).
 ///
 /// zlib keeps the stream's address, so the stream lives in memory of its own, not in a Swift
-/// value that may move.
-private struct Inflater {
+/// value that may move; it is freed with the inflater.
+private final class Inflater {
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
 
     init() throws {
         stream.initialize(to: z_stream())
         let status = inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
+        guard status == Z_OK else {  // deinit frees the stream
             throw DLError.file("gzip: zlib could not start inflating (status \(status))")
         }
     }
@@ -78,13 +76,14 @@ private struct Inflater {
     /// Inflates the member that starts at `start` into `output` from index `written` on
     /// (growing `output` as needed, advancing `written`), and returns the offset just after it.
     func inflateMember(of input: UnsafeBufferPointer<UInt8>, at start: Int,
-                                into output: inout [UInt8], written: inout Int) throws -> Int {
+                       into output: inout [UInt8], written: inout Int) throws -> Int {
         inflateReset(stream)
         var offset = start
         let outputStart = written
         while true {
             if written == output.count { output += repeatElement(0, count: max(output.count, 1 << 16)) }
-            // zlib counts in 32-bit numbers: larger buffers go in parts.
+            // zlib counts in 32-bit numbers: larger buffers go in parts. The output has room, so
+            // zlib stops only at the member's end, at an error, or for want of input.
             let inputCount = min(input.count - offset, Int(UInt32.max))
             let outputCount = min(output.count - written, Int(UInt32.max))
             stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + offset)
@@ -104,8 +103,6 @@ private struct Inflater {
             case Z_BUF_ERROR where offset == input.count:
                 throw DLError.file(
                     "gzip: truncated: the data ends at byte offset \(input.count), inside the member that starts at byte offset \(start) (before the end of its deflate data and its 8-byte trailer, CRC-32 and size)")
-            case Z_BUF_ERROR:
-                continue  // the output was full; it grows on the next pass
             case Z_DATA_ERROR:
                 throw dataError(member: start, at: offset, contentCount: written - outputStart)
             default:
@@ -141,8 +138,7 @@ private struct Inflater {
         }
     }
 
-    /// Frees zlib's state and the stream.
-    func end() {
+    deinit {
         inflateEnd(stream)
         stream.deallocate()
     }
