@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -23,10 +24,17 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         .systemLibrary(
+<<<<<<< HEAD
             name: "CFFTW",
             path: "Sources/CFFTW",
             pkgConfig: "fftw3",
             providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]
+=======
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+>>>>>>> docs-zlib
         ),
         .target(
             name: "CSwiftDLSupport",
@@ -38,6 +46,7 @@ let package = Package(
                 "COpenBLAS",
                 "CFFTW",
                 "CSwiftDLSupport",
+                "CZlib",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
@@ -59,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftDLTests",
-            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", "GANKit", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["SwiftDL", "SeedExamples", "MNISTClassifier", "GANKit", "CZlib", .product(name: "Numerics", package: "swift-numerics")],
             exclude: ["Fixtures"]
         ),
     ],

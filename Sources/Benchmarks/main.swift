@@ -60,6 +60,19 @@ let workloads: [Workload] = [
         $0.generatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-4, gradientDecay: 0.5, squaredGradientDecay: 0.9)
         $0.discriminatorOptimizer = $0.generatorOptimizer
     },
+    Workload(name: "png_write_ms", unit: "ms", prepare: {
+        // A sample grid as the GAN trainer writes it: 64 images of 28×28, mostly black like MNIST.
+        let images = DLArray.randn([64, 1, 28, 28], type: .float32, labels: "BCSS", seed: 7)
+        let grid = try imageGrid(try maximum(images - 1, 0) - 1, columns: 8, scale: 2)
+        return { _ = grid.pngData() }
+    }, value: { $0 * 1e3 }),
+    Workload(name: "mnist_load_ms", unit: "ms", prepare: {
+        // The directory of MNIST's IDX files, from MNIST_DIR (default: ../shared/datasets/mnist).
+        let directory = ProcessInfo.processInfo.environment["MNIST_DIR"] ?? "../shared/datasets/mnist"
+        let first = try MNIST.load(directory: directory, split: .train)
+        precondition(first.images.shape == [60000, 1, 28, 28] && first.labels.prefix(5) == [5, 0, 4, 1, 9])
+        return { _ = try MNIST.load(directory: directory, split: .train) }
+    }, value: { $0 * 1e3 }),
 ]
 
 /// Training steps per second of a GAN on 28×28 images, as benchmarks/peers/README.md defines

@@ -66,7 +66,7 @@ public enum DiracGAN {
 
     /// The point after one step of `method` from `point` with step size `learnRate`.
     ///
-    /// - Throws: ``DLError/invalidArgument(_:)`` when `learnRate` is not positive and finite, or
+    /// - Throws: `DLError.invalidArgument` when `learnRate` is not positive and finite, or
     ///   γ is negative or not finite.
     public static func step(from point: DiracGANPoint, method: DiracGANMethod,
                             learnRate: Double) throws -> DiracGANPoint {
@@ -77,7 +77,7 @@ public enum DiracGAN {
     /// The points visited by `steps` steps of `method` from `start` with step size `learnRate`:
     /// `steps + 1` points, `start` first.
     ///
-    /// - Throws: ``DLError/invalidArgument(_:)`` when `steps` is negative, `learnRate` is not
+    /// - Throws: `DLError.invalidArgument` when `steps` is negative, `learnRate` is not
     ///   positive and finite, or γ is negative or not finite.
     public static func trajectory(from start: DiracGANPoint, method: DiracGANMethod,
                                   learnRate: Double, steps: Int) throws -> [DiracGANPoint] {

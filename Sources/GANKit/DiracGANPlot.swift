@@ -6,7 +6,7 @@ extension DiracGAN {
     /// the step size and the number of steps.
     ///
     /// Each panel is titled with the method and its setting and shows the path in the method's
-    /// color (from ``RGBColor/palette``, without red), the start as a black dot, the point reached as a dot in the path's color, and the
+    /// color (from `RGBColor.palette`, without red), the start as a black dot, the point reached as a dot in the path's color, and the
     /// equilibrium (0, 0) as a red cross. All panels show the same square of the plane, centered
     /// on the equilibrium, with a unit as long on both axes, so their paths can be compared.
     ///
@@ -19,10 +19,15 @@ extension DiracGAN {
     /// try image.writePNG(to: URL(fileURLWithPath: "docs/dirac-gan.png"))
     /// ```
     ///
-    /// - Parameter panelSize: the width and height of each panel, in pixels.
+    /// - Parameters:
+    ///   - start: the point every method starts from.
+    ///   - methods: the methods to draw, one panel each.
+    ///   - learnRate: the step size of every method.
+    ///   - steps: the number of steps of every method.
+    ///   - panelSize: the width and height of each panel, in pixels.
     /// - Returns: the image, and each method's trajectory (as ``trajectory(from:method:learnRate:steps:)``
     ///   returns it), in the order of `methods`.
-    /// - Throws: ``DLError/invalidArgument(_:)`` when `methods` is empty, `panelSize` is less than
+    /// - Throws: `DLError.invalidArgument` when `methods` is empty, `panelSize` is less than
     ///   200, or for the arguments ``trajectory(from:method:learnRate:steps:)`` rejects.
     public static func trajectoryPlot(from start: DiracGANPoint, methods: [DiracGANMethod], learnRate: Double,
                                       steps: Int, panelSize: Int = 480) throws

@@ -24,7 +24,7 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
 
     /// The untrained generator and discriminator for `settings`, their parameters created from
     /// `settings.seed`.
-    /// - Throws: ``DLError/invalidArgument(_:)`` when the settings do not fit together.
+    /// - Throws: `DLError.invalidArgument` when the settings do not fit together.
     public static func networks(for settings: GANSettings) throws -> (generator: DLNetwork, discriminator: DLNetwork) {
         try settings.validate()
         var generator = try DLNetwork(settings.architecture.generatorLayers(settings))

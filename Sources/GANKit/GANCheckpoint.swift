@@ -55,7 +55,7 @@ extension GANTrainer {
     /// one safetensors file, atomically: an interrupted write leaves the previous checkpoint.
     /// The metadata holds a checksum of every tensor (verified on resuming) and, when given, the
     /// run's `intervals`.
-    /// - Throws: ``DLError/file(_:)`` when the file cannot be written.
+    /// - Throws: `DLError.file` when the file cannot be written.
     public func writeCheckpoint(to url: URL, intervals: GANRunIntervals? = nil) throws {
         var tensors: [String: DLArray] = [:]
         func store(_ table: DLParameterTable, _ prefix: String) {
@@ -80,7 +80,7 @@ extension GANTrainer {
     }
 
     /// The settings a checkpoint was written with.
-    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file, or one that is not a GAN
+    /// - Throws: `DLError.file` for a missing or damaged file, or one that is not a GAN
     ///   checkpoint.
     public static func checkpointSettings(at url: URL) throws -> GANSettings {
         let (_, metadata) = try SafeTensors.read(from: url)
@@ -90,7 +90,7 @@ extension GANTrainer {
     /// The sample and checkpoint intervals of the run that wrote a checkpoint, or nil when it
     /// does not say (a checkpoint written by ``writeCheckpoint(to:intervals:)`` without them, or
     /// by an earlier version).
-    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file.
+    /// - Throws: `DLError.file` for a missing or damaged file.
     public static func checkpointIntervals(at url: URL) throws -> GANRunIntervals? {
         let (_, metadata) = try SafeTensors.read(from: url)
         return metadata[intervalsKey].flatMap { try? JSONDecoder().decode(GANRunIntervals.self, from: Data($0.utf8)) }
@@ -98,7 +98,7 @@ extension GANTrainer {
 
     /// Checks every tensor of a checkpoint against its checksum.
     /// - Returns: false when the checkpoint has no checksums (written before they were added).
-    /// - Throws: ``DLError/file(_:)`` naming the first tensor whose checksum does not match, or
+    /// - Throws: `DLError.file` naming the first tensor whose checksum does not match, or
     ///   that has none.
     static func verifyChecksums(_ tensors: [String: DLArray], _ metadata: [String: String], _ url: URL) throws -> Bool {
         guard let text = metadata[checksumsKey] else { return false }
@@ -148,7 +148,7 @@ extension GANTrainer {
     /// Every tensor is checked against the checksum stored with it; a checkpoint without
     /// checksums (written by an earlier version) is read unverified, and
     /// ``resumedWithoutChecksums`` says so.
-    /// - Throws: ``DLError/file(_:)`` for a missing or damaged file (naming a tensor that does not
+    /// - Throws: `DLError.file` for a missing or damaged file (naming a tensor that does not
     ///   match its checksum), a file that is not a GAN checkpoint, or a checkpoint of another
     ///   model (naming the settings that differ); nothing is changed then.
     public init(resumingFrom url: URL, settings: GANSettings, data: GANData) throws {

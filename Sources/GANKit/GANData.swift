@@ -44,7 +44,7 @@ public struct GANData: Sendable {
     public let count: Int
 
     /// The 2-D mixture's samples.
-    /// - Throws: ``DLError/invalidArgument(_:)`` for an image data set.
+    /// - Throws: `DLError.invalidArgument` for an image data set.
     public init(mixtureOf dataset: GANDataset) throws {
         guard dataset.isPlanar else {
             throw DLError.invalidArgument("\(dataset.rawValue) is an image data set; load it with GANData(images:from:imageSize:)")
@@ -58,7 +58,7 @@ public struct GANData: Sendable {
 
     /// The training images of `dataset` from the IDX files in `directory`
     /// (`train-images-idx3-ubyte[.gz]` and its labels file), enlarged to `imageSize` when it is 64.
-    /// - Throws: ``DLError/file(_:)`` for missing or damaged files, ``DLError/invalidArgument(_:)``
+    /// - Throws: `DLError.file` for missing or damaged files, `DLError.invalidArgument`
     ///   for images that are not 28×28 single-channel or an image size other than 28 or 64.
     public init(images dataset: GANDataset, from directory: String, imageSize: Int = 28) throws {
         guard !dataset.isPlanar else {
@@ -85,7 +85,7 @@ public struct GANData: Sendable {
     /// Images already in memory: `[count, 1, S, S]` "BCSS" with values in [−1, 1] and S the
     /// generator's image size, standing for `dataset` (your own images, or a fixed batch for
     /// measuring speed).
-    /// - Throws: ``DLError/invalidArgument(_:)`` for a 2-D data set, or images of another shape.
+    /// - Throws: `DLError.invalidArgument` for a 2-D data set, or images of another shape.
     public init(images: DLArray, as dataset: GANDataset) throws {
         let shape = images.shape
         guard !dataset.isPlanar else {

@@ -5,7 +5,7 @@ import SwiftDL
 public enum GANPictures {
     /// The samples of a 2-D generator as a scatter over the mixture's modes (crosses), or image
     /// samples as a grid, with the iteration in the title of the scatter.
-    /// - Throws: ``DLError`` when the samples do not have the data's shape.
+    /// - Throws: `DLError` when the samples do not have the data's shape.
     public static func samples(_ samples: DLArray, settings: GANSettings, iteration: Int) throws -> RGBImage {
         if let mixture = settings.dataset.mixture {
             guard samples.rank == 2, samples.shape[1] == 2 else {

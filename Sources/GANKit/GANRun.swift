@@ -180,7 +180,7 @@ public final class GANRun {
     /// the output directory), so that a mistake changes no file; then creates and locks the
     /// output directory, removes temporary files that kills left there, and starts the log
     /// (a resumed run's log is cut back to its checkpoint).
-    /// - Throws: ``DLError`` naming the problem: settings that do not fit or sizes this machine
+    /// - Throws: `DLError` naming the problem: settings that do not fit or sizes this machine
     ///   cannot hold, a missing or damaged checkpoint, a checkpoint of another model, an
     ///   unreadable classifier, an output directory that holds a run (without `resume` or
     ///   `overwrite`), is used by another run or cannot be created.

@@ -20,7 +20,7 @@ final class GANRunDirectory {
 
     /// Checks, changing no file, that `url` can hold a run: it is a directory or can be made one,
     /// no other run is using it, and (unless `resume` or `overwrite`) it holds no run's files.
-    /// - Throws: ``DLError/invalidArgument(_:)`` naming the problem.
+    /// - Throws: `DLError.invalidArgument` naming the problem.
     static func check(_ url: URL, resume: Bool, overwrite: Bool) throws {
         let path = url.path
         var ancestor = url
@@ -57,8 +57,8 @@ final class GANRunDirectory {
     private static func isSamplePicture(_ name: String) -> Bool { name.hasPrefix("samples-") && name.hasSuffix(".png") }
 
     /// Creates the directory if need be and locks it for the life of this object.
-    /// - Throws: ``DLError/file(_:)`` when it cannot be created or locked,
-    ///   ``DLError/invalidArgument(_:)`` when another run holds it.
+    /// - Throws: `DLError.file` when it cannot be created or locked,
+    ///   `DLError.invalidArgument` when another run holds it.
     init(claiming url: URL) throws {
         self.url = url
         do {

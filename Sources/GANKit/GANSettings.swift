@@ -226,7 +226,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
     }
 
     /// Checks that the settings fit together.
-    /// - Throws: ``DLError/invalidArgument(_:)`` naming the first setting that is out of range or
+    /// - Throws: `DLError.invalidArgument` naming the first setting that is out of range or
     ///   does not fit the others.
     public func validate() throws {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
@@ -284,7 +284,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - images: the number of images of the data, or nil for the 2-D data (drawn anew for each batch).
     ///   - memory: the machine's memory in bytes.
-    /// - Throws: ``DLError/invalidArgument(_:)`` for a batch larger than the images, or sizes
+    /// - Throws: `DLError.invalidArgument` for a batch larger than the images, or sizes
     ///   whose ``memoryEstimate`` exceeds `memory`.
     func checkSizes(images: Int?, memory: Double) throws {
         if let images {

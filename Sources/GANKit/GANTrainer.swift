@@ -64,7 +64,7 @@ public struct GANTrainer: Sendable {
     public internal(set) var resumedWithoutChecksums = false
 
     /// A trainer with freshly initialized networks.
-    /// - Throws: ``DLError/invalidArgument(_:)`` when the settings do not fit together, do not
+    /// - Throws: `DLError.invalidArgument` when the settings do not fit together, do not
     ///   fit the data (a batch larger than the images) or need more memory than the machine has.
     public init(settings: GANSettings, data: GANData) throws {
         try settings.validate()

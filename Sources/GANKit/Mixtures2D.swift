@@ -13,7 +13,7 @@ public struct GaussianMixture2D: Sendable, Equatable {
 
     /// A mixture of `modes`, each an isotropic Gaussian of standard deviation `standardDeviation`.
     ///
-    /// - Throws: ``DLError/invalidArgument(_:)`` when there are no modes, a mode is not finite, or
+    /// - Throws: `DLError.invalidArgument` when there are no modes, a mode is not finite, or
     ///   the standard deviation is not positive and finite.
     public init(name: String, modes: [SIMD2<Double>], standardDeviation: Double) throws {
         guard !modes.isEmpty else {
@@ -52,7 +52,7 @@ public struct GaussianMixture2D: Sendable, Equatable {
     /// Gaussian noise of the mixture's standard deviation to each coordinate.
     ///
     /// - Returns: a `float32` array of shape `[count, 2]` labeled `"BC"` (a point per row).
-    /// - Throws: ``DLError/invalidArgument(_:)`` when `count` is negative.
+    /// - Throws: `DLError.invalidArgument` when `count` is negative.
     public func sample(count: Int, using generator: inout DLRandomGenerator) throws -> DLArray {
         guard count >= 0 else {
             throw DLError.invalidArgument("the number of samples must be at least 0, not \(count)")

@@ -40,9 +40,9 @@ extension GaussianMixture2D {
     /// standard deviations; a sample with a NaN or infinite coordinate never does.
     ///
     /// - Parameter samples: real points, one per row: shape `[n, 2]` with n ≥ 1 (labels ignored).
-    /// - Throws: ``DLError/shapeMismatch(_:)`` when `samples` is not of shape `[n, 2]`,
-    ///   ``DLError/invalidArgument(_:)`` when there are no samples, and
-    ///   ``DLError/unsupportedType(_:)`` when they are not real floating-point numbers.
+    /// - Throws: `DLError.shapeMismatch` when `samples` is not of shape `[n, 2]`,
+    ///   `DLError.invalidArgument` when there are no samples, and
+    ///   `DLError.unsupportedType` when they are not real floating-point numbers.
     public func modeCoverage(of samples: DLArray) throws -> ModeCoverage {
         guard samples.dataType.isFloatingPoint, !samples.dataType.isComplex else {
             throw DLError.unsupportedType("mode coverage needs real floating-point samples, not \(samples.dataType)")

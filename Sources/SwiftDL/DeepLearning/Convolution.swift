@@ -107,7 +107,8 @@ func commonType(_ x: DLArray, _ weights: DLArray, _ bias: DLArray?, channels: In
 ///     of groups is the input's channels divided by `weights.shape[1]`: weights of shape
 ///     `[C, 1, k…]` give a depthwise convolution.
 ///   - bias: one value per output channel, or nil.
-///   - stride, dilation: one value for every spatial dimension, or one each.
+///   - stride: one value for every spatial dimension, or one each.
+///   - dilation: one value for every spatial dimension, or one each.
 ///   - padding: `.same`, a number, or explicit amounts before and after.
 ///   - dataFormat: the labels of an unlabeled `x`, e.g. `"BCSS"` (or MATLAB's `"SSCB"`, which
 ///     permutes the data).
@@ -151,11 +152,13 @@ public func dlconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = nil, str
 ///   - weights: `[inputChannels, outputChannels / groups, kernel…]` (PyTorch's layout, the same
 ///     memory as MATLAB's `filterSize × filtersPerGroup × channelsPerGroup × groups`).
 ///   - bias: one value per output channel, or nil.
-///   - stride, dilation: one value for every spatial dimension, or one each.
+///   - stride: one value for every spatial dimension, or one each.
+///   - dilation: one value for every spatial dimension, or one each.
 ///   - cropping: `.same` (the output has `input · stride` positions), a number, or explicit
 ///     amounts cropped before and after; the output has
 ///     `(input − 1)·stride + dilation·(kernel − 1) + 1 − cropping` positions.
 ///   - groups: the number of channel groups.
+///   - dataFormat: the labels of an unlabeled `x` (e.g. `"BCSS"` or MATLAB's `"SSCB"`).
 /// - Throws: ``DLError`` for shapes or settings that do not fit.
 public func dltranspconv(_ x: DLArray, _ weights: DLArray, _ bias: DLArray? = nil, stride: [Int] = [1],
                          dilation: [Int] = [1], cropping: ConvolutionPadding = 0, groups: Int = 1,

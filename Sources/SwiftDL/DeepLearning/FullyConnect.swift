@@ -7,6 +7,7 @@
 ///   - weights: `[inputSize, outputSize]` (the same memory as MATLAB's outputSize×inputSize
 ///     matrix), where `inputSize` is the number of features.
 ///   - bias: `outputSize` values, or nil.
+///   - dataFormat: the labels of an unlabeled `x` (e.g. `"BC"` or MATLAB's `"CB"`).
 /// - Returns: `[batch…, outputSize]` labeled `"BC"` (or `"TBC"`, `"C"`…), or unlabeled in
 ///   `x`'s order when `x` was unlabeled.
 /// - Throws: ``DLError`` when the shapes do not fit or the input has no channel dimension.

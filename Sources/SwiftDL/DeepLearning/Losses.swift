@@ -376,9 +376,16 @@ private struct PositionReduction {
 /// - Parameters:
 ///   - logits: the scores, labeled or unlabeled with `dataFormat`. Differentiable.
 ///   - targets: target probabilities in [0, 1], of the logits' size. Differentiable.
-///   - weights, weightsFormat, mask, maskFormat, normalizationFactor, reduction, dataFormat: as
-///     for ``crossentropy(_:_:_:weightsFormat:mask:maskFormat:classificationMode:normalizationFactor:reduction:dataFormat:)``
+///   - weights: optional weights multiplying the loss values, as for
+///     ``crossentropy(_:_:_:weightsFormat:mask:maskFormat:classificationMode:normalizationFactor:reduction:dataFormat:)``
 ///     in multilabel mode (every element is a loss element).
+///   - weightsFormat: the labels of unlabeled `weights`.
+///   - mask: which elements count (nonzero) and which do not (0); not differentiated.
+///   - maskFormat: the labels of an unlabeled `mask`.
+///   - normalizationFactor: what the sum is divided by (see ``LossNormalization``).
+///   - reduction: ``LossReduction/sum`` for a scalar, ``LossReduction/none`` for the loss of
+///     every element.
+///   - dataFormat: the labels of unlabeled logits.
 /// - Returns: an unlabeled scalar, or the unreduced losses shaped and labeled as the logits.
 /// - Throws: ``DLError`` when the shapes do not fit.
 public func binarycrossentropy(logits: DLArray, targets: DLArray, _ weights: DLArray? = nil,
@@ -466,9 +473,19 @@ public func l2loss(_ predictions: DLArray, _ targets: DLArray, _ weights: DLArra
 /// `huber_loss(delta: δ)` (mean).
 ///
 /// - Parameters:
+///   - predictions: labeled, or unlabeled with `dataFormat`. Differentiable.
+///   - targets: the predictions' size. Differentiable.
+///   - weights: optional weights, as for
+///     ``l1loss(_:_:_:weightsFormat:mask:maskFormat:normalizationFactor:reduction:dataFormat:)``.
 ///   - transitionPoint: δ, where the loss turns from quadratic to linear (MATLAB's
 ///     `TransitionPoint`, default 1); positive.
-///   - the others: as for ``l1loss(_:_:_:weightsFormat:mask:maskFormat:normalizationFactor:reduction:dataFormat:)``.
+///   - weightsFormat: the labels of unlabeled `weights`.
+///   - mask: which elements count (nonzero); not differentiated.
+///   - maskFormat: the labels of an unlabeled `mask`.
+///   - normalizationFactor: what the sum is divided by (see ``LossNormalization``).
+///   - reduction: ``LossReduction/sum`` for a scalar, ``LossReduction/none`` for the loss of
+///     every element.
+///   - dataFormat: the labels of unlabeled predictions.
 /// - Returns: an unlabeled scalar, or the unreduced losses shaped and labeled as the predictions.
 /// - Throws: ``DLError`` when the shapes do not fit or δ is not positive.
 public func huber(_ predictions: DLArray, _ targets: DLArray, _ weights: DLArray? = nil,

@@ -132,10 +132,10 @@ func centeredStatistics(_ x: DLArray, over dims: [Int]) throws -> (mean: DLArray
 ///     needs a channel dimension.
 ///   - offset: the offset β, one value per channel (any shape holding C values).
 ///   - scaleFactor: the scale γ, one value per channel.
-///   - runningMean, runningVariance: the statistics so far, one value per channel (start with
-///     zeros and ones).
-///   - meanDecay, varianceDecay: the weights of this batch's statistics, in [0, 1]; 0.1 by
-///     default, as MATLAB.
+///   - runningMean: the mean so far, one value per channel (start with zeros).
+///   - runningVariance: the variance so far, one value per channel (start with ones).
+///   - meanDecay: the weight of this batch's mean, in [0, 1]; 0.1 by default, as MATLAB.
+///   - varianceDecay: the weight of this batch's variance, in [0, 1]; 0.1 by default.
 ///   - epsilon: added to the variance; 1e-5 by default.
 ///   - dataFormat: the labels of an unlabeled `x` (e.g. `"BCSS"` or MATLAB's `"SSCB"`).
 /// - Returns: the output (labeled as `x`, or unlabeled in `x`'s order) and the updated running
@@ -180,9 +180,11 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
 ///
 /// - Parameters:
 ///   - x: the input, labeled or unlabeled with `dataFormat`; it needs a channel dimension.
-///   - offset, scaleFactor: one value per channel.
-///   - trainedMean, trainedVariance: the statistics to normalize with, one value per channel
-///     (the running statistics of training).
+///   - offset: the offset β, one value per channel.
+///   - scaleFactor: the scale γ, one value per channel.
+///   - trainedMean: the mean to normalize with, one value per channel (the running mean of
+///     training).
+///   - trainedVariance: the variance to normalize with, one value per channel.
 ///   - epsilon: added to the variance; 1e-5 by default.
 ///   - dataFormat: the labels of an unlabeled `x`.
 /// - Returns: the output, labeled as `x` (or unlabeled in `x`'s order).
@@ -208,7 +210,8 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
 ///
 /// - Parameters:
 ///   - x: the input, labeled or unlabeled with `dataFormat`; it needs a channel dimension.
-///   - offset, scaleFactor: one value per channel.
+///   - offset: the offset β, one value per channel.
+///   - scaleFactor: the scale γ, one value per channel.
 ///   - operationDimension: the dimensions to normalize over (see ``LayerNormDimension``).
 ///   - epsilon: added to the variance; 1e-5 by default.
 ///   - dataFormat: the labels of an unlabeled `x`.
@@ -245,7 +248,8 @@ public func layernorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
 /// - Parameters:
 ///   - x: the input, labeled or unlabeled with `dataFormat`; it needs a channel dimension.
 ///   - numGroups: the number of groups, which must divide the number of channels.
-///   - offset, scaleFactor: one value per channel.
+///   - offset: the offset β, one value per channel.
+///   - scaleFactor: the scale γ, one value per channel.
 ///   - epsilon: added to the variance; 1e-5 by default.
 ///   - dataFormat: the labels of an unlabeled `x`.
 /// - Returns: the output, labeled as `x` (or unlabeled in `x`'s order).
@@ -263,7 +267,8 @@ public func groupnorm(_ x: DLArray, _ numGroups: Int, _ offset: DLArray, _ scale
 ///
 /// - Parameters:
 ///   - x: the input, labeled or unlabeled with `dataFormat`; it needs a channel dimension.
-///   - offset, scaleFactor: one value per channel.
+///   - offset: the offset β, one value per channel.
+///   - scaleFactor: the scale γ, one value per channel.
 ///   - epsilon: added to the variance; 1e-5 by default.
 ///   - dataFormat: the labels of an unlabeled `x`.
 /// - Returns: the output, labeled as `x` (or unlabeled in `x`'s order).

@@ -159,16 +159,17 @@ struct SequenceInput {
 /// - Parameters:
 ///   - x: the sequences, labeled `"TBC"` (MATLAB's `"CBT"`; time and batch may be missing;
 ///     spatial dimensions are flattened into the features), or unlabeled with `dataFormat`.
-///   - hidden0, cell0: the initial hidden and cell states, `[batch, hidden]` (`"BC"`, MATLAB's
-///     `"CB"`) or `[hidden]` for every observation. Unlabeled `[batch, hidden]` states follow
-///     the order of `dataFormat`: `[hidden, batch]` with MATLAB's `"CBT"`.
+///   - hidden0: the initial hidden state, `[batch, hidden]` (`"BC"`, MATLAB's `"CB"`) or
+///     `[hidden]` for every observation. An unlabeled `[batch, hidden]` state follows the order
+///     of `dataFormat`: `[hidden, batch]` with MATLAB's `"CBT"`.
+///   - cell0: the initial cell state, laid out as `hidden0`.
 ///   - inputWeights: `[inputSize, 4·hidden]`, the gates in MATLAB's order input, forget, cell
 ///     candidate, output (the memory of MATLAB's `4H×C` matrix; PyTorch's `weight_ih`
 ///     transposed).
 ///   - recurrentWeights: `[hidden, 4·hidden]`, same gate order (PyTorch's `weight_hh` transposed).
 ///   - bias: `4·hidden` values, same gate order (PyTorch's `bias_ih + bias_hh`).
-///   - stateActivation, gateActivation: MATLAB's `StateActivationFunction` (tanh) and
-///     `GateActivationFunction` (sigmoid).
+///   - stateActivation: MATLAB's `StateActivationFunction` (tanh by default).
+///   - gateActivation: MATLAB's `GateActivationFunction` (sigmoid by default).
 ///   - dataFormat: the labels of an unlabeled `x`, e.g. `"TBC"` or MATLAB's `"CBT"`.
 /// - Returns: `output`, every hidden state, `[T, B, hidden]` labeled `"TBC"` (as `x` is
 ///   labeled, without its spatial dimensions; unlabeled in `x`'s order when `x` was unlabeled),
@@ -223,8 +224,8 @@ public func lstm(_ x: DLArray, _ hidden0: DLArray, _ cell0: DLArray, _ inputWeig
 ///     recurrent ones: PyTorch's `bias_ih` then `bias_hh`).
 ///   - resetGateMode: where the reset gate applies (MATLAB's `ResetGateMode`, default
 ///     `"after-multiplication"`).
-///   - stateActivation, gateActivation: MATLAB's `StateActivationFunction` (tanh) and
-///     `GateActivationFunction` (sigmoid).
+///   - stateActivation: MATLAB's `StateActivationFunction` (tanh by default).
+///   - gateActivation: MATLAB's `GateActivationFunction` (sigmoid by default).
 ///   - dataFormat: the labels of an unlabeled `x`, e.g. `"TBC"` or MATLAB's `"CBT"`.
 /// - Returns: `output`, every hidden state, `[T, B, hidden]` labeled as `x` (without spatial
 ///   dimensions), and the final `hiddenState`, `[B, hidden]` labeled `"BC"` (unlabeled in the

@@ -50,8 +50,9 @@ public struct GradientCheckResult: CustomStringConvertible, Sendable {
 ///   - x: the point, any ``DLArrayContainer``.
 ///   - order: the derivative order, 1 or more.
 ///   - step: the finite-difference step.
-///   - absoluteTolerance, relativeTolerance: the check passes when the largest error is at
-///     most `absoluteTolerance + relativeTolerance * scale`.
+///   - absoluteTolerance: the absolute part of the tolerance: the check passes when the
+///     largest error is at most `absoluteTolerance + relativeTolerance * scale`.
+///   - relativeTolerance: the part of the tolerance that grows with the gradients' scale.
 ///   - seed: fixes the output weights and the directions.
 /// - Throws: whatever `function` throws, or ``DLError`` when it cannot be differentiated.
 public func gradcheck<X: DLArrayContainer>(

@@ -1,4 +1,4 @@
-@testable import SwiftDL
+import CZlib
 
 /// A problem found while reading a PNG file back in the tests.
 struct PNGReadError: Error, CustomStringConvertible {
@@ -6,8 +6,8 @@ struct PNGReadError: Error, CustomStringConvertible {
 }
 
 /// A PNG file read back independently of the encoder: every chunk's CRC-32 checked, the zlib
-/// stream's header and Adler-32 checked, the DEFLATE data decoded by SwiftDL's gzip inflater and
-/// the rows un-filtered.
+/// stream's header checked, the stream decompressed by zlib's `uncompress2` (which checks the
+/// Adler-32; no bytes may follow it) to exactly the size the rows need, and the rows un-filtered.
 struct PNGReader {
     /// The IHDR fields.
     let width, height, bitDepth, colorType, compressionMethod, filterMethod, interlaceMethod: Int
@@ -34,9 +34,7 @@ struct PNGReader {
             guard file.count - offset - 12 >= length else { throw PNGReadError(description: "chunk at \(offset) too long") }
             let type = String(decoding: file[(offset + 4)..<(offset + 8)], as: UTF8.self)
             let data = Array(file[(offset + 8)..<(offset + 8 + length)])
-            let crc = file.withUnsafeBufferPointer {
-                CRC32.checksum(UnsafeBufferPointer(rebasing: $0[(offset + 4)..<(offset + 8 + length)]))
-            }
+            let crc = file.withUnsafeBufferPointer { crc32(0, $0.baseAddress! + offset + 4, uInt(4 + length)) }
             guard UInt32(bigEndian(offset + 8 + length)) == crc else {
                 throw PNGReadError(description: "\(type) chunk's CRC does not match")
             }
@@ -57,15 +55,17 @@ struct PNGReader {
         guard stream.count >= 6, (Int(stream[0]) << 8 | Int(stream[1])) % 31 == 0, stream[0] & 0x0F == 8 else {
             throw PNGReadError(description: "bad zlib header")
         }
-        let (filtered, end) = try Gzip.inflate(Array(stream[2...]))
-        guard end + 2 + 4 == stream.count else { throw PNGReadError(description: "bytes after the Adler-32") }
-        let adler = (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(stream[stream.count - 4 + $1]) }
-        guard filtered.withUnsafeBufferPointer({ Adler32.checksum($0) }) == adler else {
-            throw PNGReadError(description: "Adler-32 does not match")
-        }
         let rowLength = 3 * width
-        guard filtered.count == height * (rowLength + 1) else {
-            throw PNGReadError(description: "\(filtered.count) bytes of filtered rows for \(width)x\(height)")
+        // One byte more than the rows need, so that a stream holding too much is caught.
+        var filtered = [UInt8](repeating: 0, count: height * (rowLength + 1) + 1)
+        var filteredCount = uLongf(filtered.count), streamCount = uLong(stream.count)
+        let status = filtered.withUnsafeMutableBufferPointer { output in
+            stream.withUnsafeBufferPointer { uncompress2(output.baseAddress, &filteredCount, $0.baseAddress, &streamCount) }
+        }
+        guard status == Z_OK else { throw PNGReadError(description: "zlib's uncompress failed with status \(status)") }
+        guard streamCount == stream.count else { throw PNGReadError(description: "bytes after the Adler-32") }
+        guard Int(filteredCount) == height * (rowLength + 1) else {
+            throw PNGReadError(description: "\(filteredCount) bytes of filtered rows for \(width)x\(height)")
         }
         var pixels = [UInt8](repeating: 0, count: height * rowLength), filters: [UInt8] = []
         for y in 0..<height {
