@@ -24,17 +24,16 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         .systemLibrary(
-<<<<<<< HEAD
             name: "CFFTW",
             path: "Sources/CFFTW",
             pkgConfig: "fftw3",
             providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]
-=======
+        ),
+        .systemLibrary(
             name: "CZlib",
             path: "Sources/CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
->>>>>>> docs-zlib
         ),
         .target(
             name: "CSwiftDLSupport",
