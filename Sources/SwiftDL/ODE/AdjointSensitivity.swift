@@ -4,8 +4,9 @@
 //
 //     dy/dt = f(t, y, θ),   da/dt = −aᵀ ∂f/∂y,   da_θ/dt = −aᵀ ∂f/∂θ,
 //
-// from the last output time, where a is the gradient of the output there, to the first;
-// at each earlier output time the output's gradient is added to a. Then a(t₀) is the gradient
+// from the last output time, where a is the gradient of the output there, to the first, in
+// one solve whose step size carries over; at each earlier output time the output's gradient
+// is added to a. Then a(t₀) is the gradient
 // with respect to y0 and a_θ(t₀) that with respect to θ. The products aᵀ∂f/∂y and aᵀ∂f/∂θ
 // are vector-Jacobian products of `odefun`, each one backward pass through a short trace of
 // its own that is released straight away: memory does not grow with the number of steps.
@@ -33,19 +34,22 @@ extension ODEProblem {
             try reshape(array.slice(dim: 0, range: k..<k + 1), stateShape)
         }
         let last = tspan.count - 2
-        var state = try output(solution, last)
-        var adjoint = try output(outputGradient, last)
-        var parameterAdjoints = parameters.map { DLArray.zeros(like: extractdata($0)) }
+        let start = [try output(solution, last), try output(outputGradient, last)]
+            + parameters.map { DLArray.zeros(like: extractdata($0)) }
         let backward = DormandPrince(settings: settings) { t, augmented in
             try augmentedDynamics(t, augmented, parameters: parameters)
         }
-        for k in stride(from: tspan.count - 1, to: 0, by: -1) {
-            let reached = try backward.solve([tspan[k], tspan[k - 1]], from: [state, adjoint] + parameterAdjoints)[0]
-            state = reached[0]
-            adjoint = reached[1]
-            parameterAdjoints = Array(reached[2...])
-            if k >= 2 { adjoint = try adjoint + output(outputGradient, k - 2) }
+        // One solve from the last time to the first, so the step size carries over; on reaching
+        // each earlier output time tspan[k] its gradient joins the adjoint.
+        let reached = try backward.solve(tspan.reversed(), from: start) { index, augmented in
+            let k = tspan.count - 1 - index
+            guard k >= 1 else { return nil }
+            var jumped = augmented
+            jumped[1] = try jumped[1] + output(outputGradient, k - 1)
+            return jumped
         }
+        let adjoint = reached[reached.count - 1][1]
+        let parameterAdjoints = Array(reached[reached.count - 1][2...])
         return [adjoint] + parameterAdjoints
     }
 

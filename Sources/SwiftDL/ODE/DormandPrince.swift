@@ -40,9 +40,14 @@ struct DormandPrince {
     /// Integrates from `times[0]` with the state `initial`, stepping exactly onto each later
     /// time of `times` (strictly monotonic), and returns the state at each of them.
     ///
+    /// `jump`, when given, is called on reaching each time with its index and the state there;
+    /// a state it returns replaces the solution from then on (the adjoint adds the outputs'
+    /// gradients this way), and the integration goes on with the step size it had.
+    ///
     /// - Throws: ``DLError/invalidArgument(_:)`` when the step size falls below the smallest
     ///   the time's precision allows (a singular or very stiff problem), or what the dynamics throw.
-    func solve(_ times: [Double], from initial: [DLArray]) throws -> [[DLArray]] {
+    func solve(_ times: [Double], from initial: [DLArray],
+               jump: ((_ index: Int, _ state: [DLArray]) throws -> [DLArray]?)? = nil) throws -> [[DLArray]] {
         let start = times[0], end = times[times.count - 1]
         let direction: Double = end > start ? 1 : -1
         let maxStep = settings.maxStepSize ?? 0.1 * Swift.abs(end - start)
@@ -104,6 +109,10 @@ struct DormandPrince {
                 slope = stages[6]
                 if reaches {
                     outputs.append(y)
+                    if next < times.count - 1, let jumped = try jump?(next, y) {
+                        y = jumped
+                        slope = try dynamics(t, y)
+                    }
                     next += 1
                 }
                 if !failed {
