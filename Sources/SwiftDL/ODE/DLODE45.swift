@@ -22,9 +22,9 @@ public enum ODEGradientMode: Sendable {
 /// order of accuracy).
 ///
 /// ```swift
-/// // MATLAB's "Train Neural ODE Network": y0 is 200×2 ("BC"), 40 output times.
+/// // MATLAB's "Train Neural ODE Network": y0 is 200×2 ("BC"), 41 times (40 outputs).
 /// let y = try dlode45({ _, y, theta in
-///     try fullyconnect(tanh(fullyconnect(y, theta["fc1"]!)), theta["fc2"]!)
+///     try mtimes(tanh(mtimes(y, theta["w1"]!) + theta["b1"]!), theta["w2"]!) + theta["b2"]!
 /// }, times, y0, parameters, gradientMode: .adjoint)           // 40×200×2 ("TBC")
 /// ```
 ///
