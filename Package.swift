@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
         .executable(name: "train-mnist", targets: ["TrainMNIST"]),
         .executable(name: "gan", targets: ["GAN"]),
+        .executable(name: "neural-ode", targets: ["NeuralODE"]),
+        .executable(name: "pinn-burgers", targets: ["PINNBurgers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -55,6 +57,8 @@ let package = Package(
         ),
         .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples", "GANKit"]),
         .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL", "GANKit"]),
+        .executableTarget(name: "NeuralODE", dependencies: ["SwiftDL"]),
+        .executableTarget(name: "PINNBurgers", dependencies: ["SwiftDL"]),
         .target(name: "MNISTClassifier", dependencies: ["SwiftDL"]),
         .target(name: "GANKit", dependencies: ["SwiftDL", "MNISTClassifier"]),
         .executableTarget(
