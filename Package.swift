@@ -22,6 +22,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
+        .systemLibrary(
+            name: "CDNNL",
+            path: "Sources/CDNNL",
+            providers: [.apt(["libdnnl-dev"]), .brew(["onednn"])]
+        ),
         .target(
             name: "CSwiftDLSupport",
             dependencies: ["COpenBLAS"]
@@ -30,6 +35,7 @@ let package = Package(
             name: "SwiftDL",
             dependencies: [
                 "COpenBLAS",
+                "CDNNL",
                 "CSwiftDLSupport",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
