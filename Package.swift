@@ -37,6 +37,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CDNNL",
+            path: "Sources/CDNNL",
+            providers: [.apt(["libdnnl-dev"]), .brew(["onednn"])]
+        ),
         .target(
             name: "CSwiftDLSupport",
             dependencies: ["COpenBLAS", "CFFTW"]
@@ -46,6 +51,7 @@ let package = Package(
             dependencies: [
                 "COpenBLAS",
                 "CFFTW",
+                "CDNNL",
                 "CSwiftDLSupport",
                 "CZlib",
                 .product(name: "Numerics", package: "swift-numerics"),

@@ -1,12 +1,14 @@
 // The three products of a convolution's windows, traced. Each one's derivatives are the other
 // two (and itself), so convolutions and transposed convolutions built on them have derivatives
 // of every order. All arrays are unlabeled and of one floating-point type; for complex arrays
-// the rules conjugate as pagemtimes does.
+// the rules conjugate as pagemtimes does. Float32 products run on oneDNN's kernels
+// (DNNLConvolutionKernels.swift), the others on im2col and OpenBLAS (ConvolutionKernels.swift).
 
 /// The convolution of `x` (`[N, C, spatial…]`) with `filters` (`[F, C/G, kernel…]`), plus
 /// `bias` (`[F]`) when given: `[N, F, output…]`.
 func windowConvolution(_ x: DLArray, _ filters: DLArray, _ bias: DLArray?, layout: ConvolutionLayout) -> DLArray {
-    let y = dispatchFloating(x.dataType, ConvolutionForward(x: x, filters: filters, bias: bias, layout: layout))
+    let y = DNNLConvolution.forward(x, filters, bias, layout: layout)
+        ?? dispatchFloating(x.dataType, ConvolutionForward(x: x, filters: filters, bias: bias, layout: layout))
     return recordedConvolution(y, x, filters, bias, layout: layout)
 }
 
@@ -25,7 +27,8 @@ private func recordedConvolution(_ y: DLArray, _ x: DLArray, _ filters: DLArray,
 /// ``windowConvolution(_:_:_:layout:)`` in its input.
 func transposedWindowConvolution(_ y: DLArray, _ filters: DLArray, _ bias: DLArray?,
                                  layout: ConvolutionLayout) -> DLArray {
-    let x = dispatchFloating(y.dataType, ConvolutionTransposed(y: y, filters: filters, bias: bias, layout: layout))
+    let x = DNNLConvolution.transposed(y, filters, bias, layout: layout)
+        ?? dispatchFloating(y.dataType, ConvolutionTransposed(y: y, filters: filters, bias: bias, layout: layout))
     return x.recorded(from: [y, filters] + (bias.map { [$0] } ?? [])) { g, needs in
         let (input, weights): (DLArray?, DLArray?) = switch (needs[0], needs[1]) {
         case (true, true): windowConvolutionAndCorrelation(g, conj(filters), conj(y), layout: layout)
@@ -41,7 +44,8 @@ func transposedWindowConvolution(_ y: DLArray, _ filters: DLArray, _ bias: DLArr
 /// summed over the batch: `[F, C/G, kernel…]`, the adjoint of
 /// ``windowConvolution(_:_:_:layout:)`` in its filters.
 func windowCorrelation(_ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray {
-    let filters = dispatchFloating(x.dataType, ConvolutionFilterCorrelation(x: x, y: y, layout: layout))
+    let filters = DNNLConvolution.correlation(x, y, layout: layout)
+        ?? dispatchFloating(x.dataType, ConvolutionFilterCorrelation(x: x, y: y, layout: layout))
     return recordedCorrelation(filters, x, y, layout: layout)
 }
 
@@ -58,6 +62,11 @@ private func recordedCorrelation(_ filters: DLArray, _ x: DLArray, _ y: DLArray,
 /// are unfolded once) and recorded each with its own rule.
 private func windowConvolutionAndCorrelation(_ x: DLArray, _ filters: DLArray, _ y: DLArray,
                                              layout: ConvolutionLayout) -> (DLArray, DLArray) {
+    if let convolution = DNNLConvolution.forward(x, filters, nil, layout: layout),
+       let correlation = DNNLConvolution.correlation(x, y, layout: layout) {
+        return (recordedConvolution(convolution, x, filters, nil, layout: layout),
+                recordedCorrelation(correlation, x, y, layout: layout))
+    }
     let (convolution, correlation) = dispatchFloating(
         x.dataType, ConvolutionAndFilterCorrelation(x: x, filters: filters, y: y, layout: layout))
     return (recordedConvolution(convolution, x, filters, nil, layout: layout),

@@ -2,7 +2,7 @@ import CSwiftDLSupport
 
 /// The sizes of a grouped convolution: an input `[N, C, spatial…]`, filters `[F, C/G, kernel…]`
 /// and an output `[N, F, output…]`, the windows sliding over the input as `geometry` says.
-struct ConvolutionLayout: Equatable {
+struct ConvolutionLayout: Hashable {
     let geometry: WindowGeometry
     let batch: Int
     let channels: Int

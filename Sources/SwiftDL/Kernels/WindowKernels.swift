@@ -1,6 +1,6 @@
 /// The geometry of a window sliding over the spatial dimensions of an array: the input's
 /// spatial sizes, the window (kernel) size, stride, dilation and padding, per dimension.
-struct WindowGeometry: Equatable {
+struct WindowGeometry: Hashable {
     let inputSize: [Int]
     let kernel: [Int]
     let stride: [Int]

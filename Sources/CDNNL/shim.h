@@ -1,0 +1,13 @@
+// The C API of oneDNN (libdnnl-dev; Homebrew's onednn), which ships no pkg-config file.
+#include <oneapi/dnnl/dnnl.h>
+#include <dlfcn.h>
+
+// Makes the OpenMP parallel regions that oneDNN starts from the calling thread use that thread
+// alone: SwiftDL shares a convolution's batch among the cores itself. oneDNN sizes its work
+// split by the thread count when a primitive is created and runs it with that count, so this
+// is called before creating primitives and before running them. A build of oneDNN without
+// OpenMP has no such setting, and nothing is done.
+static inline void swiftdl_dnnl_use_calling_thread_only(void) {
+    void (*set_num_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (set_num_threads) set_num_threads(1);
+}
