@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -10,6 +10,11 @@ let package = Package(
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
         .executable(name: "train-mnist", targets: ["TrainMNIST"]),
         .executable(name: "gan", targets: ["GAN"]),
+        .library(name: "SwiftDLMPI", targets: ["SwiftDLMPI"]),
+        .executable(name: "parallel-training", targets: ["ParallelTraining"]),
+    ],
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over MPI processes (SwiftDLMPI's MPICommunicator); needs Open MPI (libopenmpi-dev, scripts/bootstrap.sh --mpi)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -49,6 +54,20 @@ let package = Package(
         .executableTarget(
             name: "TrainMNIST",
             dependencies: ["SwiftDL", "MNISTClassifier", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]
+        ),
+        .target(
+            name: "SwiftDLMPI",
+            dependencies: ["SwiftDL", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
+        ),
+        .executableTarget(
+            name: "ParallelTraining",
+            dependencies: ["SwiftDL", "SwiftDLMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "SwiftDLTests",
