@@ -146,8 +146,8 @@ public final class MPICommunicator: DLCommunicator, @unchecked Sendable {
     }
 
     #if MPI
-    private func allreduce(_ buffer: UnsafeMutableRawBufferPointer, elementSize: Int, type: MPI_Datatype,
-                           operation: MPI_Op, name: String) throws {
+    private func allreduce(_ buffer: UnsafeMutableRawBufferPointer, elementSize: Int, type: MPI_Datatype?,
+                           operation: MPI_Op?, name: String) throws {
         lock.lock()
         defer { lock.unlock() }
         let elements = buffer.count / elementSize

@@ -132,6 +132,59 @@ import Testing
         expectError(containing: "workers must be at least 1, got 0") { _ = try whole.partition(workers: 0, index: 1) }
     }
 
+    /// The README's loop: `workers` workers train 12 Adam steps on their slices of batches of
+    /// 16 and end with the parameters of one process.
+    static func trainedLearnables(workers: Int) throws -> [(initial: DLParameterTable, trained: DLParameterTable)] {
+        let inputs = DLArray.randn([64, 3], labels: "BC", seed: 31)
+        let targets = try sin(sum(inputs, dims: [1]))
+        @Sendable func network(seed: UInt64) throws -> DLNetwork {
+            var net = try DLNetwork([FullyConnectedLayer(outputSize: 8, name: "fc1"), BatchNormalizationLayer(name: "bn"),
+                                     ActivationLayer(.tanh), FullyConnectedLayer(outputSize: 1, name: "fc2")])
+            try net.initialize(DLArray.zeros([1, 3], labels: "BC"), seed: seed)
+            try net.setLearnRateFactor(layer: "fc1", parameter: "Bias", 0)
+            return net
+        }
+        return try spmd(workers: workers) { communicator in        // or MPICommunicator.world()
+            let queue = try MinibatchQueue([inputs, targets], miniBatchSize: 16, partialMiniBatch: .discard,
+                                           generator: DLRandomGenerator(seed: 1))
+                .partition(workers: communicator.count, index: communicator.index)
+            let factor = Double(queue.miniBatchSize) / 16          // this worker's share of the batch
+            var net = try network(seed: UInt64(communicator.index))
+            net.learnables = try communicator.broadcast(net.learnables, from: 1)
+            let initial = net.learnables
+            var average: DLParameterTable?, averageSquared: DLParameterTable?
+            for iteration in 1...12 {
+                if !queue.hasdata { queue.shuffle() }
+                let batch = try queue.next()
+                let (gradients, state) = try dlfeval({ (net: DLNetwork) in
+                    let (y, state) = try net.synchronizingBatchStatistics(over: communicator).forward(batch[0])
+                    let error = try y - batch[1]
+                    let loss = try sum(error * error) / Double(batch[0].shape[0])
+                    return (try dlgradient(loss, net.learnables), state)
+                }, net)
+                let aggregated = try aggregateGradients(gradients, factor: factor, over: communicator)
+                (net.learnables, average, averageSquared) = try adamupdate(net.learnables, aggregated, average, averageSquared,
+                                                                           iteration: iteration, learnRate: 0.01)
+                net.state = state
+            }
+            return (initial, net.learnables)
+        }
+    }
+
+    @Test func theReadmeLoopOnThreeWorkersFollowsOneProcess() throws {
+        let one = try Self.trainedLearnables(workers: 1)[0]
+        let three = try Self.trainedLearnables(workers: 3)
+        // Training moved the weights, and each worker started from worker 1's.
+        let moved = zip(one.trained["fc2", "Weights"]!.scalars(as: Double.self), one.initial["fc2", "Weights"]!.scalars(as: Double.self))
+        #expect(moved.map { abs($0 - $1) }.max()! > 0.01)
+        for (initial, trained) in three {
+            #expect(initial["fc1", "Weights"]!.scalars(as: Double.self) == one.initial["fc1", "Weights"]!.scalars(as: Double.self))
+            for (row, expected) in zip(trained.rows, one.trained.rows) {
+                expectRelativelyClose(row.value, expected.value, relative: 1e-9, "\(row.layer)/\(row.parameter)")
+            }
+        }
+    }
+
     @Test func synchronizedSumDifferentiatesAsTheGlobalLoss() throws {
         // Worker w's loss is Lw = cw·Σ y² of the synchronized sum y = x₁ + x₂, with shares fw
         // of the global loss J = f₁L₁ + f₂L₂. Then ∂J/∂xw = (f₁c₁ + f₂c₂)·2y, which each
