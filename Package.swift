@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "parallel-training", targets: ["ParallelTraining"]),
     ],
     traits: [
+        .default(enabledTraits: []),
         .trait(name: "MPI", description: "Data-parallel training over MPI processes (SwiftDLMPI's MPICommunicator); needs Open MPI (libopenmpi-dev, scripts/bootstrap.sh --mpi)."),
     ],
     dependencies: [
