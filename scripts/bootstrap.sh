@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building SwiftDL needs beyond the Swift toolchain: OpenBLAS (found through
 # pkg-config). With --mpi, also Open MPI (its ompi-c pkg-config entry and mpirun), which
-# `swift build --traits MPI` needs for data-parallel training over processes. Does nothing
+# `swift build --traits default,MPI` needs for data-parallel training over processes. Does nothing
 # when everything asked for is already installed.
 set -euo pipefail
 

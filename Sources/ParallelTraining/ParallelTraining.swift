@@ -14,7 +14,7 @@ struct ParallelTraining: ParsableCommand {
         abstract: "Train a small network data-parallel, on threads (--workers N) or MPI processes (mpirun -np N).",
         discussion: """
             Under mpirun (or srun) every process is a worker and --workers is ignored; the package \
-            must be built with MPI (swift build --traits MPI). Worker 1 prints progress and writes \
+            must be built with MPI (swift build --traits default,MPI). Worker 1 prints progress and writes \
             the checkpoints and the final parameters.
             """)
 
@@ -39,9 +39,15 @@ struct ParallelTraining: ParsableCommand {
     @Option(help: "The largest relative difference --compare-to accepts (per array, relative to its largest magnitude).")
     var tolerance = 1e-5
 
+    @Option(parsing: .upToNextOption,
+            help: "Instead of training, time plus (a fused all-reduce) of float32 arrays of these element counts; worker 1 prints the median of --rounds.")
+    var measureAllreduce: [Int] = []
+    @Option(help: "The repetitions of each --measure-allreduce size.")
+    var rounds = 50
+
     func validate() throws {
-        guard workers >= 1, steps >= 1, miniBatchSize >= 1, checkpointEvery >= 1 else {
-            throw ValidationError("--workers, --steps, --mini-batch-size and --checkpoint-every must be at least 1")
+        guard workers >= 1, steps >= 1, miniBatchSize >= 1, checkpointEvery >= 1, rounds >= 1 else {
+            throw ValidationError("--workers, --steps, --mini-batch-size, --checkpoint-every and --rounds must be at least 1")
         }
     }
 
@@ -63,6 +69,7 @@ struct ParallelTraining: ParsableCommand {
 
     /// The training loop of one worker.
     func train(_ communicator: any DLCommunicator) throws {
+        if !measureAllreduce.isEmpty { return try measure(communicator) }
         let (inputs, targets) = try Self.data(seed: seed)
         let queue = try MinibatchQueue([inputs, targets], miniBatchSize: miniBatchSize, partialMiniBatch: .discard,
                                        generator: DLRandomGenerator(seed: seed), dispatchInBackground: false)
@@ -130,6 +137,26 @@ struct ParallelTraining: ParsableCommand {
             let reference = try SafeTensors.read(from: URL(fileURLWithPath: compareTo)).tensors
             try Self.compare(final, reference, tolerance: tolerance)
             print("final parameters match \(compareTo) within \(tolerance) relative")
+        }
+    }
+
+    /// Times `plus` of each size of float32 array: the structure check, the packing and the
+    /// all-reduce, as a training step pays them.
+    func measure(_ communicator: any DLCommunicator) throws {
+        for elements in measureAllreduce {
+            let x = DLArray.zeros([elements], type: .float32)
+            _ = try communicator.plus(x)
+            var seconds: [Double] = []
+            for _ in 0..<rounds {
+                try communicator.barrier()
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try communicator.plus(x)
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let median = seconds.sorted()[seconds.count / 2]
+            if communicator.isFirst {
+                print("allreduce \(elements) float32 (\(elements * 4) bytes) on \(communicator.count) workers: median \(String(format: "%.3f", median * 1e3)) ms of \(rounds)")
+            }
         }
     }
 

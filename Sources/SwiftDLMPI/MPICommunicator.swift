@@ -14,7 +14,7 @@ import CMPI
 /// same result.
 ///
 /// MPI is optional: the library is built with it only with the package trait `MPI`
-/// (`swift build --traits MPI`, which needs Open MPI's `ompi-c` found by pkg-config; see
+/// (`swift build --traits default,MPI`, which needs Open MPI's `ompi-c` found by pkg-config; see
 /// `scripts/bootstrap.sh --mpi`). Without it, ``world()`` throws and ``isAvailable`` is false.
 ///
 /// ```swift
@@ -74,7 +74,7 @@ public final class MPICommunicator: DLCommunicator, @unchecked Sendable {
         #else
         throw DLError.communication("""
             this build of SwiftDL has no MPI: install Open MPI (scripts/bootstrap.sh --mpi) and build with \
-            swift build --traits MPI
+            swift build --traits default,MPI
             """)
         #endif
     }
