@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -12,6 +12,12 @@ let package = Package(
         .executable(name: "gan", targets: ["GAN"]),
         .executable(name: "neural-ode", targets: ["NeuralODE"]),
         .executable(name: "pinn-burgers", targets: ["PINNBurgers"]),
+        .library(name: "SwiftDLMPI", targets: ["SwiftDLMPI"]),
+        .executable(name: "parallel-training", targets: ["ParallelTraining"]),
+    ],
+    traits: [
+        .default(enabledTraits: []),
+        .trait(name: "MPI", description: "Data-parallel training over MPI processes (SwiftDLMPI's MPICommunicator); needs Open MPI (libopenmpi-dev, scripts/bootstrap.sh --mpi)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -74,6 +80,20 @@ let package = Package(
         .executableTarget(
             name: "TrainMNIST",
             dependencies: ["SwiftDL", "MNISTClassifier", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]
+        ),
+        .target(
+            name: "SwiftDLMPI",
+            dependencies: ["SwiftDL", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
+        ),
+        .executableTarget(
+            name: "ParallelTraining",
+            dependencies: ["SwiftDL", "SwiftDLMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "SwiftDLTests",

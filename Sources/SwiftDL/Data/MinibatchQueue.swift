@@ -70,6 +70,12 @@ public final class MinibatchQueue: @unchecked Sendable {
     private let worker: DispatchQueue?
     /// The number of mini-batches in an epoch.
     private let batchCount: Int
+    /// The size of the mini-batches that a partition takes its slices from (``miniBatchSize``
+    /// for a queue that is not a partition).
+    private let globalMiniBatchSize: Int
+    /// For a partition, the number of workers and this worker's index (see
+    /// ``partition(workers:index:)``).
+    private let part: (workers: Int, index: Int)?
     /// Guards the properties below.
     private let lock = NSLock()
     private var generator: DLRandomGenerator
@@ -152,7 +158,25 @@ public final class MinibatchQueue: @unchecked Sendable {
         batchCount = partialMiniBatch == .return
             ? (counts[0] + miniBatchSize - 1) / miniBatchSize : counts[0] / miniBatchSize
         order = Array(0..<counts[0])
+        globalMiniBatchSize = miniBatchSize
+        part = nil
         prepare(0)
+    }
+
+    /// The partition of `queue` for worker `index` of `workers`, in the queue's state.
+    private init(partitioning queue: MinibatchQueue, workers: Int, index: Int) {
+        queue.lock.lock()
+        defer { queue.lock.unlock() }
+        miniBatchSize = splitEvenly(queue.miniBatchSize, into: workers)[index - 1]
+        globalMiniBatchSize = queue.globalMiniBatchSize
+        part = (workers, index)
+        (partialMiniBatch, miniBatchFormat, observationCount) = (queue.partialMiniBatch, queue.miniBatchFormat, queue.observationCount)
+        (dispatchInBackground, source, batchCount) = (queue.dispatchInBackground, queue.source, queue.batchCount)
+        (generator, order, position) = (queue.generator, queue.order, queue.position)
+        worker = dispatchInBackground ? DispatchQueue(label: "SwiftDL.MinibatchQueue", qos: .userInitiated) : nil
+        lock.lock()
+        defer { lock.unlock() }
+        prepare(position)
     }
 
     /// Whether another mini-batch is left in this epoch (MATLAB's `hasdata`).
@@ -211,9 +235,35 @@ public final class MinibatchQueue: @unchecked Sendable {
         prepare(0)
     }
 
-    /// The observations of mini-batch `index` in this epoch's order.
+    /// The part of the data that worker `index` of `workers` trains on, as MATLAB's
+    /// `partition(mbq, numWorkers, workerIndex)`: a queue whose k-th mini-batch is this
+    /// worker's slice of the k-th mini-batch of this queue, the slices sized by
+    /// ``workerMiniBatchSizes(_:workers:)`` (a last, partial mini-batch is split the same way).
+    ///
+    /// The partition starts in this queue's state (order, position and generator), and its
+    /// ``shuffle()`` draws the same orders as this queue's would: when every worker partitions
+    /// a queue made with the same data and seed, the workers' slices of each mini-batch
+    /// together are the mini-batch that one process would train on, in order. (MATLAB splits
+    /// the data itself into parts, so its workers' mini-batches differ from one process's.)
+    ///
+    /// - Throws: ``DLError/invalidArgument(_:)`` for fewer than 1 worker or an index outside
+    ///   1…workers.
+    public func partition(workers: Int, index: Int) throws -> MinibatchQueue {
+        guard workers >= 1 else { throw DLError.invalidArgument("minibatchqueue partition: workers must be at least 1, got \(workers)") }
+        guard (1...workers).contains(index) else {
+            throw DLError.invalidArgument("minibatchqueue partition: index must be in 1...\(workers), got \(index)")
+        }
+        return MinibatchQueue(partitioning: self, workers: workers, index: index)
+    }
+
+    /// The observations of mini-batch `index` in this epoch's order (for a partition, its
+    /// slice of them).
     private func observations(of index: Int) -> [Int] {
-        Array(order[(index * miniBatchSize)..<min((index + 1) * miniBatchSize, observationCount)])
+        let batch = order[(index * globalMiniBatchSize)..<min((index + 1) * globalMiniBatchSize, observationCount)]
+        guard let part else { return Array(batch) }
+        let sizes = splitEvenly(batch.count, into: part.workers)
+        let start = batch.startIndex + sizes[..<(part.index - 1)].reduce(0, +)
+        return Array(batch[start..<(start + sizes[part.index - 1])])
     }
 
     /// Starts preparing mini-batch `index` in the background, when the queue does that and the

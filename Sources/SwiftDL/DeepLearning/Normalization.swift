@@ -138,6 +138,10 @@ func centeredStatistics(_ x: DLArray, over dims: [Int]) throws -> (mean: DLArray
 ///   - varianceDecay: the weight of this batch's variance, in [0, 1]; 0.1 by default.
 ///   - epsilon: added to the variance; 1e-5 by default.
 ///   - dataFormat: the labels of an unlabeled `x` (e.g. `"BCSS"` or MATLAB's `"SSCB"`).
+///   - communicator: with workers training in parallel, each on its part of the mini-batch,
+///     the statistics are those of the global mini-batch, reduced over the workers
+///     (PyTorch's `SyncBatchNorm`, see ``synchronizedSum(_:over:share:)``); nil (the
+///     default) uses this `x` alone.
 /// - Returns: the output (labeled as `x`, or unlabeled in `x`'s order) and the updated running
 ///   statistics.
 /// - Throws: ``DLError`` when `x` has no channel dimension, a parameter does not hold one
@@ -145,7 +149,8 @@ func centeredStatistics(_ x: DLArray, over dims: [Int]) throws -> (mean: DLArray
 public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
                       runningMean: DLArray, runningVariance: DLArray,
                       meanDecay: Double = 0.1, varianceDecay: Double = 0.1, epsilon: Double = 1e-5,
-                      dataFormat: String? = nil) throws -> BatchNormResult {
+                      dataFormat: String? = nil,
+                      synchronizedOver communicator: (any DLCommunicator)? = nil) throws -> BatchNormResult {
     let input = try NormalizationInput(x, dataFormat: dataFormat, operation: "batchnorm")
     try checkEpsilon(epsilon, "batchnorm")
     for (name, decay) in [("meanDecay", meanDecay), ("varianceDecay", varianceDecay)] where !(0...1).contains(decay) {
@@ -155,14 +160,14 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
     // (x − μ)·(γ/√(σ² + ε)) + β: the per-channel factor is formed first, so the full-size
     // array goes through one product instead of a quotient and a product (forward and
     // backward), and the running statistics reuse the batch's μ and σ².
-    let traced = try centeredStatistics(input.array, over: dims)
+    let traced = try batchStatistics(input.array, over: dims, synchronizedOver: communicator)
     let factor = try input.perChannel(scaleFactor, "scaleFactor") / sqrt(traced.variance + epsilon)
     let output = try traced.centered * factor + input.perChannel(offset, "offset")
     // The running statistics, from the values only.
     let previousMean = try input.perChannel(extractdata(runningMean), "runningMean")
     let previousVariance = try input.perChannel(extractdata(runningVariance), "runningVariance")
     let batchMean = extractdata(traced.mean), batchVariance = extractdata(traced.variance)
-    let perChannelCount = Double(input.array.count / max(input.channels, 1))
+    let perChannelCount = traced.count
     let correction = perChannelCount / max(perChannelCount - 1, 1)
     let updatedMean = try meanDecay * batchMean + (1 - meanDecay) * previousMean
     let updatedVariance = try (varianceDecay * correction) * batchVariance + (1 - varianceDecay) * previousVariance

@@ -13,12 +13,15 @@ public enum DLError: Error, Equatable, CustomStringConvertible {
     case differentiation(String)
     /// A file could not be read or written, or its contents are not what was expected.
     case file(String)
+    /// A collective over workers could not complete: a worker failed or left the group, or
+    /// the message-passing library reported an error (see ``DLCommunicator``).
+    case communication(String)
 
     /// The message, which names the broken rule and the fix.
     public var message: String {
         switch self {
         case .shapeMismatch(let m), .invalidArgument(let m), .unsupportedType(let m),
-             .differentiation(let m), .file(let m):
+             .differentiation(let m), .file(let m), .communication(let m):
             m
         }
     }

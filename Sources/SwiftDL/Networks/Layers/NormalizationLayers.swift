@@ -16,6 +16,10 @@ public struct BatchNormalizationLayer: Layer {
     public let epsilon: Double
     /// How fast the running statistics follow the batch statistics (MATLAB's 0.1).
     public let meanDecay: Double, varianceDecay: Double
+    /// The workers whose global mini-batch the statistics are taken over in training, or nil
+    /// for this worker's batch alone; set by ``DLNetwork/synchronizingBatchStatistics(over:)``
+    /// and not saved with the network.
+    public var communicator: (any DLCommunicator)?
     var parameters: [String: DLArray] = [:]
     enum CodingKeys: String, CodingKey { case name, epsilon, meanDecay, varianceDecay }
 
@@ -51,7 +55,8 @@ public struct BatchNormalizationLayer: Layer {
         switch mode {
         case .training:
             let result = try batchnorm(inputs[0], offset, scale, runningMean: mean, runningVariance: variance,
-                                       meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon)
+                                       meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon,
+                                       synchronizedOver: communicator)
             return ([result.output], ["TrainedMean": result.runningMean, "TrainedVariance": result.runningVariance])
         case .inference:
             return ([try batchnorm(inputs[0], offset, scale, trainedMean: mean, trainedVariance: variance, epsilon: epsilon)], [:])
