@@ -31,6 +31,7 @@ public enum CTCReduction: Sendable, Equatable {
 ///     all of them by default.
 ///   - blankIndex: the blank's class, `.first` (default) or `.last`.
 ///   - reduction: `.mean` over the batch (default) or `.none`.
+///   - dataFormat: the labels of unlabeled predictions (e.g. `"TBC"`, or MATLAB's `"CBT"`).
 /// - Returns: the loss, traced in `y`. The forward algorithm is written with differentiable
 ///   operations (a log-sum-exp per time step), so its gradient, and second derivatives, come
 ///   from their rules; its cost is a few array operations per time step.

@@ -15,6 +15,7 @@
 ///   - alpha: the multiplier α (MATLAB's default 1e-4).
 ///   - beta: the exponent β (default 0.75).
 ///   - k: the offset (default 2).
+///   - dataFormat: the labels of an unlabeled `x` (e.g. `"BCSS"` or MATLAB's `"SSCB"`).
 /// - Throws: ``DLError/invalidArgument(_:)`` for a window below 1, a non-positive or non-finite
 ///   `k`, or an input without a channel dimension.
 public func crosschannelnorm(_ x: DLArray, windowChannelSize: Int, alpha: Double = 1e-4, beta: Double = 0.75,

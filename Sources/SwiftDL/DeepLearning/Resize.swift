@@ -40,6 +40,12 @@ public enum NearestRoundingMode: Sendable, Equatable {
 ///   - scale: the factor for each spatial dimension (one value for all); the output size is
 ///     `floor(in·scale)`. Give either `scale` or `outputSize`.
 ///   - outputSize: the size of each spatial dimension of the result.
+///   - method: `.nearest` (the default, as MATLAB) or `.linear` interpolation.
+///   - geometricTransformMode: how output positions map to input positions (MATLAB's
+///     `GeometricTransformMode`; `.halfPixel` by default).
+///   - nearestRoundingMode: how `.nearest` rounds the mapped position (MATLAB's
+///     `NearestRoundingMode`; `.round` by default).
+///   - dataFormat: the labels of an unlabeled `x` (e.g. `"BCSS"` or MATLAB's `"SSCB"`).
 /// - Returns: the resized array, traced in `x` (a linear map: derivatives of every order).
 /// - Throws: ``DLError/invalidArgument(_:)`` for neither or both of `scale` and
 ///   `outputSize`, counts that do not match the spatial dimensions, sizes below 1, or an

@@ -1,5 +1,4 @@
 import CDNNL
-import Dispatch
 import Foundation
 
 /// Float32 convolutions through oneDNN's CPU kernels: the three window products of
@@ -7,7 +6,7 @@ import Foundation
 /// transposed convolution, its bias added after) and backward weights (the filter correlation).
 ///
 /// Threads: the batch is cut into parts that depend only on its size and the core count; the
-/// cores take the parts in turn (a core slowed down by other work takes fewer), each running
+/// cores take the parts in turn through `Parallel.share` (a core slowed down by other work takes fewer), each running
 /// oneDNN on the calling thread alone, and the filter correlation's per-part sums are added in
 /// part order. Results therefore never depend on timing, and oneDNN's OpenMP threads never
 /// compete with SwiftDL's own for the cores.
@@ -53,30 +52,29 @@ enum DNNLConvolution {
     static func correlation(_ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray? {
         guard takes(x, layout) else { return nil }
         let source = x.storage.pointer(as: Float.self), rows = y.storage.pointer(as: Float.self)
-        let parts = partition(layout.batch)
-        var primitives = [Primitive]()
-        for size in Set(parts.map(\.count)).sorted() {
-            guard let primitive = cache.primitive(.backwardWeights, layout.with(batch: size)) else { return nil }
-            primitives.append(primitive)
+        let size = partSize(layout.batch), partCount = (layout.batch + size - 1) / size
+        var primitives = [Int: Primitive]()
+        for images in Set([size, layout.batch % size]) where images > 0 {
+            guard let primitive = cache.primitive(.backwardWeights, layout.with(batch: images)) else { return nil }
+            primitives[images] = primitive
         }
         // Every part's sum in the primitive's own layout, added in part order, then reordered once.
-        let sumBytes = primitives[0].outputBytes
-        let sums = UnsafeMutableRawPointer.allocate(byteCount: parts.count * sumBytes, alignment: 64)
+        let first = primitives[size]!, sumBytes = first.outputBytes
+        let sums = UnsafeMutableRawPointer.allocate(byteCount: partCount * sumBytes, alignment: 64)
         defer { sums.deallocate() }
-        inParallel(parts.count) { p in
-            let images = parts[p]
-            let primitive = primitives.first { $0.batch == images.count }!
-            primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
-                           UnsafeRawPointer(rows + images.lowerBound * layout.filters * layout.positionCount)],
-                          into: sums + p * sumBytes, reorderingOutput: false)
+        Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
+            primitives[images.count]!.run(
+                [UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
+                 UnsafeRawPointer(rows + images.lowerBound * layout.filters * layout.positionCount)],
+                into: sums + images.lowerBound / size * sumBytes, reorderingOutput: false)
         }
         let total = sums.assumingMemoryBound(to: Float.self), count = sumBytes / MemoryLayout<Float>.stride
-        for p in 1..<max(parts.count, 1) {
+        for p in 1..<partCount {
             let part = (sums + p * sumBytes).assumingMemoryBound(to: Float.self)
             for i in 0..<count { total[i] += part[i] }
         }
         let output = Storage.allocate(count: layout.filterShape.reduce(1, *), dataType: .float32)
-        primitives[0].reorderOutput(from: sums, to: output.pointer(as: Float.self))
+        first.reorderOutput(from: sums, to: output.pointer(as: Float.self))
         return DLArray(storage: output, shape: layout.filterShape)
     }
 
@@ -103,38 +101,27 @@ enum DNNLConvolution {
 
     // MARK: Parts of the batch
 
-    /// The ranges of the batch run one at a time: twice as many parts as cores (so a core slowed
-    /// down by other work can leave parts to the other), of equal size but the last.
-    private static func partition(_ batch: Int) -> [Range<Int>] {
+    /// The number of images in each part of the batch (the last part may have fewer): twice as
+    /// many parts as cores, so that a core slowed down by other work can leave parts to the other.
+    private static func partSize(_ batch: Int) -> Int {
         let cores = Parallel.coreCount
-        let wanted = min(batch, cores == 1 ? 1 : 2 * cores)
-        let size = (batch + wanted - 1) / max(wanted, 1)
-        return stride(from: 0, to: batch, by: max(size, 1)).map { $0 ..< min(batch, $0 + size) }
-    }
-
-    /// Runs `body(p)` for `0..<count`, on the cores in turn when there are several.
-    private static func inParallel(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 || Parallel.coreCount == 1 {
-            for p in 0..<count { body(p) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: count) { work.value($0) }
-        }
+        let parts = max(1, min(batch, cores == 1 ? 1 : 2 * cores))
+        return max(1, (batch + parts - 1) / parts)
     }
 
     /// Runs `body` with the primitive for each part of the batch; false when oneDNN has no
     /// primitive for these shapes (nothing is run then).
     private static func forEachPart(_ kind: Kind, _ layout: ConvolutionLayout,
                                     _ body: (Primitive, Range<Int>) -> Void) -> Bool {
-        let parts = partition(layout.batch)
+        let size = partSize(layout.batch)
         var primitives = [Int: Primitive]()
-        for size in Set(parts.map(\.count)) {
-            guard let primitive = cache.primitive(kind, layout.with(batch: size)) else { return false }
-            primitives[size] = primitive
+        for images in Set([size, layout.batch % size]) where images > 0 {
+            guard let primitive = cache.primitive(kind, layout.with(batch: images)) else { return false }
+            primitives[images] = primitive
         }
-        inParallel(parts.count) { p in body(primitives[parts[p].count]!, parts[p]) }
+        Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
+            body(primitives[images.count]!, images)
+        }
         return true
     }
 
@@ -193,7 +180,6 @@ enum DNNLConvolution {
 
     /// A oneDNN convolution primitive for one kind and layout, with the reorders of its operands.
     private final class Primitive: @unchecked Sendable {
-        let batch: Int
         private let engine: dnnl_engine_t
         private let primitive: dnnl_primitive_t
         private let inputs: [Operand]
@@ -207,7 +193,7 @@ enum DNNLConvolution {
         /// Makes the primitive, or nil when oneDNN has none for this kind and layout.
         init?(_ kind: Kind, _ layout: ConvolutionLayout, engine: dnnl_engine_t) {
             swiftdl_dnnl_use_calling_thread_only()
-            (self.batch, self.engine) = (layout.batch, engine)
+            self.engine = engine
             let geometry = layout.geometry
             let source = plainDescription(layout.inputShape), destination = plainDescription(layout.outputShape)
             let weightShape = layout.groups == 1 ? layout.filterShape

@@ -37,9 +37,11 @@ public enum ODEGradientMode: Sendable {
 ///     network's learnables); `odefun` receives them.
 ///   - gradientMode: ``ODEGradientMode/direct`` (the default, as in MATLAB) or
 ///     ``ODEGradientMode/adjoint``.
-///   - relativeTolerance, absoluteTolerance: the error control's tolerances (MATLAB's
-///     defaults 1e-3 and 1e-6): each step's error estimate must be at most
+///   - relativeTolerance: the error control's relative tolerance (MATLAB's default 1e-3):
+///     each step's error estimate must be at most
 ///     `relativeTolerance · max(|y|, absoluteTolerance / relativeTolerance)` elementwise.
+///   - absoluteTolerance: the error control's absolute tolerance (MATLAB's default 1e-6), the
+///     bound for components near zero.
 ///   - initialStep: an upper bound on the first step; by default chosen from the slope.
 ///   - maxStepSize: the largest step; by default a tenth of the interval.
 /// - Returns: the states at `tspan[1...]` stacked along a new first dimension: shape

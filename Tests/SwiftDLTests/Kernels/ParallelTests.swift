@@ -50,7 +50,7 @@ import Testing
         let stopping = Flag()
         let other = Thread {
             while !stopping.isSet {
-                BLAS.singleThreaded { usleep(500) }
+                _ = BLAS.singleThreaded { usleep(500) }
                 usleep(100)
             }
         }
