@@ -2,6 +2,7 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -38,15 +39,41 @@ __attribute__((constructor)) static void swiftdl_prepare_memory(void) {
 #endif
 }
 
+static int cpu_has_avx2_fma(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+static int is_one_of(const char *core, const char *const *names) {
+    for (; *names != NULL; names++) {
+        if (strcasecmp(core, *names) == 0) return 1;
+    }
+    return 0;
+}
+
+// OpenBLAS picks weaker kernels for cores it does not know: Debian 12's 0.3.21 falls back to
+// Haswell's, Sandy Bridge's or even Prescott's SSE3 kernels on recent Xeons (sgemm 2048 ran at
+// 27 GFLOP/s on Prescott's on a 2-core Xeon of family 6 model 207, 212 on SkylakeX's).
+const char *swiftdl_better_blas_core(const char *core) {
+    static const char *const avx512_cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    static const char *const pre_avx2_cores[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
+                                                 "Sandybridge", "Atom", "Unknown", NULL};
+    if (cpu_has_avx512()) return is_one_of(core, avx512_cores) ? NULL : "SKYLAKEX";
+    if (cpu_has_avx2_fma() && is_one_of(core, pre_avx2_cores)) return "HASWELL";
+    return NULL;
+}
+
 const char *swiftdl_prepare_blas(void) {
     if (openblas_get_corename == NULL) return "unknown";
     const char *core = openblas_get_corename();
-    int user_chose = getenv("OPENBLAS_CORETYPE") != NULL;
-    int older_core = core != NULL && (strcmp(core, "Haswell") == 0 || strcmp(core, "Sandybridge") == 0
-                                      || strcmp(core, "Zen") == 0);
-    if (!user_chose && older_core && cpu_has_avx512()
+    const char *wanted = core != NULL ? swiftdl_better_blas_core(core) : NULL;
+    if (getenv("OPENBLAS_CORETYPE") == NULL && wanted != NULL
         && gotoblas_dynamic_init != NULL && gotoblas_dynamic_quit != NULL) {
-        setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1);
+        setenv("OPENBLAS_CORETYPE", wanted, 1);
         gotoblas_dynamic_quit();
         gotoblas_dynamic_init();
         unsetenv("OPENBLAS_CORETYPE");

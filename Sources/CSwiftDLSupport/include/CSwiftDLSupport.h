@@ -12,12 +12,17 @@ static inline void swiftdl_set_current_trace(void *trace) { swiftdl_current_trac
 /// (a hint: an address outside the program's memory is ignored, not a fault).
 static inline void swiftdl_prefetch(const void *address) { __builtin_prefetch(address); }
 
-/// Prepares OpenBLAS once: on a CPU with AVX-512 that OpenBLAS mistakes for an older core
-/// (Debian's 0.3.21 reports Sapphire Rapids as Haswell), it switches OpenBLAS to its SkylakeX
-/// kernels, which run about twice as fast, and makes idle OpenBLAS threads sleep at once instead
-/// of spinning. OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT set by the user are respected.
-/// Returns the name of the core OpenBLAS uses afterwards.
+/// Prepares OpenBLAS once: on a CPU that OpenBLAS mistakes for an older core (Debian's 0.3.21
+/// runs Haswell's or even Prescott's SSE3 kernels on recent Xeons with AVX-512), it switches
+/// OpenBLAS to the kernels ``swiftdl_better_blas_core`` names, and makes idle OpenBLAS threads
+/// sleep at once instead of spinning. OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT set by the
+/// user are respected. Returns the name of the core OpenBLAS uses afterwards.
 const char *swiftdl_prepare_blas(void);
+
+/// The OpenBLAS core type (an OPENBLAS_CORETYPE value) whose kernels suit this CPU better than
+/// those of `core` (a name OpenBLAS reports): SKYLAKEX on a CPU with AVX-512 whose kernels are
+/// not AVX-512 ones, HASWELL on an AVX2 CPU given pre-AVX2 kernels; NULL when `core` suits it.
+const char *swiftdl_better_blas_core(const char *core);
 
 /// One Adam step over `count` elements of float32 arrays: the new average gradient
 /// `m' = decay·m + complement·g`, average squared gradient `v' = squaredDecay·v +

@@ -78,15 +78,16 @@ enum DNNLConvolution {
         return DLArray(storage: output, shape: layout.filterShape)
     }
 
-    /// Whether oneDNN computes a convolution of this type and layout: every float32 one (float64
-    /// and complex arrays take the im2col kernels). Measured against im2col in three alternating
-    /// rounds on a loaded 2-core Xeon (AVX-512), forward and the three gradients, in ms: the
-    /// 64→128-channel 4×4 stride-2 convolution 39/80/88 against 304/216/387, its transpose
-    /// 38/82/94 against 298/285/389; the 1-channel DCGAN layers, where oneDNN is weakest,
-    /// 19/27/29 against 25/12/29 (1→64 convolution) and 7.8/19/12 against 16/17/26 (64→1
-    /// transposed): no shape measured reliably faster on im2col, so none is kept there.
+    /// Whether oneDNN computes a convolution of this type and layout: float32 ones with more than
+    /// one channel on each side (float64 and complex arrays, and layers with one input channel or
+    /// one filter, take the im2col kernels). Measured in three alternating rounds on a quiet
+    /// 2-core Xeon (AVX-512, OpenBLAS on its SkylakeX kernels), in ms, oneDNN against im2col: the
+    /// 64→128-channel 4×4 stride-2 convolution with its gradients 21.0/21.8/20.9 against
+    /// 21.6/21.9/29.1, its transpose 27.1/18.8/22.9 against 24.2/25.4/25.9; the 1-channel DCGAN
+    /// layers, where oneDNN is weakest, 11.8/5.5/6.0 against 7.5/3.8/4.0 (1→64 convolution) and
+    /// 4.6/4.3/4.5 against 3.5/1.6/2.1 (64→1 transposed).
     private static func takes(_ x: DLArray, _ layout: ConvolutionLayout) -> Bool {
-        x.dataType == .float32 && engine != nil && layout.batch > 0
+        x.dataType == .float32 && engine != nil && layout.batch > 0 && layout.channels > 1 && layout.filters > 1
     }
 
     /// Adds `bias[c]` to every element of channel `c` of `images` images `[b, C, spatial…]`.

@@ -18,7 +18,7 @@ import Testing
         return (x.converted(to: .float32), w.converted(to: .float32), y.converted(to: .float32))
     }
 
-    /// oneDNN takes every float32 layout and agrees with the im2col kernels on the three
+    /// oneDNN takes the float32 layouts with several channels and agrees with the im2col kernels on the three
     /// products, with and without bias.
     @Test(arguments: 0..<6)
     func matchesIm2col(_ index: Int) throws {
@@ -48,6 +48,20 @@ import Testing
         #expect(DNNLConvolution.forward(x, w, nil, layout: layout) == nil)
         let (complexX, complexW) = (try complex(x, x), try complex(w, w))
         #expect(DNNLConvolution.forward(complexX, complexW, nil, layout: layout) == nil)
+    }
+
+    /// Layers with one input channel or one filter keep the im2col kernels, which measured
+    /// faster there (the DCGAN's first and last layers).
+    @Test func leavesOneChannelLayers() throws {
+        let geometry = WindowGeometry(inputSize: [8, 8], kernel: [3, 3], stride: [1, 1], dilation: [1, 1],
+                                      paddingBefore: [1, 1], paddingAfter: [1, 1])
+        for (channels, filters) in [(1, 8), (8, 1)] {
+            let layout = ConvolutionLayout(geometry: geometry, batch: 2, channels: channels, filters: filters, groups: 1)
+            let (x, w, y) = Self.float32Operands(layout, seed: 74)
+            #expect(DNNLConvolution.forward(x, w, nil, layout: layout) == nil)
+            #expect(DNNLConvolution.transposed(y, w, nil, layout: layout) == nil)
+            #expect(DNNLConvolution.correlation(x, y, layout: layout) == nil)
+        }
     }
 
     /// dlconv and dltranspconv in float32 and their gradients against PyTorch's (the fixtures
