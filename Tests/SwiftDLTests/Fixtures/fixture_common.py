@@ -44,6 +44,18 @@ def gradients(output, inputs, upstream=None):
     return upstream, grads
 
 
+def gradient_case(cases, name, output, inputs, names, **extra):
+    """Stores in `cases[name]` the output, a random upstream gradient and the gradients of
+    sum(output * upstream) with respect to `inputs` (zeros for unused ones), under `names`."""
+    upstream, grads = gradients(output, inputs)
+    entry = {"y": array(output), "upstream": array(upstream)}
+    for n, t, g in zip(names, inputs, grads):
+        entry[n] = array(t)
+        entry["d" + n] = array(g if g is not None else torch.zeros_like(t))
+    entry.update(extra)
+    cases[name] = entry
+
+
 def write(family, cases):
     """Writes `<family>.json` next to this script."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), family + ".json")

@@ -11,7 +11,7 @@ is SwiftDL's (the conjugate Wirtinger gradient).
 import torch
 import torch.nn.functional as F
 
-from fixture_common import array, gradients, randn, write
+from fixture_common import array, gradient_case, gradients, randn, write
 
 cases = {}
 
@@ -35,16 +35,6 @@ def fourier(name, x, transform, **kwargs):
     cases[name] = entry
 
 
-def real_case(name, output, inputs, names, **extra):
-    upstream, grads = gradients(output, inputs)
-    entry = {"y": array(output), "upstream": array(upstream)}
-    for n, t, g in zip(names, inputs, grads):
-        entry[n] = array(t)
-        entry["d" + n] = array(g if g is not None else torch.zeros_like(t))
-    entry.update(extra)
-    cases[name] = entry
-
-
 # FFT: complex input along the last and first dimensions, padded and cut; real input; a prime
 # length (Bluestein's or Rader's algorithm in FFTW) and an inverse.
 z = torch.randn(3, 5, dtype=torch.complex128, requires_grad=True)
@@ -59,28 +49,28 @@ fourier("fft_prime", torch.randn(2, 3, 13, dtype=torch.complex128, requires_grad
 
 # Elementwise binary functions, broadcasting a column against a row.
 a, b = randn(3, 1) * 3, randn(4) + 0.5
-real_case("hypot", torch.hypot(a, b), [a, b], ["a", "b"])
+gradient_case(cases, "hypot", torch.hypot(a, b), [a, b], ["a", "b"])
 a = (randn(3, 4, requires_grad=False) * 5).requires_grad_()
 b = torch.tensor([1.5, -2.0, 0.7, -0.3], requires_grad=True)
-real_case("mod", torch.remainder(a, b), [a, b], ["a", "b"])
-real_case("rem", torch.fmod(a, b), [a, b], ["a", "b"])
+gradient_case(cases, "mod", torch.remainder(a, b), [a, b], ["a", "b"])
+gradient_case(cases, "rem", torch.fmod(a, b), [a, b], ["a", "b"])
 
 # Shapes and differences.
 x = randn(2, 3, 4)
 for k in (-1, 0, 2):
-    real_case(f"triu_{k}".replace("-", "m"), torch.triu(x, k), [x], ["x"], k=k)
-    real_case(f"tril_{k}".replace("-", "m"), torch.tril(x, k), [x], ["x"], k=k)
+    gradient_case(cases, f"triu_{k}".replace("-", "m"), torch.triu(x, k), [x], ["x"], k=k)
+    gradient_case(cases, f"tril_{k}".replace("-", "m"), torch.tril(x, k), [x], ["x"], k=k)
 x = randn(4, 5)
-real_case("diff_last", torch.diff(x, n=1, dim=1), [x], ["x"])
-real_case("diff_second_first", torch.diff(x, n=2, dim=0), [x], ["x"])
-real_case("roll", torch.roll(x, shifts=(2, -1), dims=(0, 1)), [x], ["x"], shifts=[2, -1], dims=[0, 1])
-real_case("roll_large", torch.roll(x, shifts=7, dims=1), [x], ["x"], shifts=[7], dims=[1])
+gradient_case(cases, "diff_last", torch.diff(x, n=1, dim=1), [x], ["x"])
+gradient_case(cases, "diff_second_first", torch.diff(x, n=2, dim=0), [x], ["x"])
+gradient_case(cases, "roll", torch.roll(x, shifts=(2, -1), dims=(0, 1)), [x], ["x"], shifts=[2, -1], dims=[0, 1])
+gradient_case(cases, "roll_large", torch.roll(x, shifts=7, dims=1), [x], ["x"], shifts=[7], dims=[1])
 
 # vecnorm along one dimension (keeping it).
 x = randn(3, 4)
 for p in (1, 2, 3):
-    real_case(f"vecnorm_p{p}", torch.linalg.vector_norm(x, ord=p, dim=1, keepdim=True), [x], ["x"], p=p)
-real_case("vecnorm_pinf_dim0", torch.linalg.vector_norm(x, ord=float("inf"), dim=0, keepdim=True), [x], ["x"])
+    gradient_case(cases, f"vecnorm_p{p}", torch.linalg.vector_norm(x, ord=p, dim=1, keepdim=True), [x], ["x"], p=p)
+gradient_case(cases, "vecnorm_pinf_dim0", torch.linalg.vector_norm(x, ord=float("inf"), dim=0, keepdim=True), [x], ["x"])
 
 # one_hot: class indices of shape [2, 3] → [2, 3, 4].
 indices = torch.tensor([[0, 3, 1], [2, 2, 0]])
@@ -88,21 +78,21 @@ cases["one_hot"] = {"indices": array(indices), "y": array(F.one_hot(indices, 4))
 
 # interpolate (dlresize): "BCSS" images and a "BCS" sequence.
 x = randn(1, 2, 3, 4)
-real_case("resize_bilinear_scale2", F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False), [x], ["x"])
-real_case("resize_bilinear_size", F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False), [x], ["x"],
+gradient_case(cases, "resize_bilinear_scale2", F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False), [x], ["x"])
+gradient_case(cases, "resize_bilinear_size", F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False), [x], ["x"],
           size=[5, 7])
-real_case("resize_bilinear_down", F.interpolate(x, size=(2, 3), mode="bilinear", align_corners=False), [x], ["x"],
+gradient_case(cases, "resize_bilinear_down", F.interpolate(x, size=(2, 3), mode="bilinear", align_corners=False), [x], ["x"],
           size=[2, 3])
-real_case("resize_nearest_scale2", F.interpolate(x, scale_factor=2, mode="nearest"), [x], ["x"])
-real_case("resize_nearest_size", F.interpolate(x, size=(5, 7), mode="nearest"), [x], ["x"], size=[5, 7])
-real_case("resize_nearest_exact_size", F.interpolate(x, size=(5, 7), mode="nearest-exact"), [x], ["x"], size=[5, 7])
+gradient_case(cases, "resize_nearest_scale2", F.interpolate(x, scale_factor=2, mode="nearest"), [x], ["x"])
+gradient_case(cases, "resize_nearest_size", F.interpolate(x, size=(5, 7), mode="nearest"), [x], ["x"], size=[5, 7])
+gradient_case(cases, "resize_nearest_exact_size", F.interpolate(x, size=(5, 7), mode="nearest-exact"), [x], ["x"], size=[5, 7])
 x = randn(2, 3, 5)
-real_case("resize_linear_1d", F.interpolate(x, size=8, mode="linear", align_corners=False), [x], ["x"], size=[8])
+gradient_case(cases, "resize_linear_1d", F.interpolate(x, size=8, mode="linear", align_corners=False), [x], ["x"], size=[8])
 
 # local_response_norm (crosschannelnorm) over the channels of "BCSS" data.
 x = randn(2, 6, 3, 3)
-real_case("lrn_3", F.local_response_norm(x, 3, alpha=1e-2, beta=0.75, k=2.0), [x], ["x"], size=3)
-real_case("lrn_4", F.local_response_norm(x, 4, alpha=0.5, beta=0.6, k=1.5), [x], ["x"], size=4, alpha=0.5,
+gradient_case(cases, "lrn_3", F.local_response_norm(x, 3, alpha=1e-2, beta=0.75, k=2.0), [x], ["x"], size=3)
+gradient_case(cases, "lrn_4", F.local_response_norm(x, 4, alpha=0.5, beta=0.6, k=1.5), [x], ["x"], size=4, alpha=0.5,
           beta=0.6, k=1.5)
 
 # ctc_loss on log_softmax(z), per observation, with an empty target, repeats and a short input.

@@ -15,31 +15,20 @@ Arrays are stored row-major in PyTorch's layout, which is SwiftDL's canonical on
 import torch
 import torch.nn.functional as F
 
-from fixture_common import array, gradients, randn, write
+from fixture_common import array, gradient_case, gradients, randn, write
 
 cases = {}
-
-
-def with_grads(name, output, inputs, names, **extra):
-    """Stores output, upstream and the gradients of sum(output * upstream) w.r.t. inputs."""
-    upstream, grads = gradients(output, inputs)
-    entry = {"y": array(output), "upstream": array(upstream)}
-    for n, t, g in zip(names, inputs, grads):
-        entry[n] = array(t)
-        entry["d" + n] = array(g if g is not None else torch.zeros_like(t))
-    entry.update(extra)
-    cases[name] = entry
 
 
 # softmax / log_softmax over the channel dimension (dim 1 of "BC" and "BCS"), with large logits.
 x = randn(3, 4)
 with torch.no_grad():
     x[0] *= 40  # large values: the stable form must not overflow
-with_grads("softmax_bc", F.softmax(x, dim=1), [x], ["x"])
-with_grads("logsoftmax_bc", F.log_softmax(x, dim=1), [x], ["x"])
+gradient_case(cases, "softmax_bc", F.softmax(x, dim=1), [x], ["x"])
+gradient_case(cases, "logsoftmax_bc", F.log_softmax(x, dim=1), [x], ["x"])
 x = randn(2, 3, 5)
-with_grads("softmax_bcs", F.softmax(x, dim=1), [x], ["x"])
-with_grads("logsoftmax_bcs", F.log_softmax(x, dim=1), [x], ["x"])
+gradient_case(cases, "softmax_bcs", F.softmax(x, dim=1), [x], ["x"])
+gradient_case(cases, "logsoftmax_bcs", F.log_softmax(x, dim=1), [x], ["x"])
 
 # crossentropy with soft targets, through softmax: loss = cross_entropy(z, t, sum) / B.
 z, t = randn(4, 5), torch.softmax(randn(4, 5, requires_grad=False) * 2, dim=1).requires_grad_()
