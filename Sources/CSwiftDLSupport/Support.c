@@ -8,6 +8,7 @@
 #endif
 
 _Thread_local void *swiftdl_current_trace = NULL;
+_Thread_local void *swiftdl_current_capture = NULL;
 
 // Present in OpenBLAS builds with DYNAMIC_ARCH (Debian's); weak so other builds still link.
 extern void gotoblas_dynamic_init(void) __attribute__((weak));

@@ -8,6 +8,12 @@ extern _Thread_local void *swiftdl_current_trace;
 static inline void *swiftdl_get_current_trace(void) { return swiftdl_current_trace; }
 static inline void swiftdl_set_current_trace(void *trace) { swiftdl_current_trace = trace; }
 
+/// The kernel capture of `dlaccelerate` running on this thread, if any (a KernelCapture).
+extern _Thread_local void *swiftdl_current_capture;
+
+static inline void *swiftdl_get_current_capture(void) { return swiftdl_current_capture; }
+static inline void swiftdl_set_current_capture(void *capture) { swiftdl_current_capture = capture; }
+
 /// Asks the core to start loading the cache line holding `address`, which is read soon
 /// (a hint: an address outside the program's memory is ignored, not a fault).
 static inline void swiftdl_prefetch(const void *address) { __builtin_prefetch(address); }

@@ -5,7 +5,7 @@ extension DLArray {
     /// An array of zeros.
     public static func zeros(_ shape: [Int], type: DLDataType = .float64, labels: String = "") -> DLArray {
         precondition(shape.allSatisfy { $0 >= 0 }, "shape \(shape) has a negative size")
-        return DLArray(storage: .zeroed(count: shape.reduce(1, *), dataType: type), shape: shape)
+        return DLArray(storage: .zeroedConstant(count: shape.reduce(1, *), dataType: type), shape: shape)
             .withCanonicalLabels(labels)
     }
 
@@ -18,14 +18,14 @@ extension DLArray {
     public static func full(_ shape: [Int], value: Double, type: DLDataType = .float64,
                             labels: String = "") -> DLArray {
         precondition(shape.allSatisfy { $0 >= 0 }, "shape \(shape) has a negative size")
-        let storage = Storage.allocate(count: shape.reduce(1, *), dataType: type)
+        let storage = Storage.constant(count: shape.reduce(1, *), dataType: type)
         storage.fill(with: value)
         return DLArray(storage: storage, shape: shape).withCanonicalLabels(labels)
     }
 
     /// An array of zeros with the shape, type and labels of `other` (MATLAB's `zeros(…, "like", x)`).
     public static func zeros(like other: DLArray) -> DLArray {
-        DLArray(storage: .zeroed(count: other.count, dataType: other.dataType),
+        DLArray(storage: .zeroedConstant(count: other.count, dataType: other.dataType),
                 shape: other.shape, labels: other.labels)
     }
 
@@ -36,7 +36,7 @@ extension DLArray {
 
     /// An array filled with `value` with the shape, type and labels of `other`.
     public static func full(like other: DLArray, value: Double) -> DLArray {
-        let storage = Storage.allocate(count: other.count, dataType: other.dataType)
+        let storage = Storage.constant(count: other.count, dataType: other.dataType)
         storage.fill(with: value)
         return DLArray(storage: storage, shape: other.shape, labels: other.labels)
     }

@@ -74,6 +74,7 @@ public struct DLArray: @unchecked Sendable {
     /// Makes the elements unique before a write: shared ones (or a view's) are copied into a
     /// storage of this array's own.
     mutating func makeStorageUnique() {
+        KernelCapture.current?.noteUntracedWrite("an array written in place")
         if storage.isView || !isKnownUniquelyReferenced(&storage) {
             let (shape, labels, node) = (self.shape, self.labels, self.node)
             storage = storage.copy()
@@ -137,7 +138,7 @@ extension Storage {
     /// Storage holding a copy of `elements`.
 
     static func make<T: DLElement>(_ elements: [T]) -> Storage {
-        let storage = allocate(count: elements.count, dataType: T.dataType)
+        let storage = constant(count: elements.count, dataType: T.dataType)
         elements.withUnsafeBufferPointer { source in
             if let base = source.baseAddress {
                 storage.pointer(as: T.self).initialize(from: base, count: source.count)

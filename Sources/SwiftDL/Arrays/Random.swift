@@ -103,7 +103,7 @@ extension DLArray {
     private static func random(_ shape: [Int], type: DLDataType, labels: String,
                                _ draw: () -> Double) -> DLArray {
         let count = shape.reduce(1, *)
-        let storage = Storage.allocate(count: count, dataType: type)
+        let storage = Storage.constant(count: count, dataType: type)
         switch type {
         case .float32:
             let p = storage.pointer(as: Float.self)

@@ -20,8 +20,27 @@ struct StorageHeader {
 /// `DLArray` share its storage; a copy that changes its labels or node becomes a view, and one
 /// that writes its elements gets a copy of them first (copy-on-write). Storage is never resized.
 final class Storage: ManagedBuffer<StorageHeader, UInt64> {
-    /// Allocates uninitialized storage for `count` elements of `dataType`.
-    static func allocate(count: Int, dataType: DLDataType) -> Storage {
+    /// Allocates uninitialized storage for `count` elements of `dataType`, for code that fills it
+    /// with Swift loops outside a ``Kernel``.
+    ///
+    /// While ``dlaccelerate(_:)`` captures a function, such storage may hold values computed
+    /// from the function's inputs that the capture cannot see, so the capture is marked as not
+    /// replayable (`file` and `line` name the place); creations of constants use
+    /// ``constant(count:dataType:)`` and kernels ``kernelOutput(_:)`` instead.
+    static func allocate(count: Int, dataType: DLDataType,
+                         file: StaticString = #fileID, line: UInt = #line) -> Storage {
+        KernelCapture.current?.noteUntracedWrite("storage filled outside a kernel at \(file):\(line)")
+        return unchecked(count: count, dataType: dataType)
+    }
+
+    /// Allocates uninitialized storage for a constant: elements set from Swift values (a literal,
+    /// a fill, a random draw) that do not depend on any array.
+    static func constant(count: Int, dataType: DLDataType) -> Storage {
+        unchecked(count: count, dataType: dataType)
+    }
+
+    /// Allocates uninitialized storage, with no check.
+    static func unchecked(count: Int, dataType: DLDataType) -> Storage {
         let words = (count * dataType.byteCount + 7) / 8
         let buffer = Storage.create(minimumCapacity: words) { _ in
             StorageHeader(count: count, dataType: dataType)
@@ -30,10 +49,19 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     }
 
     /// Allocates storage for `count` elements of `dataType`, every byte zero
-    /// (zero is `0`, `0+0i` and `false` in every type).
-    static func zeroed(count: Int, dataType: DLDataType) -> Storage {
-        let storage = allocate(count: count, dataType: dataType)
-        storage.rawPointer.initializeMemory(as: UInt8.self, repeating: 0, count: count * dataType.byteCount)
+    /// (zero is `0`, `0+0i` and `false` in every type), to be filled outside a kernel (see
+    /// ``allocate(count:dataType:file:line:)``).
+    static func zeroed(count: Int, dataType: DLDataType,
+                       file: StaticString = #fileID, line: UInt = #line) -> Storage {
+        let storage = allocate(count: count, dataType: dataType, file: file, line: line)
+        storage.unsafeElements.initializeMemory(as: UInt8.self, repeating: 0, count: count * dataType.byteCount)
+        return storage
+    }
+
+    /// Zeroed storage for a constant array of zeros.
+    static func zeroedConstant(count: Int, dataType: DLDataType) -> Storage {
+        let storage = unchecked(count: count, dataType: dataType)
+        storage.unsafeElements.initializeMemory(as: UInt8.self, repeating: 0, count: count * dataType.byteCount)
         return storage
     }
 
@@ -75,8 +103,17 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     }
 
     /// The address of the first element; valid while this storage is alive.
+    ///
+    /// Swift code that reads elements through it outside a ``Kernel`` while ``dlaccelerate(_:)``
+    /// captures a function makes the values it read a guard of the cached plan.
     var rawPointer: UnsafeMutableRawPointer {
-        if let base = headerPointer.pointee.base { return base.rawPointer }
+        KernelCapture.current?.noteRead(self)
+        return unsafeElements
+    }
+
+    /// The address of the first element, for kernels and for code that does not read values.
+    var unsafeElements: UnsafeMutableRawPointer {
+        if let base = headerPointer.pointee.base { return base.unsafeElements }
         return withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
     }
 
@@ -86,8 +123,8 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     }
 
     /// An unclaimed copy of the elements.
-    func copy() -> Storage {
-        let other = Storage.allocate(count: count, dataType: dataType)
+    func copy(file: StaticString = #fileID, line: UInt = #line) -> Storage {
+        let other = Storage.allocate(count: count, dataType: dataType, file: file, line: line)
         other.rawPointer.copyMemory(from: rawPointer, byteCount: count * dataType.byteCount)
         return other
     }

@@ -16,12 +16,15 @@ public enum DLError: Error, Equatable, CustomStringConvertible {
     /// A collective over workers could not complete: a worker failed or left the group, or
     /// the message-passing library reported an error (see ``DLCommunicator``).
     case communication(String)
+    /// An accelerated function's cached trace gave results that differ from running the function
+    /// (see ``AcceleratedFunction/checkMode``).
+    case acceleration(String)
 
     /// The message, which names the broken rule and the fix.
     public var message: String {
         switch self {
         case .shapeMismatch(let m), .invalidArgument(let m), .unsupportedType(let m),
-             .differentiation(let m), .file(let m), .communication(let m):
+             .differentiation(let m), .file(let m), .communication(let m), .acceleration(let m):
             m
         }
     }

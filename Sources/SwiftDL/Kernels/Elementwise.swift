@@ -84,23 +84,31 @@ struct ClosurePairMapping<Input: DLElement, Output: DLElement>: ElementPairMappi
     func callAsFunction(_ a: Input, _ b: Input) -> Output { body(a, b) }
 }
 
+/// `function` applied to every element of one array.
+struct ElementMap<M: ElementMapping>: ElementwiseKernel {
+    let function: M
+    let count: Int
+    let grain: Int
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer, elements: Range<Int>) {
+        let source = inputs[0].assumingMemoryBound(to: M.Input.self)
+        let destination = output.assumingMemoryBound(to: M.Output.self)
+        for i in elements { destination[i] = function(source[i]) }
+    }
+}
+
 /// Applies `function` to every element of `x`, across the cores when there are at least
 /// `grain` elements per core.
 func mapElements<M: ElementMapping>(_ x: DLArray, grain: Int = Parallel.elementGrain, _ function: M) -> DLArray {
-    let count = x.count
-    let output = Storage.allocate(count: count, dataType: M.Output.dataType)
-    let source = x.storage.pointer(as: M.Input.self)
-    let destination = output.pointer(as: M.Output.self)
-    Parallel.forEachChunk(count: count, grain: grain) { range in
-        for i in range { destination[i] = function(source[i]) }
-    }
+    let output = ElementMap(function: function, count: x.count, grain: grain)
+        .output(reading: x, KernelOutput(count: x.count, dataType: M.Output.dataType))
     return DLArray(storage: output, shape: x.shape, labels: x.labels)
 }
 
 /// Applies `function` to every element of `x` (of type `T`), giving elements of type `U`.
 func mapElements<T: DLElement, U: DLElement>(_ x: DLArray, grain: Int = Parallel.elementGrain,
-                                             _ function: (T) -> U) -> DLArray {
-    withoutActuallyEscaping(function) { function in mapElements(x, grain: grain, ClosureMapping(body: function)) }
+                                             _ function: @escaping (T) -> U) -> DLArray {
+    mapElements(x, grain: grain, ClosureMapping(body: function))
 }
 
 /// `F` as an ``ElementMapping`` of `T`.
@@ -239,33 +247,44 @@ func mergedDimensions(_ shape: [Int], _ stridesA: [Int], _ stridesB: [Int]) -> (
     return (dims.map(\.size), dims.map(\.a), dims.map(\.b))
 }
 
-/// Applies `function` to the elements of `a` and `b` broadcast to `shape`, across the cores
-/// when there are at least `grain` elements per core.
-func zipElements<M: ElementPairMapping>(_ a: DLArray, _ b: DLArray, shape: [Int],
-                                        grain: Int = Parallel.elementGrain, _ function: M) -> DLArray {
-    let count = shape.reduce(1, *)
-    let output = Storage.allocate(count: count, dataType: M.Output.dataType)
-    let pa = a.storage.pointer(as: M.Input.self), pb = b.storage.pointer(as: M.Input.self)
-    let destination = output.pointer(as: M.Output.self)
-    if a.count == count && b.count == count {
-        Parallel.forEachChunk(count: count, grain: grain) { range in
-            for i in range { destination[i] = function(pa[i], pb[i]) }
+/// `function` applied to pairs of elements of two arrays of the same count, or of one array and
+/// a one-element array.
+struct ElementZip<M: ElementPairMapping>: ElementwiseKernel {
+    let function: M
+    let count: Int
+    let grain: Int
+    /// Whether `a` (`b`) is a single element paired with every element of the other.
+    let aIsScalar: Bool, bIsScalar: Bool
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer, elements: Range<Int>) {
+        let pa = inputs[0].assumingMemoryBound(to: M.Input.self)
+        let pb = inputs[1].assumingMemoryBound(to: M.Input.self)
+        let destination = output.assumingMemoryBound(to: M.Output.self)
+        switch (aIsScalar, bIsScalar) {
+        case (false, true):
+            let scalar = pb[0]
+            for i in elements { destination[i] = function(pa[i], scalar) }
+        case (true, false):
+            let scalar = pa[0]
+            for i in elements { destination[i] = function(scalar, pb[i]) }
+        default:
+            for i in elements { destination[i] = function(pa[i], pb[i]) }
         }
-    } else if b.count == 1 && a.count == count {
-        let scalar = pb[0]
-        Parallel.forEachChunk(count: count, grain: grain) { range in
-            for i in range { destination[i] = function(pa[i], scalar) }
-        }
-    } else if a.count == 1 && b.count == count {
-        let scalar = pa[0]
-        Parallel.forEachChunk(count: count, grain: grain) { range in
-            for i in range { destination[i] = function(scalar, pb[i]) }
-        }
-    } else if count > 0 {
-        let (merged, stridesA, stridesB) = mergedDimensions(
-            shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape))
-        let innerA = stridesA[merged.count - 1], innerB = stridesB[merged.count - 1]
-        forEachRow(shape: merged, stridesA: stridesA, stridesB: stridesB, grain: grain) { outRange, offsetA, offsetB in
+    }
+}
+
+/// `function` applied to the elements of two arrays broadcast to `shape` by strides.
+struct BroadcastZip<M: ElementPairMapping>: Kernel {
+    let function: M
+    let shape: [Int], stridesA: [Int], stridesB: [Int]
+    let grain: Int
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let pa = inputs[0].assumingMemoryBound(to: M.Input.self)
+        let pb = inputs[1].assumingMemoryBound(to: M.Input.self)
+        let destination = output.assumingMemoryBound(to: M.Output.self)
+        let innerA = stridesA[shape.count - 1], innerB = stridesB[shape.count - 1]
+        forEachRow(shape: shape, stridesA: stridesA, stridesB: stridesB, grain: grain) { outRange, offsetA, offsetB in
             // The common row kinds get loops the compiler vectorizes (indexed from pointers to
             // the row's start: no overflow-checked index arithmetic in the loop).
             let row = destination + outRange.lowerBound, rowA = pa + offsetA, rowB = pb + offsetB
@@ -288,6 +307,27 @@ func zipElements<M: ElementPairMapping>(_ a: DLArray, _ b: DLArray, shape: [Int]
             }
         }
     }
+}
+
+/// Applies `function` to the elements of `a` and `b` broadcast to `shape`, across the cores
+/// when there are at least `grain` elements per core.
+func zipElements<M: ElementPairMapping>(_ a: DLArray, _ b: DLArray, shape: [Int],
+                                        grain: Int = Parallel.elementGrain, _ function: M) -> DLArray {
+    let count = shape.reduce(1, *)
+    let specification = KernelOutput(count: count, dataType: M.Output.dataType)
+    let output: Storage
+    if count == 0 {
+        output = Storage.kernelOutput(specification)
+    } else if (a.count == count || a.count == 1) && (b.count == count || b.count == 1) {
+        output = ElementZip(function: function, count: count, grain: grain,
+                            aIsScalar: a.count != count, bIsScalar: b.count != count)
+            .output(reading: a, b, specification)
+    } else {
+        let (merged, stridesA, stridesB) = mergedDimensions(
+            shape, broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape))
+        output = BroadcastZip(function: function, shape: merged, stridesA: stridesA, stridesB: stridesB, grain: grain)
+            .output(reading: a, b, specification)
+    }
     return DLArray(storage: output, shape: shape)
 }
 
@@ -295,10 +335,8 @@ func zipElements<M: ElementPairMapping>(_ a: DLArray, _ b: DLArray, shape: [Int]
 /// giving elements of type `U`.
 func zipElements<T: DLElement, U: DLElement>(_ a: DLArray, _ b: DLArray, shape: [Int],
                                              grain: Int = Parallel.elementGrain,
-                                             _ function: (T, T) -> U) -> DLArray {
-    withoutActuallyEscaping(function) { function in
-        zipElements(a, b, shape: shape, grain: grain, ClosurePairMapping(body: function))
-    }
+                                             _ function: @escaping (T, T) -> U) -> DLArray {
+    zipElements(a, b, shape: shape, grain: grain, ClosurePairMapping(body: function))
 }
 
 /// `F` as an ``ElementPairMapping`` of `T`.

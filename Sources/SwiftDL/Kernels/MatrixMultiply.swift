@@ -98,34 +98,36 @@ struct BatchedMatrixProduct: FloatingKernel {
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let shape = batchShape + [m, n]
         let batches = batchShape.reduce(1, *)
-        let output = Storage.allocate(count: batches * m * n, dataType: T.dataType)
         let stridesA = broadcastStrides(Array(a.shape.dropLast(2)), to: batchShape)
         let stridesB = broadcastStrides(Array(b.shape.dropLast(2)), to: batchShape)
         let pageA = a.shape[a.rank - 2] * a.shape[a.rank - 1]
         let pageB = b.shape[b.rank - 2] * b.shape[b.rank - 1]
         let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
-        let pa = a.storage.pointer(as: T.self), pb = b.storage.pointer(as: T.self)
-        let pc = output.pointer(as: T.self)
-        let multiplyPages = {
-            var index = [Int](repeating: 0, count: batchShape.count)
-            for batch in 0..<batches {
-                var offsetA = 0, offsetB = 0
-                for d in 0..<batchShape.count {
-                    offsetA += index[d] * stridesA[d]
-                    offsetB += index[d] * stridesB[d]
-                }
-                matrixProduct(operationA, pa + offsetA * pageA, lda, operationB, pb + offsetB * pageB, ldb,
-                              into: pc + batch * m * n, n, m: m, n: n, k: k)
-                var d = batchShape.count - 1
-                while d >= 0 {
-                    index[d] += 1
-                    if index[d] < batchShape[d] { break }
-                    index[d] = 0
-                    d -= 1
+        let (batchShape, operationA, operationB, m, n, k) = (batchShape, operationA, operationB, m, n, k)
+        let output = ClosureKernel { inputs, output in
+            let pa = inputs[0].assumingMemoryBound(to: T.self), pb = inputs[1].assumingMemoryBound(to: T.self)
+            let pc = output.assumingMemoryBound(to: T.self)
+            let multiplyPages = {
+                var index = [Int](repeating: 0, count: batchShape.count)
+                for batch in 0..<batches {
+                    var offsetA = 0, offsetB = 0
+                    for d in 0..<batchShape.count {
+                        offsetA += index[d] * stridesA[d]
+                        offsetB += index[d] * stridesB[d]
+                    }
+                    matrixProduct(operationA, pa + offsetA * pageA, lda, operationB, pb + offsetB * pageB, ldb,
+                                  into: pc + batch * m * n, n, m: m, n: n, k: k)
+                    var d = batchShape.count - 1
+                    while d >= 0 {
+                        index[d] += 1
+                        if index[d] < batchShape[d] { break }
+                        index[d] = 0
+                        d -= 1
+                    }
                 }
             }
-        }
-        BLAS.run(multiplyPages, multiplyAdds: batches * m * n * k)
+            BLAS.run(multiplyPages, multiplyAdds: batches * m * n * k)
+        }.output(reading: a, b, KernelOutput(count: batches * m * n, dataType: T.dataType))
         return DLArray(storage: output, shape: shape)
     }
 }
@@ -176,14 +178,16 @@ struct AffineProduct: FloatingKernel {
 
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let (m, k, n) = (x.shape[0], x.shape[1], weights.shape[1])
-        let output = Storage.allocate(count: m * n, dataType: T.dataType)
-        let c = output.pointer(as: T.self), b = bias.storage.pointer(as: T.self)
-        for row in 0..<m { (c + row * n).initialize(from: b, count: n) }
-        let multiply = {
-            matrixProduct(.none, x.storage.pointer(as: T.self), k, .none, weights.storage.pointer(as: T.self), n,
-                          accumulating: true, into: c, n, m: m, n: n, k: k)
-        }
-        BLAS.run(multiply, multiplyAdds: m * n * k)
+        let output = ClosureKernel { inputs, output in
+            let c = output.assumingMemoryBound(to: T.self), b = inputs[2].assumingMemoryBound(to: T.self)
+            for row in 0..<m { (c + row * n).initialize(from: b, count: n) }
+            let multiply = {
+                matrixProduct(.none, inputs[0].assumingMemoryBound(to: T.self), k,
+                              .none, inputs[1].assumingMemoryBound(to: T.self), n,
+                              accumulating: true, into: c, n, m: m, n: n, k: k)
+            }
+            BLAS.run(multiply, multiplyAdds: m * n * k)
+        }.output(reading: [x, weights, bias], KernelOutput(count: m * n, dataType: T.dataType))
         return DLArray(storage: output, shape: [m, n])
     }
 }

@@ -14,41 +14,43 @@ struct ReduceAlongDimension: FloatingKernel {
         let (outer, length, inner) = splitAround(x.shape, dim)
         var shape = x.shape
         shape[dim] = 1
-        let output = Storage.allocate(count: outer * inner, dataType: T.dataType)
-        let source = x.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        let start: T = kind == .sum ? .zero : T(dlValue: 1)
-        Parallel.forEachChunk(count: outer, grain: max(1, Parallel.elementGrain / max(length * inner, 1))) { range in
-            for o in range {
-                let row = destination + o * inner
-                row.update(repeating: start, count: inner)
-                for j in 0..<length {
-                    let from = source + (o * length + j) * inner
-                    if kind == .sum {
-                        for i in 0..<inner { row[i] += from[i] }
-                    } else {
-                        for i in 0..<inner { row[i] *= from[i] }
+        let kind = kind
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
+            let start: T = kind == .sum ? .zero : T(dlValue: 1)
+            Parallel.forEachChunk(count: outer, grain: max(1, Parallel.elementGrain / max(length * inner, 1))) { range in
+                for o in range {
+                    let row = destination + o * inner
+                    row.update(repeating: start, count: inner)
+                    for j in 0..<length {
+                        let from = source + (o * length + j) * inner
+                        if kind == .sum {
+                            for i in 0..<inner { row[i] += from[i] }
+                        } else {
+                            for i in 0..<inner { row[i] *= from[i] }
+                        }
                     }
                 }
             }
-        }
+        }.output(reading: x, KernelOutput(count: outer * inner, dataType: T.dataType))
         return DLArray(storage: output, shape: shape)
     }
 }
 
-struct SumAll {
-    let x: DLArray
-    func run<T: DLFloatingElement>(_ type: T.Type) -> T {
-        let source = x.storage.pointer(as: T.self)
+/// The sum of all elements of an array, as a one-element array.
+struct SumAll<T: DLFloatingElement>: Kernel {
+    let count: Int
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let source = inputs[0].assumingMemoryBound(to: T.self)
         // Four partial sums: vectorizes, and rounds better than one running sum.
         var s0 = T.zero, s1 = T.zero, s2 = T.zero, s3 = T.zero
-        let count = x.count
         var i = 0
         while i + 4 <= count {
             s0 += source[i]; s1 += source[i + 1]; s2 += source[i + 2]; s3 += source[i + 3]
             i += 4
         }
         while i < count { s0 += source[i]; i += 1 }
-        return (s0 + s1) + (s2 + s3)
+        output.assumingMemoryBound(to: T.self)[0] = (s0 + s1) + (s2 + s3)
     }
 }
 
@@ -82,19 +84,21 @@ struct CumulativeAlongDimension: FloatingKernel {
     let x: DLArray, dim: Int, kind: ReductionKind, reverse: Bool
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let (outer, length, inner) = splitAround(x.shape, dim)
-        let output = Storage.allocate(count: x.count, dataType: T.dataType)
-        let source = x.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var running: T = kind == .sum ? .zero : T(dlValue: 1)
-                for step in 0..<length {
-                    let j = reverse ? length - 1 - step : step
-                    let at = (o * length + j) * inner + i
-                    running = kind == .sum ? running + source[at] : running * source[at]
-                    destination[at] = running
+        let (kind, reverse) = (kind, reverse)
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var running: T = kind == .sum ? .zero : T(dlValue: 1)
+                    for step in 0..<length {
+                        let j = reverse ? length - 1 - step : step
+                        let at = (o * length + j) * inner + i
+                        running = kind == .sum ? running + source[at] : running * source[at]
+                        destination[at] = running
+                    }
                 }
             }
-        }
+        }.output(reading: x, KernelOutput(count: x.count, dataType: T.dataType))
         return DLArray(storage: output, shape: x.shape, labels: x.labels)
     }
 }

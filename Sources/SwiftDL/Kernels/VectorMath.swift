@@ -69,13 +69,20 @@ protocol FloatVectorFunction {
 /// when there are at least `grain` elements per core. Each element's result is the same
 /// wherever it falls in a vector.
 func mapFloatVectors<V: FloatVectorFunction>(_ x: DLArray, grain: Int, _ function: V.Type) -> DLArray {
-    typealias Vector = VectorMath.Vector
-    let count = x.count, width = Vector.scalarCount
-    let output = Storage.allocate(count: count, dataType: .float32)
-    let source = UnsafeRawPointer(x.storage.pointer(as: Float.self))
-    let destination = UnsafeMutableRawPointer(output.pointer(as: Float.self))
-    let stride = MemoryLayout<Float>.stride
-    Parallel.forEachChunk(count: count, grain: grain) { range in
+    let output = FloatVectorMap<V>(count: x.count, grain: grain)
+        .output(reading: x, KernelOutput(count: x.count, dataType: .float32))
+    return DLArray(storage: output, shape: x.shape, labels: x.labels)
+}
+
+/// `V` applied to every element of a float32 array, eight at a time.
+struct FloatVectorMap<V: FloatVectorFunction>: ElementwiseKernel {
+    let count: Int
+    let grain: Int
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer, elements range: Range<Int>) {
+        typealias Vector = VectorMath.Vector
+        let width = Vector.scalarCount, stride = MemoryLayout<Float>.stride
+        let source = inputs[0], destination = output
         var i = range.lowerBound
         while i + width <= range.upperBound {
             let v = source.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
@@ -90,5 +97,4 @@ func mapFloatVectors<V: FloatVectorFunction>(_ x: DLArray, grain: Int, _ functio
             for k in 0..<rest { destination.storeBytes(of: y[k], toByteOffset: (i + k) * stride, as: Float.self) }
         }
     }
-    return DLArray(storage: output, shape: x.shape, labels: x.labels)
 }

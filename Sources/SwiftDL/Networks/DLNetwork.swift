@@ -27,6 +27,9 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
     public let outputNames: [String]
     /// Learn-rate factors that are not 1, by "layer/parameter".
     var factors: [String: Double] = [:]
+    /// This network's architecture, shared by its copies: what ``dlaccelerate(_:)`` keys its
+    /// traces by, beside the parameters' shapes.
+    let architecture = NetworkArchitecture()
 
     /// A chain: each layer reads the previous one's output; the network's input is `"input"`
     /// and its output is the last layer's. Unnamed layers are named after their kind and
@@ -244,5 +247,19 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         var copy = self
         copy.learnables = try learnables.mapArrays(transform)
         return copy
+    }
+}
+
+/// The identity of a network's layers and connections: made once when a network is built and
+/// shared by its copies and by networks with new parameter values.
+final class NetworkArchitecture: Hashable, @unchecked Sendable {
+    static func == (a: NetworkArchitecture, b: NetworkArchitecture) -> Bool { a === b }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+extension DLNetwork: DLAccelerationKeyed {
+    /// The architecture and the learn-rate factors.
+    public var accelerationKey: AnyHashable {
+        AnyHashable([AnyHashable(architecture), AnyHashable(factors)])
     }
 }

@@ -15,7 +15,7 @@ extension DLArray {
 /// A scalar of `value` stored in the type `like` uses for arithmetic.
 func scalarOperand(_ value: Double, like x: DLArray) -> DLArray {
     let type = x.dataType == .bool ? DLDataType.float32 : x.dataType
-    let storage = Storage.allocate(count: 1, dataType: type)
+    let storage = Storage.constant(count: 1, dataType: type)
     storage.fill(with: value)
     return DLArray(storage: storage, shape: [])
 }

@@ -180,8 +180,9 @@ extension DLArray {
     func element(at offset: Int) -> DLArray {
         let original = shape
         let byteCount = dataType.byteCount
-        let result = Storage.allocate(count: 1, dataType: dataType)
-        result.rawPointer.copyMemory(from: storage.rawPointer + offset * byteCount, byteCount: byteCount)
+        let result = ClosureKernel { inputs, output in
+            output.copyMemory(from: inputs[0] + offset * byteCount, byteCount: byteCount)
+        }.output(reading: self, KernelOutput(count: 1, dataType: dataType))
         return DLArray(storage: result, shape: []).recorded(from: self) { g in
             g.placedElement(in: original, at: offset)
         }
@@ -190,8 +191,9 @@ extension DLArray {
     /// An array of `shape`, zero but for this scalar at a row-major offset.
     func placedElement(in shape: [Int], at offset: Int) -> DLArray {
         let byteCount = dataType.byteCount
-        let result = Storage.zeroed(count: shape.reduce(1, *), dataType: dataType)
-        (result.rawPointer + offset * byteCount).copyMemory(from: storage.rawPointer, byteCount: byteCount)
+        let result = ClosureKernel { inputs, output in
+            (output + offset * byteCount).copyMemory(from: inputs[0], byteCount: byteCount)
+        }.output(reading: self, KernelOutput(count: shape.reduce(1, *), dataType: dataType, startsZeroed: true))
         return DLArray(storage: result, shape: shape).recorded(from: self) { g in g.element(at: offset) }
     }
 

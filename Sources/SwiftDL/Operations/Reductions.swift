@@ -9,7 +9,9 @@ public func sum(_ x: DLArray) -> DLArray {
 
 struct SumAllToArray: FloatingKernel {
     let x: DLArray
-    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray { DLArray(SumAll(x: x).run(T.self)) }
+    func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
+        DLArray(storage: SumAll<T>(count: x.count).output(reading: x, KernelOutput(count: 1, dataType: T.dataType)), shape: [])
+    }
 }
 
 /// The sums along `dims`, which keep size 1 (and their labels), as MATLAB's `sum(x, dims)`.

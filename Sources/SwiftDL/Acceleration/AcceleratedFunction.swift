@@ -1,0 +1,288 @@
+import Foundation
+
+/// A function whose traces are cached and replayed, as MATLAB's `deep.AcceleratedFunction`:
+/// made by ``dlaccelerate(_:)`` and called through ``dlfeval(_:_:)-(AcceleratedFunction<(repeat each Argument),(repeat each Output)>,_)``.
+///
+/// The first call with an input pattern runs the function eagerly and records every kernel its
+/// forward pass and its `dlgradient` calls run; later calls with the same pattern replay those
+/// kernels on the new inputs, with no trace, no closures and no buffers allocated but the
+/// outputs'. Chains of elementwise kernels run fused, block by block.
+///
+/// The pattern is, for each argument, the shapes, element types and labels of its arrays (never
+/// their values) and its other contents (numbers, flags, a network's architecture; see
+/// ``DLAccelerationKeyed``). What the function does with values it does not receive as
+/// arguments is fixed at the first call: a random draw made inside it, an array it captured,
+/// a global setting. Pass random numbers in as arguments. Values the function reads into Swift
+/// (`scalars(as:)`, a branch on a loss) are checked at each replay, and the function runs
+/// eagerly when they differ; set ``checkMode`` to `.tolerance` to compare every replay with an
+/// eager run while developing.
+///
+/// ```swift
+/// let accelerated = dlaccelerate(modelLoss)
+/// let (loss, gradients) = try dlfeval(accelerated, net, x, t)
+/// print(accelerated.hitRate, accelerated.occupancy)
+/// ```
+public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable {
+    /// How replays are checked against eager runs.
+    public enum CheckMode: Sendable {
+        /// No check.
+        case none
+        /// Every replay is compared with an eager run of the function: an output that differs by
+        /// more than ``checkTolerance`` (relative to the larger magnitude, or absolute below 1)
+        /// throws ``DLError/acceleration(_:)``.
+        case tolerance
+    }
+
+    /// Whether calls replay cached traces; when false every call runs the function eagerly.
+    public var enabled: Bool {
+        get { locked { isEnabled } }
+        set { locked { isEnabled = newValue } }
+    }
+    /// The most traces kept; the least recently used one is dropped to make room (MATLAB's default, 50).
+    public var cacheSize: Int {
+        get { locked { capacity } }
+        set {
+            precondition(newValue >= 1, "cacheSize must be at least 1")
+            locked {
+                capacity = newValue
+                evict()
+            }
+        }
+    }
+    /// How replays are checked (MATLAB's `CheckMode`, default `.none`).
+    public var checkMode: CheckMode {
+        get { locked { mode } }
+        set { locked { mode = newValue } }
+    }
+    /// The largest difference `.tolerance` accepts (MATLAB's `CheckTolerance`, default 1e-4).
+    public var checkTolerance: Double {
+        get { locked { tolerance } }
+        set { locked { tolerance = newValue } }
+    }
+    /// The percentage of calls through `dlfeval` that replayed a cached trace (0 before any call).
+    public var hitRate: Double {
+        locked { calls == 0 ? 0 : 100 * Double(hits) / Double(calls) }
+    }
+    /// The percentage of ``cacheSize`` that cached traces take.
+    public var occupancy: Double {
+        locked { 100 * Double(entries.count) / Double(capacity) }
+    }
+    /// The number of cached traces.
+    public var cachedTraceCount: Int { locked { entries.count } }
+
+    /// Drops every cached trace and resets ``hitRate``.
+    public func clearCache() {
+        locked {
+            entries = [:]
+            calls = 0
+            hits = 0
+        }
+    }
+
+    /// Why the last call ran eagerly although the function was enabled, if it did: a capture that
+    /// cannot be replayed names what it met (storage filled outside a kernel, an array written
+    /// in place), a replay whose checked value differed says so.
+    public var lastEagerReason: String? { locked { eagerReason } }
+
+    /// The kernel calls in the most recently made trace, and how many of them run fused.
+    public var lastTraceCallCounts: (calls: Int, fused: Int)? { locked { lastCounts } }
+
+    // The function, and what dlaccelerate built to flatten and rebuild its values.
+    let eager: (Arguments) throws -> Outputs
+    let traced: (Arguments) throws -> Outputs
+    let key: (Arguments) -> AccelerationKey
+    let flattenArguments: (Arguments) -> [DLArray]
+    let flattenOutputs: (Outputs) -> [DLArray]
+    let rebuildOutputs: (Outputs, [DLArray]) -> Outputs
+
+    private enum Entry {
+        case plan(AccelerationPlan, template: Outputs)
+        case eager(reason: String)
+    }
+
+    private let lock = NSLock()
+    private var isEnabled = true
+    private var capacity = 50
+    private var mode = CheckMode.none
+    private var tolerance = 1e-4
+    private var entries: [AccelerationKey: (entry: Entry, lastUse: Int)] = [:]
+    private var clock = 0
+    private var calls = 0
+    private var hits = 0
+    private var eagerReason: String?
+    private var lastCounts: (calls: Int, fused: Int)?
+
+    init(eager: @escaping (Arguments) throws -> Outputs, traced: @escaping (Arguments) throws -> Outputs,
+         key: @escaping (Arguments) -> AccelerationKey, flattenArguments: @escaping (Arguments) -> [DLArray],
+         flattenOutputs: @escaping (Outputs) -> [DLArray], rebuildOutputs: @escaping (Outputs, [DLArray]) -> Outputs) {
+        self.eager = eager
+        self.traced = traced
+        self.key = key
+        self.flattenArguments = flattenArguments
+        self.flattenOutputs = flattenOutputs
+        self.rebuildOutputs = rebuildOutputs
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private func evict() {
+        while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            entries.removeValue(forKey: oldest.key)
+        }
+    }
+
+    /// Runs the function as `dlfeval` does: replays the cached trace for the arguments' pattern,
+    /// or runs it traced and caches what it ran.
+    func evaluate(_ arguments: Arguments) throws -> Outputs {
+        guard enabled else { return try traced(arguments) }
+        let pattern = key(arguments)
+        let cached: Entry? = locked {
+            calls += 1
+            clock += 1
+            guard let found = entries[pattern] else { return nil }
+            entries[pattern]!.lastUse = clock
+            if case .plan = found.entry { hits += 1 }
+            return found.entry
+        }
+        switch cached {
+        case .plan(let plan, let template)?:
+            let inputs = flattenArguments(arguments)
+            do {
+                let outputs = rebuildOutputs(template, try plan.replay(inputs))
+                if checkMode == .tolerance { try check(outputs, against: try traced(arguments)) }
+                locked { eagerReason = nil }
+                return outputs
+            } catch is AccelerationPlan.CheckFailed {
+                locked {
+                    hits -= 1
+                    eagerReason = "a value the function read into Swift differs from the traced call's"
+                }
+                return try traced(arguments)
+            }
+        case .eager(let reason)?:
+            locked { eagerReason = reason }
+            return try traced(arguments)
+        case nil:
+            return try capture(arguments, pattern: pattern)
+        }
+    }
+
+    /// Runs the function traced while recording its kernels, and caches the plan.
+    private func capture(_ arguments: Arguments, pattern: AccelerationKey) throws -> Outputs {
+        // Inputs that share storage are given their own, so each input is one value of the plan.
+        var seen: Set<ObjectIdentifier> = []
+        let inputs = flattenArguments(arguments).map { array -> DLArray in
+            let owner = array.storage.elementOwner
+            if seen.insert(ObjectIdentifier(owner)).inserted { return array }
+            return DLArray(storage: owner.copy(), shape: array.shape, labels: array.labels)
+        }
+        let distinct = rebuildArguments(arguments, inputs)
+        let capture = KernelCapture()
+        capture.inputStorages = Set(inputs.map { ObjectIdentifier($0.storage.elementOwner) })
+        let previous = KernelCapture.current
+        KernelCapture.setCurrent(capture)
+        let outputs: Outputs
+        do {
+            defer { KernelCapture.setCurrent(previous) }
+            outputs = try traced(distinct)
+        }
+        let entry: Entry
+        if let reason = capture.unreplayableReason {
+            entry = .eager(reason: reason)
+        } else {
+            let plan = AccelerationPlan(capture: capture, inputs: inputs.map { $0.storage.elementOwner },
+                                        outputs: flattenOutputs(outputs))
+            entry = .plan(plan, template: outputs)
+            locked { lastCounts = (plan.callCount, plan.fusedCallCount) }
+        }
+        locked {
+            entries[pattern] = (entry, clock)
+            if case .eager(let reason) = entry { eagerReason = reason } else { eagerReason = nil }
+            evict()
+        }
+        return outputs
+    }
+
+    private var rebuildArguments: (Arguments, [DLArray]) -> Arguments { argumentRebuilder }
+    var argumentRebuilder: (Arguments, [DLArray]) -> Arguments = { arguments, _ in arguments }
+
+    /// Throws unless `outputs` match `reference` within ``checkTolerance``.
+    private func check(_ outputs: Outputs, against reference: Outputs) throws {
+        let replayed = flattenOutputs(outputs), eager = flattenOutputs(reference)
+        for (index, (a, b)) in zip(replayed, eager).enumerated() {
+            guard a.shape == b.shape else {
+                throw DLError.acceleration("checkMode: output array \(index) has shape \(a.shape) from the cached trace and \(b.shape) from the function; an argument the cache key does not see changed")
+            }
+            let x = a.scalars(as: Double.self), y = b.scalars(as: Double.self)
+            for i in x.indices {
+                let difference = abs(x[i] - y[i]), scale = max(1, abs(x[i]), abs(y[i]))
+                if !(difference <= checkTolerance * scale) && !(x[i].isNaN && y[i].isNaN) {
+                    throw DLError.acceleration("checkMode: output array \(index), element \(i), is \(x[i]) from the cached trace and \(y[i]) from the function (tolerance \(checkTolerance)); the function depends on something that is not an argument, such as a random draw or a captured array: pass it in as an argument")
+                }
+            }
+        }
+    }
+}
+
+/// Makes an ``AcceleratedFunction`` of `function`, as MATLAB's `dlaccelerate`: call it with
+/// ``dlfeval(_:_:)-(AcceleratedFunction<(repeat each Argument),(repeat each Output)>,_)`` and
+/// its traces are cached by input pattern and replayed.
+///
+/// - Parameter function: a function of arrays and containers of arrays (networks, parameter
+///   tables, arrays of them) returning arrays or containers of arrays; it may call `dlgradient`
+///   with any of its options.
+public func dlaccelerate<each Argument: DLArrayContainer, each Output: DLArrayContainer>(
+    _ function: @escaping (repeat each Argument) throws -> (repeat each Output)
+) -> AcceleratedFunction<(repeat each Argument), (repeat each Output)> {
+    let accelerated = AcceleratedFunction<(repeat each Argument), (repeat each Output)>(
+        eager: { arguments in try function(repeat each arguments) },
+        traced: { arguments in try dlfeval(function, repeat each arguments) },
+        key: { arguments in
+            var key = AccelerationKey()
+            repeat key.append(each arguments)
+            return key
+        },
+        flattenArguments: { arguments in
+            var arrays: [DLArray] = []
+            repeat (each arguments).forEachArray { arrays.append($0) }
+            return arrays
+        },
+        flattenOutputs: { outputs in
+            var arrays: [DLArray] = []
+            repeat (each outputs).forEachArray { arrays.append($0) }
+            return arrays
+        },
+        rebuildOutputs: { template, arrays in
+            var iterator = arrays.makeIterator()
+            return (repeat (each template).mapArrays { _ in iterator.next()! })
+        })
+    accelerated.argumentRebuilder = { arguments, arrays in
+        var iterator = arrays.makeIterator()
+        return (repeat (each arguments).mapArrays { _ in iterator.next()! })
+    }
+    return accelerated
+}
+
+/// Evaluates an accelerated function as MATLAB's `dlfeval(accfun, …)`: replays its cached trace
+/// for the arguments' pattern, or runs it traced (as ``dlfeval(_:_:)``) and caches what it ran.
+/// The results are the function's, untraced.
+public func dlfeval<each Argument: DLArrayContainer, each Output: DLArrayContainer>(
+    _ function: AcceleratedFunction<(repeat each Argument), (repeat each Output)>,
+    _ arguments: repeat each Argument
+) throws -> (repeat each Output) {
+    try function.evaluate((repeat each arguments))
+}
+
+extension AcceleratedFunction {
+    /// Runs the function eagerly, without tracing or caching (MATLAB runs an accelerated function
+    /// called outside `dlfeval` as the plain function).
+    public func callAsFunction<each Argument: DLArrayContainer, each Output: DLArrayContainer>(
+        _ arguments: repeat each Argument
+    ) throws -> (repeat each Output) where Arguments == (repeat each Argument), Outputs == (repeat each Output) {
+        try eager((repeat each arguments))
+    }
+}
