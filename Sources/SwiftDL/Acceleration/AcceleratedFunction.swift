@@ -1,7 +1,7 @@
 import Foundation
 
 /// A function whose traces are cached and replayed, as MATLAB's `deep.AcceleratedFunction`:
-/// made by ``dlaccelerate(_:)`` and called through ``dlfeval(_:_:)-(AcceleratedFunction<(repeat each Argument),(repeat each Output)>,_)``.
+/// made by ``dlaccelerate(_:)`` and called through ``dlfeval(_:_:)->Output``.
 ///
 /// The first call with an input pattern runs the function eagerly and records every kernel its
 /// forward pass and its `dlgradient` calls run; later calls with the same pattern replay those
@@ -229,7 +229,7 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
 }
 
 /// Makes an ``AcceleratedFunction`` of `function`, as MATLAB's `dlaccelerate`: call it with
-/// ``dlfeval(_:_:)-(AcceleratedFunction<(repeat each Argument),(repeat each Output)>,_)`` and
+/// ``dlfeval(_:_:)->Output`` and
 /// its traces are cached by input pattern and replayed.
 ///
 /// - Parameter function: a function of arrays and containers of arrays (networks, parameter
@@ -268,7 +268,7 @@ public func dlaccelerate<each Argument: DLArrayContainer, each Output: DLArrayCo
 }
 
 /// Evaluates an accelerated function as MATLAB's `dlfeval(accfun, …)`: replays its cached trace
-/// for the arguments' pattern, or runs it traced (as ``dlfeval(_:_:)``) and caches what it ran.
+/// for the arguments' pattern, or runs it traced (as ``dlfeval(_:_:)->Result``) and caches what it ran.
 /// The results are the function's, untraced.
 public func dlfeval<each Argument: DLArrayContainer, each Output: DLArrayContainer>(
     _ function: AcceleratedFunction<(repeat each Argument), (repeat each Output)>,

@@ -7,7 +7,7 @@ import ComplexModule
 /// (copy-on-write). Elements are stored contiguously in row-major order (the last dimension
 /// varies fastest). The element type is one of ``DLDataType``.
 ///
-/// Inside ``dlfeval(_:_:)``, arrays passed as arguments are traced: every operation on them is
+/// Inside ``dlfeval(_:_:)->Result``, arrays passed as arguments are traced: every operation on them is
 /// recorded so that ``dlgradient(_:_:retainData:enableHigherDerivatives:allowComplex:)`` can
 /// differentiate the result. Outside `dlfeval` nothing is recorded and nothing is paid.
 ///

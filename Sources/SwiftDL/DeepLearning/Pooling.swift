@@ -213,6 +213,6 @@ public func maxunpool(_ y: DLArray, _ indices: DLArray, outputSize: [Int], dataF
         let weights = targets.enumerated().map { k, target in 1 / Double(multiplicity[(k / count) * planeSize + target]!) }
         flat = try flat * DLArray(weights, shape: [n, c, count]).converted(to: flat.dataType)
     }
-    let placed = scatterAdd(flat, dim: 2, indices: targets, shape: [n, c, planeSize])
+    let placed = try scatterAdd(flat, dim: 2, indices: targets, shape: [n, c, planeSize])
     return try input.result(reshape(placed, [n, c] + outputSize))
 }

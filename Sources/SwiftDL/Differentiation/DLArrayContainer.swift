@@ -109,3 +109,21 @@ extension Optional: DLArrayContainer where Wrapped: DLArrayContainer {
         try self.map { try $0.mapArrays(transform) }
     }
 }
+
+/// A Swift value that holds no arrays, so that functions given to ``dlfeval(_:_:)->Result`` and
+/// ``dlaccelerate(_:)`` can take settings (a count, a flag, a rate) beside their arrays;
+/// an accelerated function keys its traces by these values.
+public protocol DLArrayFreeValue: DLArrayContainer, Hashable {}
+
+extension DLArrayFreeValue {
+    /// Visits nothing: the value holds no arrays.
+    public func forEachArray(_ body: (DLArray) throws -> Void) rethrows {}
+    /// The value itself.
+    public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Self { self }
+}
+
+extension Int: DLArrayFreeValue {}
+extension Double: DLArrayFreeValue {}
+extension Float: DLArrayFreeValue {}
+extension Bool: DLArrayFreeValue {}
+extension String: DLArrayFreeValue {}

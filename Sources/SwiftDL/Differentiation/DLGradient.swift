@@ -1,7 +1,7 @@
 import RealModule
 /// The gradients of the real scalar `y` with respect to `x…`, as MATLAB's `dlgradient`.
 ///
-/// Call it inside a function evaluated by ``dlfeval(_:_:)``. Each `x` is a `DLArray` or any
+/// Call it inside a function evaluated by ``dlfeval(_:_:)->Result``. Each `x` is a `DLArray` or any
 /// ``DLArrayContainer`` (arrays, dictionaries, optionals, your own types, nested to any depth);
 /// each gradient comes back in the same structure, with the same shapes, types and labels. An
 /// array that `y` does not depend on gets zeros, and so does a frozen one (a learn-rate factor of

@@ -329,16 +329,16 @@ private final class WindowPlan {
         part.deallocate()
     }
 
-    /// The filter correlation summed over the batch, `[F, C/G, kernel…]` (zeros for an empty
-    /// batch); frees the sum.
-    func filterSum<T: DLFloatingElement>(_ sum: UnsafeMutablePointer<T>?, shape: [Int]) -> DLArray {
+    /// Writes the filter correlation summed over the batch, `[F, C/G, kernel…]`, into `output`
+    /// (zeros for an empty batch); frees the sum.
+    func writeFilterSum<T: DLFloatingElement>(_ sum: UnsafeMutablePointer<T>?, into output: UnsafeMutablePointer<T>) {
         let size = filters * channels / groups * windows
-        let output = Storage.zeroed(count: size, dataType: T.dataType)
         if let sum {
-            output.pointer(as: T.self).update(from: sum, count: size)
+            output.update(from: sum, count: size)
             sum.deallocate()
+        } else {
+            output.update(repeating: .zero, count: size)
         }
-        return DLArray(storage: output, shape: shape)
     }
 
     /// Copies the rows of `images` of `y` (`[N, F, L]`) into `rows` `[F, b·L]`.
@@ -359,14 +359,17 @@ struct ConvolutionForward: FloatingKernel {
 
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let plan = WindowPlan(layout)
-        let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
-        let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
-        let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        plan.share(T.self) { images, scratch in
-            plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
-            plan.multiply(weights, scratch.columns, width: images.count * plan.positions, into: scratch.outputs)
-            plan.scatter(scratch.outputs, images, into: destination, bias: bias)
-        }
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), weights = inputs[1].assumingMemoryBound(to: T.self)
+            let bias = inputs.count > 2 ? inputs[2].assumingMemoryBound(to: T.self) : nil
+            let destination = output.assumingMemoryBound(to: T.self)
+            plan.share(T.self) { images, scratch in
+                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+                plan.multiply(weights, scratch.columns, width: images.count * plan.positions, into: scratch.outputs)
+                plan.scatter(scratch.outputs, images, into: destination, bias: bias)
+            }
+        }.output(reading: [x, filters] + (bias.map { [$0] } ?? []),
+                 KernelOutput(count: layout.outputShape.reduce(1, *), dataType: T.dataType))
         return DLArray(storage: output, shape: layout.outputShape)
     }
 }
@@ -379,21 +382,24 @@ struct ConvolutionTransposed: FloatingKernel {
 
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let plan = WindowPlan(layout)
-        let output = Storage.allocate(count: layout.inputShape.reduce(1, *), dataType: T.dataType)
-        let source = y.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
-        let bias = bias?.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
         let (groupFilters, groupDepth) = (plan.filters / plan.groups, plan.channels / plan.groups * plan.windows)
-        plan.share(T.self) { images, scratch in
-            let width = images.count * plan.positions
-            plan.gather(source, images, into: scratch.outputs)
-            for g in 0..<plan.groups {
-                matrixProduct(.transpose, weights + g * groupFilters * groupDepth, groupDepth,
-                              .none, scratch.outputs + g * groupFilters * width, width,
-                              into: scratch.columns + g * groupDepth * width, width,
-                              m: groupDepth, n: width, k: groupFilters)
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), weights = inputs[1].assumingMemoryBound(to: T.self)
+            let bias = inputs.count > 2 ? inputs[2].assumingMemoryBound(to: T.self) : nil
+            let destination = output.assumingMemoryBound(to: T.self)
+            plan.share(T.self) { images, scratch in
+                let width = images.count * plan.positions
+                plan.gather(source, images, into: scratch.outputs)
+                for g in 0..<plan.groups {
+                    matrixProduct(.transpose, weights + g * groupFilters * groupDepth, groupDepth,
+                                  .none, scratch.outputs + g * groupFilters * width, width,
+                                  into: scratch.columns + g * groupDepth * width, width,
+                                  m: groupDepth, n: width, k: groupFilters)
+                }
+                plan.fold(scratch.columns, images, into: destination, bias: bias, padded: scratch.padded)
             }
-            plan.fold(scratch.columns, images, into: destination, bias: bias, padded: scratch.padded)
-        }
+        }.output(reading: [y, filters] + (bias.map { [$0] } ?? []),
+                 KernelOutput(count: layout.inputShape.reduce(1, *), dataType: T.dataType))
         return DLArray(storage: output, shape: layout.inputShape)
     }
 }
@@ -408,16 +414,19 @@ struct ConvolutionFilterCorrelation: FloatingKernel {
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let plan = WindowPlan(layout)
         let size = layout.filterShape.reduce(1, *)
-        let source = x.storage.pointer(as: T.self), rows = y.storage.pointer(as: T.self)
-        var sum: UnsafeMutablePointer<T>?
-        plan.share(T.self, { images, scratch in
-            plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
-            plan.gather(rows, images, into: scratch.outputs)
-            let part = UnsafeMutablePointer<T>.allocate(capacity: size)
-            plan.correlate(scratch.outputs, scratch.columns, width: images.count * plan.positions, accumulating: false, into: part)
-            return part
-        }, combine: { plan.accumulate($0, into: &sum) })
-        return plan.filterSum(sum, shape: layout.filterShape)
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), rows = inputs[1].assumingMemoryBound(to: T.self)
+            var sum: UnsafeMutablePointer<T>?
+            plan.share(T.self, { images, scratch in
+                plan.unfold(source, images, into: scratch.columns, padded: scratch.padded)
+                plan.gather(rows, images, into: scratch.outputs)
+                let part = UnsafeMutablePointer<T>.allocate(capacity: size)
+                plan.correlate(scratch.outputs, scratch.columns, width: images.count * plan.positions, accumulating: false, into: part)
+                return part
+            }, combine: { plan.accumulate($0, into: &sum) })
+            plan.writeFilterSum(sum, into: output.assumingMemoryBound(to: T.self))
+        }.output(reading: x, y, KernelOutput(count: size, dataType: T.dataType))
+        return DLArray(storage: output, shape: layout.filterShape)
     }
 }
 
@@ -428,9 +437,15 @@ struct ConvolutionAndFilterCorrelation: FloatingKernel {
     let x: DLArray, filters: DLArray, y: DLArray, layout: ConvolutionLayout
 
     func run<T: DLFloatingElement>(_ type: T.Type) -> (convolution: DLArray, correlation: DLArray) {
+        // A kernel writes one array: while dlaccelerate captures, the two products are two calls.
+        if KernelCapture.current != nil {
+            return (ConvolutionForward(x: x, filters: filters, bias: nil, layout: layout).run(T.self),
+                    ConvolutionFilterCorrelation(x: x, y: y, layout: layout).run(T.self))
+        }
         let plan = WindowPlan(layout)
         let size = layout.filterShape.reduce(1, *)
-        let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
+        let output = Storage.unchecked(count: layout.outputShape.reduce(1, *), dataType: T.dataType)
+        let correlation = Storage.unchecked(count: size, dataType: T.dataType)
         let source = x.storage.pointer(as: T.self), weights = filters.storage.pointer(as: T.self)
         let rows = y.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
         var sum: UnsafeMutablePointer<T>?
@@ -444,6 +459,7 @@ struct ConvolutionAndFilterCorrelation: FloatingKernel {
             plan.correlate(scratch.outputs, scratch.columns, width: width, accumulating: false, into: part)
             return part
         }, combine: { plan.accumulate($0, into: &sum) })
-        return (DLArray(storage: output, shape: layout.outputShape), plan.filterSum(sum, shape: layout.filterShape))
+        plan.writeFilterSum(sum, into: correlation.pointer(as: T.self))
+        return (DLArray(storage: output, shape: layout.outputShape), DLArray(storage: correlation, shape: layout.filterShape))
     }
 }

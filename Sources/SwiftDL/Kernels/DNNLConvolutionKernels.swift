@@ -19,62 +19,73 @@ enum DNNLConvolution {
     /// (see ``takes(_:)``).
     static func forward(_ x: DLArray, _ filters: DLArray, _ bias: DLArray?, layout: ConvolutionLayout) -> DLArray? {
         guard takes(x, layout) else { return nil }
-        let output = Storage.allocate(count: layout.outputShape.reduce(1, *), dataType: .float32)
-        let source = x.storage.pointer(as: Float.self), weights = filters.storage.pointer(as: Float.self)
-        let shift = bias?.storage.pointer(as: Float.self), destination = output.pointer(as: Float.self)
         let kind = Kind.forward(bias: bias != nil)
-        let ran = forEachPart(kind, layout) { primitive, images in
-            primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
-                           UnsafeRawPointer(weights)] + (shift.map { [UnsafeRawPointer($0)] } ?? []),
-                          into: destination + images.lowerBound * layout.filters * layout.positionCount)
-        }
-        return ran ? DLArray(storage: output, shape: layout.outputShape) : nil
+        let ran = Flag()
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: Float.self)
+            let destination = output.assumingMemoryBound(to: Float.self)
+            ran.value = forEachPart(kind, layout) { primitive, images in
+                primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
+                               inputs[1]] + (inputs.count > 2 ? [inputs[2]] : []),
+                              into: destination + images.lowerBound * layout.filters * layout.positionCount)
+            }
+        }.output(reading: [x, filters] + (bias.map { [$0] } ?? []),
+                 KernelOutput(count: layout.outputShape.reduce(1, *), dataType: .float32))
+        return ran.value ? DLArray(storage: output, shape: layout.outputShape) : nil
     }
+
+    /// Whether a kernel call succeeded: set by the call, read by the eager caller.
+    final class Flag: @unchecked Sendable { var value = false }
 
     /// The transposed convolution of `y` with `filters` plus `bias`, or nil when oneDNN does not
     /// take it.
     static func transposed(_ y: DLArray, _ filters: DLArray, _ bias: DLArray?, layout: ConvolutionLayout) -> DLArray? {
         guard takes(y, layout) else { return nil }
-        let output = Storage.allocate(count: layout.inputShape.reduce(1, *), dataType: .float32)
-        let source = y.storage.pointer(as: Float.self), weights = filters.storage.pointer(as: Float.self)
-        let shift = bias?.storage.pointer(as: Float.self), destination = output.pointer(as: Float.self)
-        let ran = forEachPart(.backwardData, layout) { primitive, images in
-            let part = destination + images.lowerBound * layout.channels * layout.planeSize
-            primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.filters * layout.positionCount),
-                           UnsafeRawPointer(weights)], into: part)
-            if let shift { addChannelBias(shift, to: part, images: images.count, layout: layout) }
-        }
-        return ran ? DLArray(storage: output, shape: layout.inputShape) : nil
+        let ran = Flag()
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: Float.self)
+            let shift = inputs.count > 2 ? inputs[2].assumingMemoryBound(to: Float.self) : nil
+            let destination = output.assumingMemoryBound(to: Float.self)
+            ran.value = forEachPart(.backwardData, layout) { primitive, images in
+                let part = destination + images.lowerBound * layout.channels * layout.planeSize
+                primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.filters * layout.positionCount),
+                               inputs[1]], into: part)
+                if let shift { addChannelBias(shift, to: part, images: images.count, layout: layout) }
+            }
+        }.output(reading: [y, filters] + (bias.map { [$0] } ?? []),
+                 KernelOutput(count: layout.inputShape.reduce(1, *), dataType: .float32))
+        return ran.value ? DLArray(storage: output, shape: layout.inputShape) : nil
     }
 
     /// The correlation of the windows of `x` with `y` summed over the batch, or nil when oneDNN
     /// does not take it.
     static func correlation(_ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray? {
         guard takes(x, layout) else { return nil }
-        let source = x.storage.pointer(as: Float.self), rows = y.storage.pointer(as: Float.self)
         let size = partSize(layout.batch), partCount = (layout.batch + size - 1) / size
         var primitives = [Int: Primitive]()
         for images in Set([size, layout.batch % size]) where images > 0 {
             guard let primitive = cache.primitive(.backwardWeights, layout.with(batch: images)) else { return nil }
             primitives[images] = primitive
         }
-        // Every part's sum in the primitive's own layout, added in part order, then reordered once.
-        let first = primitives[size]!, sumBytes = first.outputBytes
-        let sums = UnsafeMutableRawPointer.allocate(byteCount: partCount * sumBytes, alignment: 64)
-        defer { sums.deallocate() }
-        Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
-            primitives[images.count]!.run(
-                [UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
-                 UnsafeRawPointer(rows + images.lowerBound * layout.filters * layout.positionCount)],
-                into: sums + images.lowerBound / size * sumBytes, reorderingOutput: false)
-        }
-        let total = sums.assumingMemoryBound(to: Float.self), count = sumBytes / MemoryLayout<Float>.stride
-        for p in 1..<partCount {
-            let part = (sums + p * sumBytes).assumingMemoryBound(to: Float.self)
-            for i in 0..<count { total[i] += part[i] }
-        }
-        let output = Storage.allocate(count: layout.filterShape.reduce(1, *), dataType: .float32)
-        first.reorderOutput(from: sums, to: output.pointer(as: Float.self))
+        let output = ClosureKernel { [primitives] inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: Float.self), rows = inputs[1].assumingMemoryBound(to: Float.self)
+            // Every part's sum in the primitive's own layout, added in part order, then reordered once.
+            let first = primitives[size]!, sumBytes = first.outputBytes
+            let sums = UnsafeMutableRawPointer.allocate(byteCount: partCount * sumBytes, alignment: 64)
+            defer { sums.deallocate() }
+            Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
+                primitives[images.count]!.run(
+                    [UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
+                     UnsafeRawPointer(rows + images.lowerBound * layout.filters * layout.positionCount)],
+                    into: sums + images.lowerBound / size * sumBytes, reorderingOutput: false)
+            }
+            let total = sums.assumingMemoryBound(to: Float.self), count = sumBytes / MemoryLayout<Float>.stride
+            for p in 1..<partCount {
+                let part = (sums + p * sumBytes).assumingMemoryBound(to: Float.self)
+                for i in 0..<count { total[i] += part[i] }
+            }
+            first.reorderOutput(from: sums, to: output.assumingMemoryBound(to: Float.self))
+        }.output(reading: x, y, KernelOutput(count: layout.filterShape.reduce(1, *), dataType: .float32))
         return DLArray(storage: output, shape: layout.filterShape)
     }
 

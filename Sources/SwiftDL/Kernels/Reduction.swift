@@ -56,26 +56,33 @@ struct SumAll<T: DLFloatingElement>: Kernel {
 
 /// The position of the largest (or smallest) element along a dimension, the first on ties;
 /// NaN counts as largest (and smallest), as in PyTorch (MATLAB's max skips NaN by default).
+/// The positions are float64 whole numbers in `x`'s shape with `dim` of size 1, computed by a
+/// kernel so that a cached ``dlaccelerate(_:)`` plan finds them again for new values.
 struct ArgExtremum: RealKernel {
     let x: DLArray, dim: Int, largest: Bool
-    func run<T: DLRealElement>(_ type: T.Type) -> [Int] {
+    func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
         let (outer, length, inner) = splitAround(x.shape, dim)
-        let source = x.storage.pointer(as: T.self)
-        var result = [Int](repeating: 0, count: outer * inner)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = source[o * length * inner + i], bestIndex = 0
-                if !best.isNaN {
-                    for j in 1..<max(length, 1) {
-                        let v = source[(o * length + j) * inner + i]
-                        if v.isNaN { bestIndex = j; break }
-                        if largest ? v > best : v < best { best = v; bestIndex = j }
+        let largest = largest
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self)
+            let result = output.assumingMemoryBound(to: Double.self)
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var best = source[o * length * inner + i], bestIndex = 0
+                    if !best.isNaN {
+                        for j in 1..<max(length, 1) {
+                            let v = source[(o * length + j) * inner + i]
+                            if v.isNaN { bestIndex = j; break }
+                            if largest ? v > best : v < best { best = v; bestIndex = j }
+                        }
                     }
+                    result[o * inner + i] = Double(bestIndex)
                 }
-                result[o * inner + i] = bestIndex
             }
-        }
-        return result
+        }.output(reading: x, KernelOutput(count: outer * inner, dataType: .float64))
+        var shape = x.shape
+        shape[dim] = 1
+        return DLArray(storage: output, shape: shape)
     }
 }
 
@@ -103,27 +110,31 @@ struct CumulativeAlongDimension: FloatingKernel {
     }
 }
 
-/// The permutation that sorts each line along a dimension (stable; NaN last).
+/// The permutation that sorts each line along a dimension (stable; NaN last), as float64 whole
+/// numbers in `x`'s shape, computed by a kernel (see ``ArgExtremum``).
 struct ArgSort: RealKernel {
     let x: DLArray, dim: Int, descending: Bool
-    func run<T: DLRealElement>(_ type: T.Type) -> [Int] {
+    func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
         let (outer, length, inner) = splitAround(x.shape, dim)
-        let source = x.storage.pointer(as: T.self)
-        var result = [Int](repeating: 0, count: x.count)
-        var order = [Int](repeating: 0, count: length)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let value = { (j: Int) in source[(o * length + j) * inner + i] }
-                for j in 0..<length { order[j] = j }
-                order.sort { p, q in
-                    let a = value(p), b = value(q)
-                    if a.isNaN || b.isNaN { return !a.isNaN && b.isNaN ? true : (a.isNaN == b.isNaN && p < q) }
-                    if a == b { return p < q }
-                    return descending ? a > b : a < b
+        let descending = descending
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self)
+            let result = output.assumingMemoryBound(to: Double.self)
+            var order = [Int](repeating: 0, count: length)
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let value = { (j: Int) in source[(o * length + j) * inner + i] }
+                    for j in 0..<length { order[j] = j }
+                    order.sort { p, q in
+                        let a = value(p), b = value(q)
+                        if a.isNaN || b.isNaN { return !a.isNaN && b.isNaN ? true : (a.isNaN == b.isNaN && p < q) }
+                        if a == b { return p < q }
+                        return descending ? a > b : a < b
+                    }
+                    for j in 0..<length { result[(o * length + j) * inner + i] = Double(order[j]) }
                 }
-                for j in 0..<length { result[(o * length + j) * inner + i] = order[j] }
             }
-        }
-        return result
+        }.output(reading: x, KernelOutput(count: x.count, dataType: .float64))
+        return DLArray(storage: output, shape: x.shape)
     }
 }

@@ -39,17 +39,44 @@ extension DLArray {
     /// A new contiguous array of `shape` read from this array's storage through `view`.
     func gathered(shape: [Int], view: StridedView) -> DLArray {
         struct Copy: LayoutKernel {
-            let source: Storage, shape: [Int], view: StridedView, dataType: DLDataType
-            func run<T>(_ type: T.Type) -> DLArray {
-                let output = Storage.allocate(count: shape.reduce(1, *), dataType: dataType)
-                let base = source.rawPointer.assumingMemoryBound(to: T.self) + view.offset
-                stridedCopy(shape: shape, source: base, sourceStrides: view.strides,
-                            destination: output.rawPointer.assumingMemoryBound(to: T.self),
-                            destinationStrides: contiguousStrides(shape))
-                return DLArray(storage: output, shape: shape)
+            let shape: [Int], view: StridedView
+            func run<T>(_ type: T.Type) -> Kernel {
+                ClosureKernel { [shape, view] inputs, output in
+                    stridedCopy(shape: shape, source: inputs[0].assumingMemoryBound(to: T.self) + view.offset,
+                                sourceStrides: view.strides, destination: output.assumingMemoryBound(to: T.self),
+                                destinationStrides: contiguousStrides(shape))
+                }
             }
         }
-        return dispatchLayout(dataType, Copy(source: storage, shape: shape, view: view, dataType: dataType))
+        let output = dispatchLayout(dataType, Copy(shape: shape, view: view))
+            .output(reading: self, KernelOutput(count: shape.reduce(1, *), dataType: dataType))
+        return DLArray(storage: output, shape: shape)
+    }
+
+    /// A new array of `shape` and `dataType`: a copy of `base` (zeros when nil) with each piece's
+    /// values (contiguous, of the piece's shape, of `dataType`) written through its view.
+    static func composed(shape: [Int], dataType: DLDataType, base: DLArray?,
+                         pieces: [(values: DLArray, shape: [Int], view: StridedView)]) -> DLArray {
+        struct Compose: LayoutKernel {
+            let hasBase: Bool, count: Int, pieces: [(shape: [Int], view: StridedView)]
+            func run<T>(_ type: T.Type) -> Kernel {
+                ClosureKernel { [hasBase, count, pieces] inputs, output in
+                    let destination = output.assumingMemoryBound(to: T.self)
+                    if hasBase { destination.update(from: inputs[0].assumingMemoryBound(to: T.self), count: count) }
+                    for (k, piece) in pieces.enumerated() {
+                        stridedCopy(shape: piece.shape, source: inputs[k + (hasBase ? 1 : 0)].assumingMemoryBound(to: T.self),
+                                    sourceStrides: contiguousStrides(piece.shape),
+                                    destination: destination + piece.view.offset, destinationStrides: piece.view.strides)
+                    }
+                }
+            }
+        }
+        let count = shape.reduce(1, *)
+        let kernel = dispatchLayout(dataType, Compose(hasBase: base != nil, count: count,
+                                                      pieces: pieces.map { ($0.shape, $0.view) }))
+        let output = kernel.output(reading: (base.map { [$0] } ?? []) + pieces.map(\.values),
+                                   KernelOutput(count: count, dataType: dataType, startsZeroed: base == nil))
+        return DLArray(storage: output, shape: shape)
     }
 
     /// Writes `values` (contiguous, of `shape`) into this array's storage through `view`.

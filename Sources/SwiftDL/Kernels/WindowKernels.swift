@@ -79,25 +79,26 @@ struct WindowsToColumns: FloatingKernel {
         let (windows, positions) = (geometry.windowCount, geometry.positionCount)
         let planeSize = geometry.inputSize.reduce(1, *)
         let columns = batch * positions
-        let output = Storage.allocate(count: channels * windows * columns, dataType: T.dataType)
-        let source = x.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        let pad = T(dlValue: padValue)
-        geometry.inputOffsets.withUnsafeBufferPointer { table in
-            Parallel.forEachChunk(count: batch * channels, grain: max(1, (1 << 14) / max(windows * positions, 1))) { pairs in
-                for pair in pairs {
-                    let (n, c) = pair.quotientAndRemainder(dividingBy: channels)
-                    let plane = source + pair * planeSize
-                    for k in 0..<windows {
-                        let row = destination + (c * windows + k) * columns + n * positions
-                        let offsets = table.baseAddress! + k * positions
-                        for l in 0..<positions {
-                            let offset = Int(offsets[l])
-                            row[l] = offset >= 0 ? plane[offset] : pad
+        let pad = T(dlValue: padValue), table = geometry.inputOffsets
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
+            table.withUnsafeBufferPointer { table in
+                Parallel.forEachChunk(count: batch * channels, grain: max(1, (1 << 14) / max(windows * positions, 1))) { pairs in
+                    for pair in pairs {
+                        let (n, c) = pair.quotientAndRemainder(dividingBy: channels)
+                        let plane = source + pair * planeSize
+                        for k in 0..<windows {
+                            let row = destination + (c * windows + k) * columns + n * positions
+                            let offsets = table.baseAddress! + k * positions
+                            for l in 0..<positions {
+                                let offset = Int(offsets[l])
+                                row[l] = offset >= 0 ? plane[offset] : pad
+                            }
                         }
                     }
                 }
             }
-        }
+        }.output(reading: x, KernelOutput(count: channels * windows * columns, dataType: T.dataType))
         return DLArray(storage: output, shape: [channels * windows, columns])
     }
 }
@@ -110,24 +111,26 @@ struct ColumnsToWindows: FloatingKernel {
         let (windows, positions) = (geometry.windowCount, geometry.positionCount)
         let planeSize = geometry.inputSize.reduce(1, *)
         let width = batch * positions
-        let output = Storage.zeroed(count: batch * channels * planeSize, dataType: T.dataType)
-        let source = columns.storage.pointer(as: T.self), destination = output.pointer(as: T.self)
-        geometry.inputOffsets.withUnsafeBufferPointer { table in
-            Parallel.forEachChunk(count: batch * channels, grain: max(1, (1 << 14) / max(windows * positions, 1))) { pairs in
-                for pair in pairs {
-                    let (n, c) = pair.quotientAndRemainder(dividingBy: channels)
-                    let plane = destination + pair * planeSize
-                    for k in 0..<windows {
-                        let row = source + (c * windows + k) * width + n * positions
-                        let offsets = table.baseAddress! + k * positions
-                        for l in 0..<positions {
-                            let offset = Int(offsets[l])
-                            if offset >= 0 { plane[offset] += row[l] }
+        let (batch, channels, table) = (batch, channels, geometry.inputOffsets)
+        let output = ClosureKernel { inputs, output in
+            let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
+            table.withUnsafeBufferPointer { table in
+                Parallel.forEachChunk(count: batch * channels, grain: max(1, (1 << 14) / max(windows * positions, 1))) { pairs in
+                    for pair in pairs {
+                        let (n, c) = pair.quotientAndRemainder(dividingBy: channels)
+                        let plane = destination + pair * planeSize
+                        for k in 0..<windows {
+                            let row = source + (c * windows + k) * width + n * positions
+                            let offsets = table.baseAddress! + k * positions
+                            for l in 0..<positions {
+                                let offset = Int(offsets[l])
+                                if offset >= 0 { plane[offset] += row[l] }
+                            }
                         }
                     }
                 }
             }
-        }
+        }.output(reading: columns, KernelOutput(count: batch * channels * planeSize, dataType: T.dataType, startsZeroed: true))
         return DLArray(storage: output, shape: [batch, channels] + geometry.inputSize)
     }
 }

@@ -93,12 +93,13 @@ public func select(_ condition: DLArray, _ a: DLArray, _ b: DLArray) throws -> D
     struct Choose: LayoutKernel {
         let mask: DLArray, first: DLArray, second: DLArray
         func run<T>(_ type: T.Type) -> DLArray {
-            let output = Storage.allocate(count: mask.count, dataType: first.dataType)
-            let m = mask.storage.pointer(as: Bool.self)
-            let p = first.storage.rawPointer.assumingMemoryBound(to: T.self)
-            let q = second.storage.rawPointer.assumingMemoryBound(to: T.self)
-            let out = output.rawPointer.assumingMemoryBound(to: T.self)
-            for i in 0..<mask.count { out[i] = m[i] ? p[i] : q[i] }
+            let count = mask.count
+            let output = ClosureKernel { inputs, output in
+                let m = inputs[0].assumingMemoryBound(to: Bool.self)
+                let p = inputs[1].assumingMemoryBound(to: T.self), q = inputs[2].assumingMemoryBound(to: T.self)
+                let out = output.assumingMemoryBound(to: T.self)
+                for i in 0..<count { out[i] = m[i] ? p[i] : q[i] }
+            }.output(reading: [mask, first, second], KernelOutput(count: count, dataType: first.dataType))
             return DLArray(storage: output, shape: mask.shape)
         }
     }

@@ -104,11 +104,7 @@ func extremum(_ x: DLArray, dim: Int, largest: Bool) throws -> (values: DLArray,
     guard x.shape[dim] > 0 else { throw DLError.invalidArgument("max/min over an empty dimension \(dim)") }
     let source = x.dataType == .bool ? x.converted(to: .float32) : x
     let positions = dispatchReal(source.dataType, ArgExtremum(x: extractdata(source), dim: dim, largest: largest))
-    var shape = x.shape
-    shape[dim] = 1
-    let values = try gather(source, dim: dim, indices: positions, shape: shape).withLabels(x.labels)
-    let indices = try DLArray(positions.map(Double.init), shape: shape).withLabels(x.labels)
-    return (values, indices)
+    return (gather(source, dim: dim, positions: positions).withLabels(x.labels), positions.withLabels(x.labels))
 }
 
 /// The p-norm of all elements of `x` (the 2-norm by default; `p` may be `.infinity`), as a

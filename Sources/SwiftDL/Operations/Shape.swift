@@ -120,13 +120,13 @@ public func cat(_ arrays: [DLArray], dim: Int) throws -> DLArray {
     let inputs = arrays.map { $0.dataType == type ? $0 : $0.converted(to: type) }
     var shape = first.shape
     shape[dim] = inputs.map { $0.shape[dim] }.reduce(0, +)
-    var result = DLArray(storage: Storage.allocate(count: shape.reduce(1, *), dataType: type), shape: shape)
     let strides = contiguousStrides(shape)
     var start = 0
-    for input in inputs {
-        result.scatter(input, shape: input.shape, view: StridedView(offset: start * strides[dim], strides: strides))
-        start += input.shape[dim]
+    let pieces = inputs.map { input in
+        defer { start += input.shape[dim] }
+        return (values: input, shape: input.shape, view: StridedView(offset: start * strides[dim], strides: strides))
     }
+    let result = DLArray.composed(shape: shape, dataType: type, base: nil, pieces: pieces)
     let labels = arrays.allSatisfy({ $0.labels == first.labels }) ? first.labels : ""
     let sizes = inputs.map { $0.shape[dim] }
     return result.withLabels(labels).recorded(from: inputs) { g, needs in

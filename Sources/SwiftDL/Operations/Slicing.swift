@@ -32,8 +32,8 @@ extension DLArray {
 
     /// An array of `shape`, zero outside `region` and equal to this array inside it.
     func placed(in shape: [Int], at region: SliceRegion) -> DLArray {
-        var result = DLArray(storage: .zeroed(count: shape.reduce(1, *), dataType: dataType), shape: shape)
-        result.scatter(self, shape: region.counts, view: region.view(in: shape))
+        let result = DLArray.composed(shape: shape, dataType: dataType, base: nil,
+                                      pieces: [(self, region.counts, region.view(in: shape))])
         return result.recorded(from: self) { g in g.sliced(region) }
     }
 
@@ -75,11 +75,26 @@ public func gather(_ x: DLArray, dim: Int, indices: DLArray) throws -> DLArray {
     if let bad = values.first(where: { !$0.isFinite || $0.rounded() != $0 || abs($0) > 1e15 }) {
         throw DLError.invalidArgument("gather: index \(bad) is not an integer position; indices are 0-based whole numbers")
     }
-    return try gather(x, dim: dim, indices: values.map { Int($0) }, shape: indices.shape)
+    try checkGatherShape(x, dim: dim, indices.shape)
+    let size = x.shape[dim]
+    if let bad = values.first(where: { $0 < 0 || $0 >= Double(size) }) {
+        throw DLError.invalidArgument("gather: index \(Int(bad)) is out of range for dimension \(dim) of size \(size)")
+    }
+    return gather(x, dim: dim, positions: extractdata(indices).converted(to: .float64).withLabels(""))
 }
 
 /// `gather` with positions as Swift integers, laid out in `shape`.
 func gather(_ x: DLArray, dim: Int, indices: [Int], shape: [Int]) throws -> DLArray {
+    try checkGatherShape(x, dim: dim, shape)
+    let size = x.shape[dim]
+    if let bad = indices.first(where: { $0 < 0 || $0 >= size }) {
+        throw DLError.invalidArgument("gather: index \(bad) is out of range for dimension \(dim) of size \(size)")
+    }
+    return gather(x, dim: dim, positions: try DLArray(indices.map(Double.init), shape: shape))
+}
+
+/// Throws unless positions of `shape` fit `x` along `dim`: the same shape but along `dim`.
+private func checkGatherShape(_ x: DLArray, dim: Int, _ shape: [Int]) throws {
     var expected = x.shape
     guard shape.count == x.rank, dim < shape.count else {
         throw DLError.shapeMismatch("gather: indices of shape \(shape) do not fit an array of shape \(x.shape) along dimension \(dim)")
@@ -88,20 +103,25 @@ func gather(_ x: DLArray, dim: Int, indices: [Int], shape: [Int]) throws -> DLAr
     guard expected == shape else {
         throw DLError.shapeMismatch("gather: indices of shape \(shape) must match the array's shape \(x.shape) except along dimension \(dim)")
     }
-    let size = x.shape[dim]
-    if let bad = indices.first(where: { $0 < 0 || $0 >= size }) {
-        throw DLError.invalidArgument("gather: index \(bad) is out of range for dimension \(dim) of size \(size)")
-    }
+}
+
+/// `gather` with checked positions: an untraced, unlabeled float64 array of whole numbers in
+/// the result's shape (made by a kernel such as ``ArgExtremum``, or from Swift integers).
+func gather(_ x: DLArray, dim: Int, positions: DLArray) -> DLArray {
     let original = x.shape
-    return dispatchLayout(x.dataType, GatherAlongDimension(x: x, dim: dim, indices: indices, shape: shape))
-        .recorded(from: x) { g in scatterAdd(g, dim: dim, indices: indices, shape: original) }
+    return dispatchLayout(x.dataType, GatherAlongDimension(x: x, dim: dim, positions: positions))
+        .recorded(from: x) { g in scatterAdd(g, dim: dim, positions: positions, shape: original) }
 }
 
 /// Adds `values` into zeros of `shape` at positions along `dim` (the gradient of `gather`).
-func scatterAdd(_ values: DLArray, dim: Int, indices: [Int], shape: [Int]) -> DLArray {
-    let valueShape = values.shape
-    return dispatchFloating(values.dataType, ScatterAddAlongDimension(values: values, dim: dim, indices: indices, shape: shape))
-        .recorded(from: values) { g in try gather(g, dim: dim, indices: indices, shape: valueShape) }
+func scatterAdd(_ values: DLArray, dim: Int, indices: [Int], shape: [Int]) throws -> DLArray {
+    scatterAdd(values, dim: dim, positions: try DLArray(indices.map(Double.init), shape: values.shape), shape: shape)
+}
+
+/// Adds `values` into zeros of `shape` at `positions` (in `values`' shape) along `dim`.
+func scatterAdd(_ values: DLArray, dim: Int, positions: DLArray, shape: [Int]) -> DLArray {
+    dispatchFloating(values.dataType, ScatterAddAlongDimension(values: values, dim: dim, positions: positions, shape: shape))
+        .recorded(from: values) { g in gather(g, dim: dim, positions: positions) }
 }
 
 /// The slices of `x` at positions `list` along `dim` (MATLAB's `x(:, list)`).

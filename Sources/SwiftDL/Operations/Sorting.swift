@@ -9,7 +9,5 @@ public func sort(_ x: DLArray, dim: Int? = nil, descending: Bool = false) throws
     let axis = try checkedDimension(dim ?? x.rank - 1, of: x, "sort")
     let source = x.dataType == .bool ? x.converted(to: .float32) : x
     let order = dispatchReal(source.dataType, ArgSort(x: extractdata(source), dim: axis, descending: descending))
-    let values = try gather(source, dim: axis, indices: order, shape: x.shape).withLabels(x.labels)
-    let indices = try DLArray(order.map(Double.init), shape: x.shape).withLabels(x.labels)
-    return (values, indices)
+    return (gather(source, dim: axis, positions: order).withLabels(x.labels), order.withLabels(x.labels))
 }

@@ -7,7 +7,7 @@
 /// let halved = dlupdate({ $0 * 0.5 }, parameters)
 /// ```
 ///
-/// `function` runs as written: inside ``dlfeval(_:_:)`` its operations on traced arrays are traced.
+/// `function` runs as written: inside ``dlfeval(_:_:)->Result`` its operations on traced arrays are traced.
 public func dlupdate<C: DLArrayContainer>(_ function: (DLArray) throws -> DLArray, _ container: C) rethrows -> C {
     try container.mapArrays(function)
 }

@@ -306,7 +306,7 @@ fileprivate func square(_ x: DLArray) throws -> DLArray { try x * x }
         try expectGradients({ (x: DLArray) in try square(gather(x, dim: 1, indices: indices)) }, at: z)
 
         let positions = [1, 1, 0, 2, 2, 2]
-        let added = scatterAdd(try DLArray([1.0, 2, 3, 4, 5, 6]).reshaped([1, 6]), dim: 1, indices: positions, shape: [1, 3])
+        let added = try scatterAdd(try DLArray([1.0, 2, 3, 4, 5, 6]).reshaped([1, 6]), dim: 1, indices: positions, shape: [1, 3])
         #expect(added.scalars(as: Double.self) == [3, 3, 15])
         try expectGradients({ (x: DLArray) in
             try square(scatterAdd(x, dim: 1, indices: [0, 2, 0, 1, 1, 1], shape: [2, 3]))
