@@ -9,6 +9,7 @@
 // the exact solution at t = 0.25, 0.5, 0.75, 1 and writes docs/pinn-burgers.png.
 //
 //     swift run -c release pinn-burgers [--iterations 1500] [--time-limit 600]
+//     swift run -c release pinn-burgers --profile 10   # time the parts of one loss evaluation
 import Foundation
 import SwiftDL
 
@@ -97,6 +98,40 @@ func modelLoss(_ parameters: [String: DLArray], _ x: DLArray, _ t: DLArray,
     }, parameters, x, t)
 }
 
+/// The median time of `count` runs of `body`, in milliseconds.
+func medianMilliseconds(_ count: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<count {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    return times.sorted()[count / 2]
+}
+
+/// Prints the median time of one loss-and-gradient evaluation and of its parts, each timed as
+/// the evaluation up to that part (forward pass; then the Jacobian; then the Laplacian; then
+/// the loss and its gradient with respect to the learnables), over `runs` runs.
+func profile(_ parameters: [String: DLArray], _ x: DLArray, _ t: DLArray, _ conditionPoints: DLArray,
+             _ conditionValues: DLArray, runs: Int) throws {
+    func upTo(_ stage: Int) throws {
+        _ = try dlfeval({ (parameters: [String: DLArray], x: DLArray, t: DLArray) -> DLArray in
+            let points = try cat([x, t], dim: 1)
+            let u = try model(parameters, points)
+            if stage >= 1 { _ = try dljacobian(u, points, dim: 1) }
+            if stage >= 2 { _ = try dllaplacian(u, x, dim: 1) }
+            return extractdata(u)
+        }, parameters, x, t)
+    }
+    let stages = try (0...2).map { stage in try medianMilliseconds(runs) { try upTo(stage) } }
+    let whole = try medianMilliseconds(runs) { _ = try modelLoss(parameters, x, t, conditionPoints, conditionValues) }
+    print(String(format: "one loss-and-gradient evaluation, median of %d runs: %.1f ms", runs, whole))
+    print(String(format: "  forward pass                      %7.1f ms", stages[0]))
+    print(String(format: "  dljacobian(u, points)             %7.1f ms", stages[1] - stages[0]))
+    print(String(format: "  dllaplacian(u, x)                 %7.1f ms", stages[2] - stages[1]))
+    print(String(format: "  loss and dlgradient (learnables)  %7.1f ms", whole - stages[2]))
+}
+
 do {
     let maxIterations = option("--iterations", 1500), timeLimit = Double(option("--time-limit", 600))
 
@@ -127,6 +162,10 @@ do {
         parameters["fc\(layer).bias"] = DLArray.zeros([1, fanOut])
     }
 
+    if CommandLine.arguments.contains("--profile") {
+        try profile(parameters, x, t, conditionPoints, conditionValues, runs: option("--profile", 10))
+        exit(0)
+    }
     print("pinn-burgers: 9 fully connected layers of 20 (tanh), 10,000 collocation points, L-BFGS for at most \(maxIterations) iterations or \(Int(timeLimit)) s")
     var state = try LBFGSState()
     let start = Date()
