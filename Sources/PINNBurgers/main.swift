@@ -169,13 +169,16 @@ do {
     print("pinn-burgers: 9 fully connected layers of 20 (tanh), 10,000 collocation points, L-BFGS for at most \(maxIterations) iterations or \(Int(timeLimit)) s")
     var state = try LBFGSState()
     let start = Date()
-    var iterations = 0
+    var iterations = 0, evaluations = 0
     while iterations < maxIterations && Date().timeIntervalSince(start) < timeLimit {
-        (parameters, state) = try lbfgsupdate(parameters, { try modelLoss($0, x, t, conditionPoints, conditionValues) }, state)
+        (parameters, state) = try lbfgsupdate(parameters, {
+            evaluations += 1
+            return try modelLoss($0, x, t, conditionPoints, conditionValues)
+        }, state)
         iterations += 1
         if iterations % 50 == 0 || iterations == 1 {
-            print(String(format: "iteration %5d  loss %.3e  gradient norm %.2e  %.0f s", iterations, state.loss ?? .nan,
-                         state.gradientsNorm ?? .nan, Date().timeIntervalSince(start)))
+            print(String(format: "iteration %5d  loss %.3e  gradient norm %.2e  %d loss evaluations  %.0f s", iterations,
+                         state.loss ?? .nan, state.gradientsNorm ?? .nan, evaluations, Date().timeIntervalSince(start)))
         }
         if (state.gradientsNorm ?? 1) < 1e-5 || (state.stepNorm ?? 1) < 1e-5 || state.lineSearchStatus == .failed { break }
     }
@@ -204,8 +207,8 @@ do {
     let docs = URL(fileURLWithPath: "docs", isDirectory: true)
     try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
     try RGBImage.tiled(plots, columns: 2, spacing: 8).writePNG(to: docs.appendingPathComponent("pinn-burgers.png"))
-    print(String(format: "trained %d L-BFGS iterations in %.1f s (%.2f s per iteration); final loss %.3e", iterations, seconds,
-                 seconds / Double(max(iterations, 1)), state.loss ?? .nan))
+    print(String(format: "trained %d L-BFGS iterations (%d loss evaluations) in %.1f s (%.2f s per iteration); final loss %.3e",
+                 iterations, evaluations, seconds, seconds / Double(max(iterations, 1)), state.loss ?? .nan))
     print("relative L2 error against the exact solution: " + perTime.joined(separator: ", ")
           + String(format: "; all four times: %.2e", (squaredError / squaredNorm).squareRoot()))
     print("wrote docs/pinn-burgers.png")
