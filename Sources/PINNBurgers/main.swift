@@ -8,7 +8,7 @@
 // residual written with dljacobian and dllaplacian. It reports the relative L2 error against
 // the exact solution at t = 0.25, 0.5, 0.75, 1 and writes docs/pinn-burgers.png.
 //
-//     swift run -c release pinn-burgers [--iterations 1500] [--time-limit 600]
+//     swift run -c release pinn-burgers [--iterations 1500] [--time-limit 600] [--step-tolerance 1e-5]
 //     swift run -c release pinn-burgers --profile 10   # time the parts of one loss evaluation
 import Foundation
 import SwiftDL
@@ -18,6 +18,14 @@ func option(_ flag: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
     guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count,
           let value = Int(arguments[index + 1]), value > 0 else { return fallback }
+    return value
+}
+
+/// The number after `flag` on the command line, or `fallback`.
+func option(_ flag: String, _ fallback: Double) -> Double {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count,
+          let value = Double(arguments[index + 1]), value >= 0 else { return fallback }
     return value
 }
 
@@ -134,6 +142,7 @@ func profile(_ parameters: [String: DLArray], _ x: DLArray, _ t: DLArray, _ cond
 
 do {
     let maxIterations = option("--iterations", 1500), timeLimit = Double(option("--time-limit", 600))
+    let stepTolerance = option("--step-tolerance", 1e-5)
 
     // Initial condition at 50 points, boundary conditions at 25 times on each side.
     var conditions: [Double] = [], values: [Double] = []
@@ -180,7 +189,14 @@ do {
             print(String(format: "iteration %5d  loss %.3e  gradient norm %.2e  %d loss evaluations  %.0f s", iterations,
                          state.loss ?? .nan, state.gradientsNorm ?? .nan, evaluations, Date().timeIntervalSince(start)))
         }
-        if (state.gradientsNorm ?? 1) < 1e-5 || (state.stepNorm ?? 1) < 1e-5 || state.lineSearchStatus == .failed { break }
+        // MATLAB's stopping rules: gradient or step norm below 1e-5, or a failed line search.
+        if state.lineSearchStatus == .failed || (state.gradientsNorm ?? 1) < 1e-5 || (state.stepNorm ?? 1) < stepTolerance {
+            let reason = state.lineSearchStatus == .failed ? "the line search failed"
+                : (state.gradientsNorm ?? 1) < 1e-5 ? "the gradient norm fell below 1e-5" : "the step norm fell below the step tolerance"
+            print("stopped at iteration \(iterations): \(reason)" + String(format: " (gradient norm %.2e, step norm %.2e, step length %.2e)",
+                  state.gradientsNorm ?? .nan, state.stepNorm ?? .nan, state.learnRate ?? .nan))
+            break
+        }
     }
     let seconds = Date().timeIntervalSince(start)
 
