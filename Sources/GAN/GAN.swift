@@ -2,11 +2,13 @@
 // (embedded, no download) in under a minute and writes its pictures, log and checkpoint to
 // gan-output/ring-8. Mistakes (unknown flags or values, missing or damaged data, a checkpoint
 // of another model, a directory holding a run or used by another) print one line naming the
-// problem and exit with status 2, changing no file.
+// problem and exit with status 2, changing no file. `--workers N` trains data-parallel on N
+// threads; started by mpirun (or srun), every process is a worker (build with the trait MPI).
 import ArgumentParser
 import Foundation
 import GANKit
 import SwiftDL
+import SwiftDLMPI
 
 extension GANDataset: ExpressibleByArgument {}
 extension GANArchitecture: ExpressibleByArgument {}
@@ -23,7 +25,10 @@ struct GAN: ParsableCommand {
         discussion: """
             Without options: the ring of 8 Gaussians, an MLP generator and discriminator, alternating \
             gradient descent with the non-saturating loss and an R1 penalty; outputs in gan-output/ring-8. \
-            Options left out take the data set's defaults; with --resume they take the checkpoint's settings.
+            Options left out take the data set's defaults; with --resume they take the checkpoint's settings. \
+            Data-parallel: --workers N trains on N threads of this process; started by mpirun or srun, every \
+            process is a worker (gan must be built with swift build --traits default,MPI). Each worker computes \
+            on its share of every batch; worker 1 prints and writes the files.
             """)
 
     @Option(parsing: .unconditional, help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
@@ -92,6 +97,8 @@ struct GAN: ParsableCommand {
     var resume = false
     @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
     var overwrite = false
+    @Option(parsing: .unconditional, help: "Worker threads that train data-parallel, each on its share of every batch (1; under mpirun every process is a worker).")
+    var workers: Int?
 
     func run() throws {
         try checkSizes()
@@ -127,12 +134,23 @@ struct GAN: ParsableCommand {
             checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
             classifierURL: settings.dataset == .mnist ? URL(fileURLWithPath: classifier) : nil, resume: resume,
             overwrite: overwrite, stopRequest: stop)
-        let run = try GANRun(settings: settings, data: data, options: options)
         let signals = Self.stopOnSignals(stop)
         defer { signals.forEach { $0.cancel() } }
-        var progress = ProgressLine(totalIterations: settings.iterations)
-        progress.note("gan: \(describe(settings)) -> \(directory.path)")
-        let summary = try run.run(progress: &progress)
+        let summary: GANRunSummary
+        if MPICommunicator.isLaunchedByMPI {
+            let communicator = try MPICommunicator.world()
+            Self.worker = "worker \(communicator.index) of \(communicator.count): "
+            summary = try Self.train(settings, data, options, communicator, describing: describe(settings) + " on \(communicator.count) MPI processes")
+            communicator.finalize()
+            guard communicator.isFirst else { return }
+        } else if let workers, workers > 1 {
+            let description = describe(settings) + " on \(workers) threads"
+            summary = try spmd(workers: workers) { communicator in
+                try Self.train(settings, data, options, communicator, describing: description)
+            }[0]
+        } else {
+            summary = try Self.train(settings, data, options, nil, describing: describe(settings))
+        }
         if summary.stoppedEarly {
             let hint = "gan --resume --output \(directory.path)"
             FileHandle.standardError.write(Data("gan: stopped at iteration \(summary.iterations) of \(settings.iterations); wrote \(checkpoint.path); continue with: \(hint)\n".utf8))
@@ -143,6 +161,18 @@ struct GAN: ParsableCommand {
         print("final samples: \(summary.measures.summary)")
         print("wrote \(directory.path)/samples.png, training.png, log.jsonl, checkpoint.safetensors, summary.json")
     }
+
+    /// Trains as one worker of `communicator` (or alone), printing the progress on worker 1.
+    static func train(_ settings: GANSettings, _ data: GANData, _ options: GANRunOptions, _ communicator: (any DLCommunicator)?,
+                      describing description: String) throws -> GANRunSummary {
+        let run = try GANRun(settings: settings, data: data, options: options, communicator: communicator)
+        var progress = ProgressLine(totalIterations: settings.iterations)
+        if run.trainer.workers.isFirst { progress.note("gan: \(description) -> \(options.outputDirectory.path)") }
+        return try run.run(progress: &progress)
+    }
+
+    /// How the messages of this process name its worker under MPI ("worker 2 of 4: "), or "".
+    nonisolated(unsafe) static var worker = ""
 
     /// Makes SIGINT (Ctrl-C) and SIGTERM ask the run to stop after the iteration under way, with
     /// a checkpoint; a second signal ends the process at once with status 130.
@@ -171,6 +201,15 @@ struct GAN: ParsableCommand {
             if let value, value < least { throw DLError.invalidArgument("\(flag) must be at least \(least), not \(value)") }
         }
         if let imageSize, ![28, 64].contains(imageSize) { throw DLError.invalidArgument("--image-size must be 28 or 64, not \(imageSize)") }
+        if let workers, workers < 1 { throw DLError.invalidArgument("--workers must be at least 1, not \(workers)") }
+        if MPICommunicator.isLaunchedByMPI {
+            guard MPICommunicator.isAvailable else {
+                throw DLError.invalidArgument("gan was started by an MPI launcher but built without MPI: build it with swift build --traits default,MPI (or run it without mpirun)")
+            }
+            if let workers, workers > 1 {
+                throw DLError.invalidArgument("--workers runs threads in one process; under mpirun every process is a worker: leave --workers out")
+            }
+        }
     }
 
     /// `base` with every option given on the command line applied.
@@ -261,10 +300,10 @@ do {
     var command = try GAN.parseAsRoot()
     try command.run()
 } catch let error as DLError {
-    FileHandle.standardError.write(Data("gan: error: \(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
+    FileHandle.standardError.write(Data("gan: error: \(GAN.worker)\(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
     exit(2)
 } catch let divergence as GANDivergence {
-    FileHandle.standardError.write(Data("\ngan: error: \(divergence)\n".utf8))
+    FileHandle.standardError.write(Data("\ngan: error: \(GAN.worker)\(divergence)\n".utf8))
     exit(1)
 } catch let code as ExitCode {
     exit(code.rawValue)
