@@ -34,7 +34,7 @@ struct GAN: ParsableCommand {
     var arch: GANArchitecture?
     @Option(parsing: .unconditional, help: "The side of generated images: 28, or 64 (matlab architecture).")
     var imageSize: Int?
-    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating or wgan-gp.")
+    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating, wgan-gp or hinge.")
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "A regularizer: none, r1 or consensus.")
     var regularizer: GANRegularizer?
@@ -88,6 +88,9 @@ struct GAN: ParsableCommand {
     var checkpointEvery: Int?
     @Option(parsing: .unconditional, help: "The MNIST classifier's weights, for the image measures.")
     var classifier = "Models/mnist-classifier.safetensors"
+    @Flag(name: .customLong("spectral-norm"),
+          help: "Spectrally normalize the discriminator's fully connected and convolution layers (and leave out its normalization layers).")
+    var spectralNormalization = false
     @Flag(help: "Continue the run in the output directory from its checkpoint.")
     var resume = false
     @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
@@ -194,6 +197,7 @@ struct GAN: ParsableCommand {
         if let hiddenSize { s.hiddenSize = hiddenSize }
         if let learnRateSchedule { s.learnRateSchedule = learnRateSchedule }
         if let seed { s.seed = seed }
+        if spectralNormalization { s.spectralNormalization = true }
         for (player, kind, rate) in [(\GANSettings.generatorOptimizer, generatorOptimizer, generatorLearnRate),
                                      (\GANSettings.discriminatorOptimizer, discriminatorOptimizer, discriminatorLearnRate)] {
             var o = s[keyPath: player]
@@ -251,7 +255,8 @@ struct GAN: ParsableCommand {
     func describe(_ s: GANSettings) -> String {
         let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
         let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
-        return "\(s.dataset.rawValue), \(s.architecture.rawValue), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
+        let spectral = s.spectralNormalization ? ", spectrally normalized D" : ""
+        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }
 }
 

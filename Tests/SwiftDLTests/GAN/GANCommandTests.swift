@@ -98,7 +98,8 @@ import Testing
         let out = ["--output", directory.path]
 
         try Self.expectRefusal(["--bogus"] + out, "Unknown option '--bogus'", unchanged: directory)
-        try Self.expectRefusal(["--loss", "hinge"] + out, "'hinge' is invalid for '--loss", unchanged: directory)
+        try Self.expectRefusal(["--loss", "squared"] + out, "'squared' is invalid for '--loss", unchanged: directory)
+        try Self.expectRefusal(["--loss", "hinge", "--flip", "0.2"] + out, "not to hinge", unchanged: directory)
         try Self.expectRefusal(["--iterations", "0"] + out, "iterations must be at least 1", unchanged: directory)
         try Self.expectRefusal(["--g-average", "1"] + out, "average decay must be in [0, 1), not 1.0", unchanged: directory)
         try Self.expectRefusal(["--regularizer", "consensus", "--method", "alternating"] + out, "use --method simultaneous",
@@ -123,6 +124,19 @@ import Testing
         let bytes = try Data(contentsOf: checkpoint)
         try bytes.prefix(100).write(to: checkpoint)
         try Self.expectRefusal(Self.tiny + ["--resume"] + out, "checkpoint.safetensors", unchanged: directory)
+    }
+
+    @Test func hingeLossWithASpectrallyNormalizedDiscriminator() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try Self.gan(Self.tiny + ["--loss", "hinge", "--spectral-norm", "--iterations", "4", "--output", directory.path])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.errors.contains("ring-8, mlp, spectrally normalized D, alternating hinge + r1"), "\(result.errors)")
+        let (tensors, _) = try SafeTensors.read(from: directory.appendingPathComponent("checkpoint.safetensors"))
+        #expect(tensors["discriminator/state/fc1/U"]?.shape == [8] && tensors["discriminator/state/logit/V"]?.shape == [8])
+        // Resuming keeps the run's spectral normalization without the flag.
+        let resumed = try Self.gan(Self.tiny + ["--loss", "hinge", "--iterations", "6", "--resume", "--output", directory.path])
+        #expect(resumed.status == 0, "\(resumed.errors)")
     }
 
     /// SIGKILL in the middle of a run, then `--resume`: the final parameters equal those of an

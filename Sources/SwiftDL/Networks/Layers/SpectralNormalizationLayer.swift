@@ -107,14 +107,18 @@ public struct SpectralNormalizationLayer: Layer {
         }
     }
 
-    /// Creates the wrapped layer's parameters, then `U` and `V` as normalized standard normal
-    /// vectors drawn from `generator` (as PyTorch starts them).
+    /// Creates the wrapped layer's parameters from `generator`, then `U` and `V` as normalized
+    /// standard normal vectors (as PyTorch starts them) drawn from a generator of their own,
+    /// seeded by the layer's name: wrapping layers leaves every layer's weights as they would be
+    /// without spectral normalization.
     public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {
         try wrapped.layer.initialize(for: inputs, using: &generator)
         let shape = try weightMatrix(parameter("Weights")).shape
         let type = try parameter("Weights").dataType
-        if vectors["U"] == nil { vectors["U"] = try normalized(DLArray.randn([shape[0]], type: type, using: &generator)) }
-        if vectors["V"] == nil { vectors["V"] = try normalized(DLArray.randn([shape[1]], type: type, using: &generator)) }
+        // 64-bit FNV-1a of the name.
+        var own = DLRandomGenerator(seed: name.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+        if vectors["U"] == nil { vectors["U"] = try normalized(DLArray.randn([shape[0]], type: type, using: &own)) }
+        if vectors["V"] == nil { vectors["V"] = try normalized(DLArray.randn([shape[1]], type: type, using: &own)) }
     }
 
     /// The wrapped layer's outputs with its weights divided by `σ`; in training mode also the
