@@ -63,7 +63,8 @@ public struct GANRunOptions: Sendable {
     public var sampleInterval: Int
     /// Iterations between checkpoints (the last iteration always has one).
     public var checkpointInterval: Int
-    /// The MNIST classifier's weights, for the image measures of MNIST; nil skips them.
+    /// The classifier's weights, for the image measures of MNIST and Fashion-MNIST (each data
+    /// set's own classifier); nil skips them.
     public var classifierURL: URL?
     /// Continue from the checkpoint in `outputDirectory` instead of starting anew.
     public var resume: Bool
@@ -205,7 +206,7 @@ public final class GANRun {
         }
         fixedLatents = trainer.latentVectors(settings.dataset.isPlanar ? 1000 : 64, seed: settings.seed &+ 1000)
         measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.seed &+ 2000)
-        if settings.dataset == .mnist, settings.imageSize == 28, let url = options.classifierURL {
+        if !settings.dataset.isPlanar, settings.imageSize == 28, let url = options.classifierURL {
             let net = try DLNetwork(contentsOf: url)
             classifier = net
             let real = try data.samples(10000, seed: 0)
