@@ -24,7 +24,7 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
 
     /// The untrained generator and discriminator for `settings`, their parameters created from
     /// `settings.seed`. With ``GANSettings/spectralNormalization`` every fully connected and
-    /// convolution layer of the discriminator is wrapped in a ``SpectralNormalizationLayer`` and
+    /// convolution layer of the discriminator is wrapped in a `SpectralNormalizationLayer` and
     /// the discriminator has no batch or layer normalization.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together.
     public static func networks(for settings: GANSettings) throws -> (generator: DLNetwork, discriminator: DLNetwork) {

@@ -45,9 +45,12 @@ public struct GANSampler: Sendable {
 
     /// `count` latent vectors, `[count, latentSize]` "BC" float32, standard normal from `seed`
     /// (the same numbers as `DLArray.randn(_:type:labels:seed:)`).
-    /// - Parameter truncation: with a value `t`, every element outside `[−t, t]` is drawn again
-    ///   until it falls inside (the truncation trick of Brock et al. 2019: fewer outlandish
-    ///   samples, less variety).
+    /// - Parameters:
+    ///   - count: the number of vectors.
+    ///   - seed: the seed of the random numbers.
+    ///   - truncation: with a value `t`, every element outside `[−t, t]` is drawn again until it
+    ///     falls inside (the truncation trick of Brock et al. 2019: fewer outlandish samples,
+    ///     less variety).
     /// - Throws: `DLError.invalidArgument` for a count outside `1...maximumCount` or a
     ///   truncation that is not positive and finite.
     public func latentVectors(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {

@@ -165,7 +165,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
     /// The seed of every random choice: initial weights, latent vectors, data order, flips.
     public var seed: UInt64
     /// Whether the discriminator's fully connected and convolution layers are spectrally
-    /// normalized (``SpectralNormalizationLayer``, Miyato et al. 2018); its batch normalization
+    /// normalized (SwiftDL's `SpectralNormalizationLayer`, Miyato et al. 2018); its batch normalization
     /// is then left out, as in their SN-GAN.
     public var spectralNormalization: Bool
 
