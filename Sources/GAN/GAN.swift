@@ -28,7 +28,8 @@ struct GAN: ParsableCommand {
             Options left out take the data set's defaults; with --resume they take the checkpoint's settings. \
             Data-parallel: --workers N trains on N threads of this process; started by mpirun or srun, every \
             process is a worker (gan must be built with swift build --traits default,MPI). Each worker computes \
-            on its share of every batch; worker 1 prints and writes the files.
+            on its share of every batch; worker 1 prints and writes the files. \
+            `gan sample --from RUN_DIR` draws samples from a trained run (gan sample --help).
             """)
 
     @Option(parsing: .unconditional, help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
@@ -39,7 +40,7 @@ struct GAN: ParsableCommand {
     var arch: GANArchitecture?
     @Option(parsing: .unconditional, help: "The side of generated images: 28, or 64 (matlab architecture).")
     var imageSize: Int?
-    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating or wgan-gp.")
+    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating, wgan-gp or hinge.")
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "A regularizer: none, r1 or consensus.")
     var regularizer: GANRegularizer?
@@ -91,8 +92,11 @@ struct GAN: ParsableCommand {
     var sampleEvery: Int?
     @Option(parsing: .unconditional, help: "Iterations between checkpoints (a tenth of the run; when resuming, the run's own).")
     var checkpointEvery: Int?
-    @Option(parsing: .unconditional, help: "The MNIST classifier's weights, for the image measures.")
-    var classifier = "Models/mnist-classifier.safetensors"
+    @Option(parsing: .unconditional, help: "The classifier's weights, for the image measures (Models/mnist-classifier.safetensors, or Models/fashion-mnist-classifier.safetensors for fashion-mnist).")
+    var classifier: String?
+    @Flag(name: .customLong("spectral-norm"),
+          help: "Spectrally normalize the discriminator's fully connected and convolution layers (and leave out its normalization layers).")
+    var spectralNormalization = false
     @Flag(help: "Continue the run in the output directory from its checkpoint.")
     var resume = false
     @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
@@ -132,7 +136,8 @@ struct GAN: ParsableCommand {
         let options = GANRunOptions(
             outputDirectory: directory, sampleInterval: try positive(sampleEvery, "--sample-every") ?? savedIntervals?.sample ?? tenth,
             checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
-            classifierURL: settings.dataset == .mnist ? URL(fileURLWithPath: classifier) : nil, resume: resume,
+            classifierURL: settings.dataset.isPlanar ? nil
+                : URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"), resume: resume,
             overwrite: overwrite, stopRequest: stop)
         let signals = Self.stopOnSignals(stop)
         defer { signals.forEach { $0.cancel() } }
@@ -233,6 +238,7 @@ struct GAN: ParsableCommand {
         if let hiddenSize { s.hiddenSize = hiddenSize }
         if let learnRateSchedule { s.learnRateSchedule = learnRateSchedule }
         if let seed { s.seed = seed }
+        if spectralNormalization { s.spectralNormalization = true }
         for (player, kind, rate) in [(\GANSettings.generatorOptimizer, generatorOptimizer, generatorLearnRate),
                                      (\GANSettings.discriminatorOptimizer, discriminatorOptimizer, discriminatorLearnRate)] {
             var o = s[keyPath: player]
@@ -290,14 +296,49 @@ struct GAN: ParsableCommand {
     func describe(_ s: GANSettings) -> String {
         let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
         let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
-        return "\(s.dataset.rawValue), \(s.architecture.rawValue), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
+        let spectral = s.spectralNormalization ? ", spectrally normalized D" : ""
+        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }
 }
 
-/// Parses and runs; any mistake is one line on standard error and exit status 2; a run that
-/// diverges stops with one line and status 1; a run stopped by a signal exits with status 130.
+extension GANSampleFormat: ExpressibleByArgument {}
+
+/// `gan sample --from RUN_DIR`: draws samples from a run's checkpoint (its generator's average
+/// when it kept one) and writes them as a grid, as single PNGs or as a safetensors file.
+struct GANSampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan sample",
+        abstract: "Draw samples from the generator of a trained run.",
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes a grid (RUN_DIR/sample-grid.png), single PNGs (RUN_DIR/samples/sample-00001.png, ...) or a safetensors file (RUN_DIR/samples.safetensors) unless --output names another place.")
+
+    @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
+    var runDirectory: String
+    @Option(help: "The number of samples.")
+    var count = 64
+    @Option(help: "The seed of the latent vectors.")
+    var seed: UInt64 = 1
+    @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
+    var truncation: Double?
+    @Option(help: "grid, png (one file per image) or safetensors.")
+    var format = GANSampleFormat.grid
+    @Option(help: "The file (grid, safetensors) or directory (png) to write.")
+    var output: String?
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: runDirectory)
+        let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
+        let url = output.map { URL(fileURLWithPath: $0) } ?? format.defaultURL(in: directory)
+        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, to: url))
+    }
+}
+
+/// Parses and runs (`gan sample …` runs ``GANSampleCommand``); any mistake is one line on
+/// standard error and exit status 2; a run that diverges stops with one line and status 1; a run
+/// stopped by a signal exits with status 130.
+let sampling = CommandLine.arguments.dropFirst().first == "sample"
+let commandType: any ParsableCommand.Type = sampling ? GANSampleCommand.self : GAN.self
 do {
-    var command = try GAN.parseAsRoot()
+    var command = sampling ? try GANSampleCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) : try GAN.parseAsRoot()
     try command.run()
 } catch let error as DLError {
     FileHandle.standardError.write(Data("gan: error: \(GAN.worker)\(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
@@ -308,12 +349,12 @@ do {
 } catch let code as ExitCode {
     exit(code.rawValue)
 } catch {
-    let code = GAN.exitCode(for: error)
+    let code = commandType.exitCode(for: error)
     if code == .success {
-        print(GAN.fullMessage(for: error))
+        print(commandType.fullMessage(for: error))
         exit(0)
     }
-    let message = GAN.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    FileHandle.standardError.write(Data("gan: error: \(message) (see gan --help)\n".utf8))
+    let message = commandType.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    FileHandle.standardError.write(Data("gan: error: \(message) (see gan \(sampling ? "sample " : "")--help)\n".utf8))
     exit(2)
 }

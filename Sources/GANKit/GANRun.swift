@@ -4,7 +4,8 @@ import SwiftDL
 
 /// The measures of a generator's samples at one iteration: for 2-D data, the modes captured and
 /// the share of high-quality samples (REFERENCE §3); for MNIST digits, the classifier-based
-/// Inception Score, digit classes covered and Fréchet distance of the classifier's features.
+/// Inception Score, classes covered and Fréchet distance of the classifier's features (each
+/// data set's own classifier: digits for MNIST, garments for Fashion-MNIST).
 public struct GANMeasures: Codable, Sendable, Equatable {
     /// The iteration measured.
     public var iteration: Int
@@ -18,7 +19,7 @@ public struct GANMeasures: Codable, Sendable, Equatable {
     public var highQualityPercent: Double?
     /// Images: the classifier-based Inception Score.
     public var inceptionScore: Double?
-    /// Images: the digit classes predicted for at least one sample.
+    /// Images: the classes predicted for at least one sample.
     public var classesCovered: Int?
     /// Images: the Fréchet distance between the classifier features of real and generated images.
     public var frechetDistance: Double?
@@ -35,7 +36,7 @@ public struct GANMeasures: Codable, Sendable, Equatable {
             return String(format: "modes captured %d/%d, high-quality samples %.1f%%", modesCaptured, modeCount, highQualityPercent)
         }
         if let inceptionScore, let classesCovered, let frechetDistance {
-            return String(format: "Inception Score %.2f, digit classes %d/10, Frechet distance %.3f", inceptionScore, classesCovered, frechetDistance)
+            return String(format: "Inception Score %.2f, classes %d/10, Frechet distance %.3f", inceptionScore, classesCovered, frechetDistance)
         }
         return "no measures for these data"
     }
@@ -63,7 +64,8 @@ public struct GANRunOptions: Sendable {
     public var sampleInterval: Int
     /// Iterations between checkpoints (the last iteration always has one).
     public var checkpointInterval: Int
-    /// The MNIST classifier's weights, for the image measures of MNIST; nil skips them.
+    /// The classifier's weights, for the image measures of MNIST and Fashion-MNIST (each data
+    /// set's own classifier); nil skips them.
     public var classifierURL: URL?
     /// Continue from the checkpoint in `outputDirectory` instead of starting anew.
     public var resume: Bool
@@ -212,7 +214,7 @@ public final class GANRun {
         }
         fixedLatents = trainer.latentVectors(settings.dataset.isPlanar ? 1000 : 64, seed: settings.seed &+ 1000)
         measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.seed &+ 2000)
-        if first, settings.dataset == .mnist, settings.imageSize == 28, let url = options.classifierURL {
+        if first, !settings.dataset.isPlanar, settings.imageSize == 28, let url = options.classifierURL {
             let net = try DLNetwork(contentsOf: url)
             classifier = net
             let real = try data.samples(10000, seed: 0)

@@ -10,8 +10,8 @@ public struct GANStepRecord: Codable, Sendable, Equatable {
     public var discriminatorLoss: Double
     /// The generator's loss.
     public var generatorLoss: Double
-    /// D's mean score of the real batch: the mean of σ(logit) (a probability), or the critic's
-    /// mean value with WGAN-GP.
+    /// D's mean score of the real batch: the mean of σ(logit) (a probability), or D's mean
+    /// value with WGAN-GP and the hinge loss.
     public var realScore: Double
     /// D's mean score of the generated batch, likewise.
     public var fakeScore: Double
@@ -314,29 +314,34 @@ public struct GANTrainer: Sendable {
     // MARK: Losses
 
     /// D's loss from its logits: binary cross-entropy with the (possibly flipped) real targets
-    /// and 0 for the generated batch; for WGAN-GP, `mean D(fake) − mean D(real)`.
+    /// and 0 for the generated batch; for WGAN-GP, `mean D(fake) − mean D(real)`; for the hinge
+    /// loss, `mean relu(1 − D(real)) + mean relu(1 + D(fake))`.
     static func discriminatorLoss(_ loss: GANLoss, realLogits: DLArray, fakeLogits: DLArray, targets: DLArray) throws -> DLArray {
         switch loss {
         case .minimax, .nonSaturating:
             return try binarycrossentropy(logits: realLogits, targets: targets) + mean(try softplus(fakeLogits))
         case .wassersteinGP:
             return try mean(fakeLogits) - mean(realLogits)
+        case .hinge:
+            return try mean(relu(1 - realLogits)) + mean(relu(1 + fakeLogits))
         }
     }
 
     /// G's loss from D's logits of the generated batch: `mean log(1 − σ(l)) = −mean softplus(l)`
-    /// (minimax), `−mean log σ(l) = mean softplus(−l)` (non-saturating), `−mean l` (WGAN-GP).
+    /// (minimax), `−mean log σ(l) = mean softplus(−l)` (non-saturating), `−mean l` (WGAN-GP,
+    /// hinge).
     static func generatorLoss(_ loss: GANLoss, fakeLogits: DLArray) throws -> DLArray {
         switch loss {
         case .minimax: -mean(try softplus(fakeLogits))
         case .nonSaturating: mean(try softplus(-fakeLogits))
-        case .wassersteinGP: -mean(fakeLogits)
+        case .wassersteinGP, .hinge: -mean(fakeLogits)
         }
     }
 
-    /// D's mean scores of the two batches: probabilities σ(logit), or the critic's values.
+    /// D's mean scores of the two batches: probabilities σ(logit), or the values themselves
+    /// (WGAN-GP's critic, the hinge loss).
     static func scores(_ loss: GANLoss, _ realLogits: DLArray, _ fakeLogits: DLArray) -> (real: Double, fake: Double) {
-        let squash: (DLArray) -> DLArray = loss == .wassersteinGP ? { $0 } : { sigmoid($0) }
+        let squash: (DLArray) -> DLArray = loss.scoresAreUnbounded ? { $0 } : { sigmoid($0) }
         return (mean(squash(extractdata(realLogits))).scalar(as: Double.self),
                 mean(squash(extractdata(fakeLogits))).scalar(as: Double.self))
     }
