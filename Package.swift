@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "GANKit", dependencies: ["SwiftDL", "MNISTClassifier"]),
         .executableTarget(
             name: "GAN",
-            dependencies: ["SwiftDL", "GANKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SwiftDL", "GANKit", "SwiftDLMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TrainMNIST",

@@ -2,11 +2,13 @@
 // (embedded, no download) in under a minute and writes its pictures, log and checkpoint to
 // gan-output/ring-8. Mistakes (unknown flags or values, missing or damaged data, a checkpoint
 // of another model, a directory holding a run or used by another) print one line naming the
-// problem and exit with status 2, changing no file.
+// problem and exit with status 2, changing no file. `--workers N` trains data-parallel on N
+// threads; started by mpirun (or srun), every process is a worker (build with the trait MPI).
 import ArgumentParser
 import Foundation
 import GANKit
 import SwiftDL
+import SwiftDLMPI
 
 extension GANDataset: ExpressibleByArgument {}
 extension GANArchitecture: ExpressibleByArgument {}
@@ -23,7 +25,11 @@ struct GAN: ParsableCommand {
         discussion: """
             Without options: the ring of 8 Gaussians, an MLP generator and discriminator, alternating \
             gradient descent with the non-saturating loss and an R1 penalty; outputs in gan-output/ring-8. \
-            Options left out take the data set's defaults; with --resume they take the checkpoint's settings.
+            Options left out take the data set's defaults; with --resume they take the checkpoint's settings. \
+            Data-parallel: --workers N trains on N threads of this process; started by mpirun or srun, every \
+            process is a worker (gan must be built with swift build --traits default,MPI). Each worker computes \
+            on its share of every batch; worker 1 prints and writes the files. \
+            `gan sample --from RUN_DIR` draws samples from a trained run (gan sample --help).
             """)
 
     @Option(parsing: .unconditional, help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
@@ -34,7 +40,7 @@ struct GAN: ParsableCommand {
     var arch: GANArchitecture?
     @Option(parsing: .unconditional, help: "The side of generated images: 28, or 64 (matlab architecture).")
     var imageSize: Int?
-    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating or wgan-gp.")
+    @Option(parsing: .unconditional, help: "The losses: minimax, non-saturating, wgan-gp or hinge.")
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "A regularizer: none, r1 or consensus.")
     var regularizer: GANRegularizer?
@@ -86,12 +92,17 @@ struct GAN: ParsableCommand {
     var sampleEvery: Int?
     @Option(parsing: .unconditional, help: "Iterations between checkpoints (a tenth of the run; when resuming, the run's own).")
     var checkpointEvery: Int?
-    @Option(parsing: .unconditional, help: "The MNIST classifier's weights, for the image measures.")
-    var classifier = "Models/mnist-classifier.safetensors"
+    @Option(parsing: .unconditional, help: "The classifier's weights, for the image measures (Models/mnist-classifier.safetensors, or Models/fashion-mnist-classifier.safetensors for fashion-mnist).")
+    var classifier: String?
+    @Flag(name: .customLong("spectral-norm"),
+          help: "Spectrally normalize the discriminator's fully connected and convolution layers (and leave out its normalization layers).")
+    var spectralNormalization = false
     @Flag(help: "Continue the run in the output directory from its checkpoint.")
     var resume = false
     @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
     var overwrite = false
+    @Option(parsing: .unconditional, help: "Worker threads that train data-parallel, each on its share of every batch (1; under mpirun every process is a worker).")
+    var workers: Int?
 
     func run() throws {
         try checkSizes()
@@ -125,14 +136,26 @@ struct GAN: ParsableCommand {
         let options = GANRunOptions(
             outputDirectory: directory, sampleInterval: try positive(sampleEvery, "--sample-every") ?? savedIntervals?.sample ?? tenth,
             checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
-            classifierURL: settings.dataset == .mnist ? URL(fileURLWithPath: classifier) : nil, resume: resume,
+            classifierURL: settings.dataset.isPlanar ? nil
+                : URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"), resume: resume,
             overwrite: overwrite, stopRequest: stop)
-        let run = try GANRun(settings: settings, data: data, options: options)
         let signals = Self.stopOnSignals(stop)
         defer { signals.forEach { $0.cancel() } }
-        var progress = ProgressLine(totalIterations: settings.iterations)
-        progress.note("gan: \(describe(settings)) -> \(directory.path)")
-        let summary = try run.run(progress: &progress)
+        let summary: GANRunSummary
+        if MPICommunicator.isLaunchedByMPI {
+            let communicator = try MPICommunicator.world()
+            Self.worker = "worker \(communicator.index) of \(communicator.count): "
+            summary = try Self.train(settings, data, options, communicator, describing: describe(settings) + " on \(communicator.count) MPI processes")
+            communicator.finalize()
+            guard communicator.isFirst else { return }
+        } else if let workers, workers > 1 {
+            let description = describe(settings) + " on \(workers) threads"
+            summary = try spmd(workers: workers) { communicator in
+                try Self.train(settings, data, options, communicator, describing: description)
+            }[0]
+        } else {
+            summary = try Self.train(settings, data, options, nil, describing: describe(settings))
+        }
         if summary.stoppedEarly {
             let hint = "gan --resume --output \(directory.path)"
             FileHandle.standardError.write(Data("gan: stopped at iteration \(summary.iterations) of \(settings.iterations); wrote \(checkpoint.path); continue with: \(hint)\n".utf8))
@@ -143,6 +166,18 @@ struct GAN: ParsableCommand {
         print("final samples: \(summary.measures.summary)")
         print("wrote \(directory.path)/samples.png, training.png, log.jsonl, checkpoint.safetensors, summary.json")
     }
+
+    /// Trains as one worker of `communicator` (or alone), printing the progress on worker 1.
+    static func train(_ settings: GANSettings, _ data: GANData, _ options: GANRunOptions, _ communicator: (any DLCommunicator)?,
+                      describing description: String) throws -> GANRunSummary {
+        let run = try GANRun(settings: settings, data: data, options: options, communicator: communicator)
+        var progress = ProgressLine(totalIterations: settings.iterations)
+        if run.trainer.workers.isFirst { progress.note("gan: \(description) -> \(options.outputDirectory.path)") }
+        return try run.run(progress: &progress)
+    }
+
+    /// How the messages of this process name its worker under MPI ("worker 2 of 4: "), or "".
+    nonisolated(unsafe) static var worker = ""
 
     /// Makes SIGINT (Ctrl-C) and SIGTERM ask the run to stop after the iteration under way, with
     /// a checkpoint; a second signal ends the process at once with status 130.
@@ -171,6 +206,15 @@ struct GAN: ParsableCommand {
             if let value, value < least { throw DLError.invalidArgument("\(flag) must be at least \(least), not \(value)") }
         }
         if let imageSize, ![28, 64].contains(imageSize) { throw DLError.invalidArgument("--image-size must be 28 or 64, not \(imageSize)") }
+        if let workers, workers < 1 { throw DLError.invalidArgument("--workers must be at least 1, not \(workers)") }
+        if MPICommunicator.isLaunchedByMPI {
+            guard MPICommunicator.isAvailable else {
+                throw DLError.invalidArgument("gan was started by an MPI launcher but built without MPI: build it with swift build --traits default,MPI (or run it without mpirun)")
+            }
+            if let workers, workers > 1 {
+                throw DLError.invalidArgument("--workers runs threads in one process; under mpirun every process is a worker: leave --workers out")
+            }
+        }
     }
 
     /// `base` with every option given on the command line applied.
@@ -194,6 +238,7 @@ struct GAN: ParsableCommand {
         if let hiddenSize { s.hiddenSize = hiddenSize }
         if let learnRateSchedule { s.learnRateSchedule = learnRateSchedule }
         if let seed { s.seed = seed }
+        if spectralNormalization { s.spectralNormalization = true }
         for (player, kind, rate) in [(\GANSettings.generatorOptimizer, generatorOptimizer, generatorLearnRate),
                                      (\GANSettings.discriminatorOptimizer, discriminatorOptimizer, discriminatorLearnRate)] {
             var o = s[keyPath: player]
@@ -251,30 +296,65 @@ struct GAN: ParsableCommand {
     func describe(_ s: GANSettings) -> String {
         let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
         let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
-        return "\(s.dataset.rawValue), \(s.architecture.rawValue), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
+        let spectral = s.spectralNormalization ? ", spectrally normalized D" : ""
+        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }
 }
 
-/// Parses and runs; any mistake is one line on standard error and exit status 2; a run that
-/// diverges stops with one line and status 1; a run stopped by a signal exits with status 130.
+extension GANSampleFormat: ExpressibleByArgument {}
+
+/// `gan sample --from RUN_DIR`: draws samples from a run's checkpoint (its generator's average
+/// when it kept one) and writes them as a grid, as single PNGs or as a safetensors file.
+struct GANSampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan sample",
+        abstract: "Draw samples from the generator of a trained run.",
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes a grid (RUN_DIR/sample-grid.png), single PNGs (RUN_DIR/samples/sample-00001.png, ...) or a safetensors file (RUN_DIR/samples.safetensors) unless --output names another place.")
+
+    @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
+    var runDirectory: String
+    @Option(help: "The number of samples.")
+    var count = 64
+    @Option(help: "The seed of the latent vectors.")
+    var seed: UInt64 = 1
+    @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
+    var truncation: Double?
+    @Option(help: "grid, png (one file per image) or safetensors.")
+    var format = GANSampleFormat.grid
+    @Option(help: "The file (grid, safetensors) or directory (png) to write.")
+    var output: String?
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: runDirectory)
+        let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
+        let url = output.map { URL(fileURLWithPath: $0) } ?? format.defaultURL(in: directory)
+        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, to: url))
+    }
+}
+
+/// Parses and runs (`gan sample …` runs ``GANSampleCommand``); any mistake is one line on
+/// standard error and exit status 2; a run that diverges stops with one line and status 1; a run
+/// stopped by a signal exits with status 130.
+let sampling = CommandLine.arguments.dropFirst().first == "sample"
+let commandType: any ParsableCommand.Type = sampling ? GANSampleCommand.self : GAN.self
 do {
-    var command = try GAN.parseAsRoot()
+    var command = sampling ? try GANSampleCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) : try GAN.parseAsRoot()
     try command.run()
 } catch let error as DLError {
-    FileHandle.standardError.write(Data("gan: error: \(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
+    FileHandle.standardError.write(Data("gan: error: \(GAN.worker)\(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
     exit(2)
 } catch let divergence as GANDivergence {
-    FileHandle.standardError.write(Data("\ngan: error: \(divergence)\n".utf8))
+    FileHandle.standardError.write(Data("\ngan: error: \(GAN.worker)\(divergence)\n".utf8))
     exit(1)
 } catch let code as ExitCode {
     exit(code.rawValue)
 } catch {
-    let code = GAN.exitCode(for: error)
+    let code = commandType.exitCode(for: error)
     if code == .success {
-        print(GAN.fullMessage(for: error))
+        print(commandType.fullMessage(for: error))
         exit(0)
     }
-    let message = GAN.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    FileHandle.standardError.write(Data("gan: error: \(message) (see gan --help)\n".utf8))
+    let message = commandType.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    FileHandle.standardError.write(Data("gan: error: \(message) (see gan \(sampling ? "sample " : "")--help)\n".utf8))
     exit(2)
 }

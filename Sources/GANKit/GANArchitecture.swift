@@ -23,12 +23,20 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
     case matlab
 
     /// The untrained generator and discriminator for `settings`, their parameters created from
-    /// `settings.seed`.
+    /// `settings.seed`. With ``GANSettings/spectralNormalization`` every fully connected and
+    /// convolution layer of the discriminator is wrapped in a `SpectralNormalizationLayer` and
+    /// the discriminator has no batch or layer normalization.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together.
     public static func networks(for settings: GANSettings) throws -> (generator: DLNetwork, discriminator: DLNetwork) {
         try settings.validate()
         var generator = try DLNetwork(settings.architecture.generatorLayers(settings))
-        var discriminator = try DLNetwork(settings.architecture.discriminatorLayers(settings))
+        var discriminatorLayers = settings.architecture.discriminatorLayers(settings)
+        if settings.spectralNormalization {
+            discriminatorLayers = try discriminatorLayers.map { layer in
+                SpectralNormalizationLayer.canWrap(layer) ? try SpectralNormalizationLayer(layer) : layer
+            }
+        }
+        var discriminator = try DLNetwork(discriminatorLayers)
         try generator.initialize(DLArray.zeros([1, settings.latentSize], type: .float32, labels: "BC"), seed: settings.seed)
         let sample = settings.dataset.isPlanar
             ? DLArray.zeros([1, 2], type: .float32, labels: "BC")
@@ -102,7 +110,7 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
                 ActivationLayer(.leakyrelu(scale: 0.2), name: "lrelu1"),
                 ConvolutionLayer(kernel: [4, 4], filters: 128, stride: [2], padding: 1, weightsInitializer: gaussian, name: "conv2"),
             ]
-            if !critic { layers.append(BatchNormalizationLayer(name: "bn2")) }
+            if !critic && !settings.spectralNormalization { layers.append(BatchNormalizationLayer(name: "bn2")) }
             layers += [ActivationLayer(.leakyrelu(scale: 0.2), name: "lrelu2"), FlattenLayer(name: "flatten"),
                        FullyConnectedLayer(outputSize: 1, weightsInitializer: gaussian, name: "logit")]
             return layers
@@ -112,7 +120,7 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
                 let n = index + 1
                 layers.append(ConvolutionLayer(kernel: [5, 5], filters: width, stride: [2], padding: .same,
                                                weightsInitializer: gaussian, name: "conv\(n)"))
-                if index > 0 {
+                if index > 0 && !settings.spectralNormalization {
                     layers.append(critic ? LayerNormalizationLayer(name: "ln\(n)") : BatchNormalizationLayer(name: "bn\(n)"))
                 }
                 layers.append(ActivationLayer(.leakyrelu(scale: 0.2), name: "lrelu\(n)"))

@@ -147,11 +147,13 @@ extension GANTrainer {
     /// trainer with the same `settings` (apart from the number of iterations) on the same data.
     /// Every tensor is checked against the checksum stored with it; a checkpoint without
     /// checksums (written by an earlier version) is read unverified, and
-    /// ``resumedWithoutChecksums`` says so.
+    /// ``resumedWithoutChecksums`` says so. With a `communicator`, every worker reads the
+    /// checkpoint and continues as one of its workers (see ``init(settings:data:communicator:)``);
+    /// a checkpoint does not depend on the number of workers that wrote it.
     /// - Throws: `DLError.file` for a missing or damaged file (naming a tensor that does not
     ///   match its checksum), a file that is not a GAN checkpoint, or a checkpoint of another
     ///   model (naming the settings that differ); nothing is changed then.
-    public init(resumingFrom url: URL, settings: GANSettings, data: GANData) throws {
+    public init(resumingFrom url: URL, settings: GANSettings, data: GANData, communicator: (any DLCommunicator)? = nil) throws {
         let (tensors, metadata) = try SafeTensors.read(from: url)
         let verified = try Self.verifyChecksums(tensors, metadata, url)
         let saved = try Self.decodeSettings(metadata, url)
@@ -163,7 +165,7 @@ extension GANTrainer {
               let progress = try? JSONDecoder().decode(GANProgress.self, from: Data(text.utf8)) else {
             throw DLError.file("\(url.path): the checkpoint's progress record is missing or damaged")
         }
-        try self.init(settings: settings, data: data)
+        try self.init(settings: settings, data: data, communicator: communicator)
         func load(_ table: DLParameterTable, _ prefix: String) throws -> DLParameterTable {
             try table.mapRows { row in
                 let name = "\(prefix)/\(row.layer)/\(row.parameter)"

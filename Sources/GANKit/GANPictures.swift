@@ -32,7 +32,7 @@ public enum GANPictures {
         var losses = LinePlot(title: "losses", xLabel: "iteration", yLabel: "loss")
         try losses.addSeries("discriminator", x: x, y: steps.map(\.discriminatorLoss), color: .blue)
         try losses.addSeries("generator", x: x, y: steps.map(\.generatorLoss), color: .orange)
-        let critic = settings.loss == .wassersteinGP
+        let critic = settings.loss.scoresAreUnbounded
         var scores = LinePlot(title: critic ? "critic values" : "discriminator scores", xLabel: "iteration",
                               yLabel: critic ? "mean D(x)" : "mean D(x)", yRange: critic ? nil : 0...1)
         try scores.addSeries("D(real)", x: x, y: steps.map(\.realScore), color: .green)

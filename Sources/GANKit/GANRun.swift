@@ -4,7 +4,8 @@ import SwiftDL
 
 /// The measures of a generator's samples at one iteration: for 2-D data, the modes captured and
 /// the share of high-quality samples (REFERENCE §3); for MNIST digits, the classifier-based
-/// Inception Score, digit classes covered and Fréchet distance of the classifier's features.
+/// Inception Score, classes covered and Fréchet distance of the classifier's features (each
+/// data set's own classifier: digits for MNIST, garments for Fashion-MNIST).
 public struct GANMeasures: Codable, Sendable, Equatable {
     /// The iteration measured.
     public var iteration: Int
@@ -18,7 +19,7 @@ public struct GANMeasures: Codable, Sendable, Equatable {
     public var highQualityPercent: Double?
     /// Images: the classifier-based Inception Score.
     public var inceptionScore: Double?
-    /// Images: the digit classes predicted for at least one sample.
+    /// Images: the classes predicted for at least one sample.
     public var classesCovered: Int?
     /// Images: the Fréchet distance between the classifier features of real and generated images.
     public var frechetDistance: Double?
@@ -35,7 +36,7 @@ public struct GANMeasures: Codable, Sendable, Equatable {
             return String(format: "modes captured %d/%d, high-quality samples %.1f%%", modesCaptured, modeCount, highQualityPercent)
         }
         if let inceptionScore, let classesCovered, let frechetDistance {
-            return String(format: "Inception Score %.2f, digit classes %d/10, Frechet distance %.3f", inceptionScore, classesCovered, frechetDistance)
+            return String(format: "Inception Score %.2f, classes %d/10, Frechet distance %.3f", inceptionScore, classesCovered, frechetDistance)
         }
         return "no measures for these data"
     }
@@ -63,7 +64,8 @@ public struct GANRunOptions: Sendable {
     public var sampleInterval: Int
     /// Iterations between checkpoints (the last iteration always has one).
     public var checkpointInterval: Int
-    /// The MNIST classifier's weights, for the image measures of MNIST; nil skips them.
+    /// The classifier's weights, for the image measures of MNIST and Fashion-MNIST (each data
+    /// set's own classifier); nil skips them.
     public var classifierURL: URL?
     /// Continue from the checkpoint in `outputDirectory` instead of starting anew.
     public var resume: Bool
@@ -151,6 +153,11 @@ public struct GANRunSummary: Codable, Sendable {
 /// a plot of the losses and scores at intervals, measures the samples, and writes atomic
 /// checkpoints from which `resume` continues exactly (the same numbers as an uninterrupted run;
 /// a killed run loses at most the iterations since its last checkpoint).
+///
+/// Given a communicator, the run is one worker of a data-parallel run (``GANWorkers``): every
+/// worker trains, and worker 1 alone checks and locks the output directory, prints the progress,
+/// measures, and writes the log, the pictures, the checkpoints and the summary. Every worker
+/// reads the checkpoint to resume from, so the output directory must be visible to all of them.
 public final class GANRun {
     /// The trainer, as it stands.
     public private(set) var trainer: GANTrainer
@@ -183,29 +190,31 @@ public final class GANRun {
     /// - Throws: `DLError` naming the problem: settings that do not fit or sizes this machine
     ///   cannot hold, a missing or damaged checkpoint, a checkpoint of another model, an
     ///   unreadable classifier, an output directory that holds a run (without `resume` or
-    ///   `overwrite`), is used by another run or cannot be created.
-    public init(settings: GANSettings, data: GANData, options: GANRunOptions) throws {
+    ///   `overwrite`), is used by another run or cannot be created; with several workers, a
+    ///   batch that leaves a worker without a sample.
+    public init(settings: GANSettings, data: GANData, options: GANRunOptions, communicator: (any DLCommunicator)? = nil) throws {
         self.options = options
         guard options.sampleInterval >= 1, options.checkpointInterval >= 1, options.measureSamples >= 2 else {
             throw DLError.invalidArgument("the sample and checkpoint intervals must be at least 1 and the measure samples at least 2")
         }
-        try GANRunDirectory.check(options.outputDirectory, resume: options.resume, overwrite: options.overwrite)
+        let first = communicator?.isFirst ?? true
+        if first { try GANRunDirectory.check(options.outputDirectory, resume: options.resume, overwrite: options.overwrite) }
         let checkpoint = Self.checkpointURL(in: options.outputDirectory)
         if options.resume {
             guard FileManager.default.fileExists(atPath: checkpoint.path) else {
                 throw DLError.file("cannot resume: there is no checkpoint at \(checkpoint.path)")
             }
-            trainer = try GANTrainer(resumingFrom: checkpoint, settings: settings, data: data)
+            trainer = try GANTrainer(resumingFrom: checkpoint, settings: settings, data: data, communicator: communicator)
             guard trainer.iteration <= settings.iterations else {
                 throw DLError.invalidArgument("the checkpoint is at iteration \(trainer.iteration), past the \(settings.iterations) iterations asked for")
             }
             lastCheckpoint = trainer.iteration
         } else {
-            trainer = try GANTrainer(settings: settings, data: data)
+            trainer = try GANTrainer(settings: settings, data: data, communicator: communicator)
         }
         fixedLatents = trainer.latentVectors(settings.dataset.isPlanar ? 1000 : 64, seed: settings.seed &+ 1000)
         measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.seed &+ 2000)
-        if settings.dataset == .mnist, settings.imageSize == 28, let url = options.classifierURL {
+        if first, !settings.dataset.isPlanar, settings.imageSize == 28, let url = options.classifierURL {
             let net = try DLNetwork(contentsOf: url)
             classifier = net
             let real = try data.samples(10000, seed: 0)
@@ -214,6 +223,7 @@ public final class GANRun {
             classifier = nil
             realFeatures = nil
         }
+        guard first else { return }
         let directory = try GANRunDirectory(claiming: options.outputDirectory)
         self.directory = directory
         directory.removeStaleTemporaryFiles()
@@ -227,7 +237,8 @@ public final class GANRun {
     }
 
     /// Trains to the settings' number of iterations, or until ``GANRunOptions/stopRequest`` is
-    /// made (then with a checkpoint of the last iteration), and returns the summary.
+    /// made on any worker (then with a checkpoint of the last iteration), and returns the
+    /// summary (on workers other than worker 1, without measures: ``GANMeasures/samples`` is 0).
     /// - Throws: ``GANDivergence`` as soon as a loss or a parameter is not finite (the log then
     ///   ends with that iteration, the last checkpoint is left as it was); the trainer's and the
     ///   files' errors.
@@ -237,8 +248,9 @@ public final class GANRun {
         let start = Date(), startIteration = trainer.iteration
         var last: GANStepRecord?
         var measures = history.lastMeasures
-        if startIteration > 0 { progress.note("resuming at iteration \(startIteration) of \(settings.iterations)") }
-        if trainer.resumedWithoutChecksums {
+        let first = trainer.workers.isFirst
+        if startIteration > 0, first { progress.note("resuming at iteration \(startIteration) of \(settings.iterations)") }
+        if trainer.resumedWithoutChecksums, first {
             progress.note("the checkpoint has no checksums (it was written by an earlier version): its tensors were read unverified")
         }
         var stoppedEarly = false
@@ -246,15 +258,22 @@ public final class GANRun {
             let record = try trainer.step()
             last = record
             let elapsed = Date().timeIntervalSince(start)
-            append(GANLogEntry(iteration: record.iteration, seconds: secondsBefore + elapsed, step: record))
+            if first { append(GANLogEntry(iteration: record.iteration, seconds: secondsBefore + elapsed, step: record)) }
             if let problem = nonFinite(record) {
-                try flushLog()
+                if first { try flushLog() }
                 throw GANDivergence(iteration: record.iteration, what: problem, lastCheckpoint: lastCheckpoint,
                                     checkpoint: Self.checkpointURL(in: options.outputDirectory))
             }
             let rate = Double(trainer.iteration - startIteration) / Swift.max(elapsed, 1e-9)
-            progress.show(record, of: settings.iterations, epoch: epoch, stepsPerSecond: rate)
             let done = trainer.iteration == settings.iterations
+            // Every worker takes part in the decision to stop, as in every collective.
+            stoppedEarly = try !done && trainer.workers.any(options.stopRequest?.isRequested == true)
+            if !first {
+                if done || stoppedEarly || trainer.iteration % options.checkpointInterval == 0 { lastCheckpoint = trainer.iteration }
+                if stoppedEarly { break }
+                continue
+            }
+            progress.show(record, of: settings.iterations, epoch: epoch, stepsPerSecond: rate)
             if done || trainer.iteration % options.sampleInterval == 0 {
                 let measured = try measure()
                 measures = measured
@@ -263,7 +282,6 @@ public final class GANRun {
                 try flushLog()
                 progress.note("iteration \(record.iteration): \(measured.summary)")
             }
-            stoppedEarly = !done && options.stopRequest?.isRequested == true
             if done || stoppedEarly || trainer.iteration % options.checkpointInterval == 0 {
                 try flushLog()
                 try trainer.writeCheckpoint(to: Self.checkpointURL(in: options.outputDirectory), intervals: intervals)
@@ -274,12 +292,12 @@ public final class GANRun {
             if stoppedEarly { break }
         }
         let seconds = Date().timeIntervalSince(start)
-        let finalMeasures = try measures ?? measure()
+        let finalMeasures = first ? try measures ?? measure() : GANMeasures(iteration: trainer.iteration, samples: 0)
         var summary = GANRunSummary(settings: settings, iterations: trainer.iteration, resumedFrom: startIteration,
                                     seconds: seconds, stepsPerSecond: Double(trainer.iteration - startIteration) / Swift.max(seconds, 1e-9),
                                     lastStep: last ?? history.lastStep, measures: finalMeasures)
         summary.stoppedEarly = stoppedEarly
-        if !stoppedEarly {
+        if !stoppedEarly, first {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(summary), to: options.outputDirectory.appendingPathComponent("summary.json"))

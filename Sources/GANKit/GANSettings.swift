@@ -11,6 +11,13 @@ public enum GANLoss: String, Codable, Sendable, CaseIterable {
     /// `λ·mean((‖∇D(x̂)‖ − 1)²)` at random interpolates `x̂` of real and generated samples; G
     /// minimizes `−mean D(G(z))`.
     case wassersteinGP = "wgan-gp"
+    /// The hinge loss (Lim & Ye 2017; Miyato et al. 2018): D minimizes
+    /// `mean relu(1 − D(x)) + mean relu(1 + D(G(z)))`, G minimizes `−mean D(G(z))`.
+    case hinge
+
+    /// Whether D's output is a score without labels (a critic's value or a hinge margin), not
+    /// the logit of a probability.
+    public var scoresAreUnbounded: Bool { self == .wassersteinGP || self == .hinge }
 }
 
 /// A regularizer added to the game.
@@ -157,6 +164,10 @@ public struct GANSettings: Codable, Sendable, Equatable {
     public var learnRateSchedule: LearnRateSchedule
     /// The seed of every random choice: initial weights, latent vectors, data order, flips.
     public var seed: UInt64
+    /// Whether the discriminator's fully connected and convolution layers are spectrally
+    /// normalized (SwiftDL's `SpectralNormalizationLayer`, Miyato et al. 2018); its batch normalization
+    /// is then left out, as in their SN-GAN.
+    public var spectralNormalization: Bool
 
     /// Settings for `dataset` with the defaults that suit it: for the 2-D mixtures an MLP
     /// (hidden width 64, latent size 16, batch 256) trained for 8,000 iterations by alternating
@@ -177,6 +188,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         realLabelFlipProbability = 0
         imageSize = 28
         learnRateSchedule = .constant
+        spectralNormalization = false
         if dataset.isPlanar {
             architecture = .mlp
             latentSize = 16
@@ -199,8 +211,9 @@ public struct GANSettings: Codable, Sendable, Equatable {
         }
     }
 
-    /// Decodes settings; those written before ``r1Interval`` and ``generatorAverageDecay``
-    /// existed decode with an interval of 1 and no average.
+    /// Decodes settings; those written before ``r1Interval``, ``generatorAverageDecay`` and
+    /// ``spectralNormalization`` existed decode with an interval of 1, no average and no
+    /// spectral normalization.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try container.decode(GANDataset.self, forKey: .dataset)
@@ -223,6 +236,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         discriminatorOptimizer = try container.decode(OptimizerSettings.self, forKey: .discriminatorOptimizer)
         learnRateSchedule = try container.decode(LearnRateSchedule.self, forKey: .learnRateSchedule)
         seed = try container.decode(UInt64.self, forKey: .seed)
+        spectralNormalization = try container.decodeIfPresent(Bool.self, forKey: .spectralNormalization) ?? false
     }
 
     /// Checks that the settings fit together.
@@ -245,8 +259,8 @@ public struct GANSettings: Codable, Sendable, Equatable {
                     "the generator's average decay must be in [0, 1), not \(generatorAverageDecay)")
         try require((0..<1).contains(realLabelFlipProbability),
                     "the label-flip probability must be in [0, 1), not \(realLabelFlipProbability)")
-        try require(!(loss == .wassersteinGP && realLabelFlipProbability > 0),
-                    "label flipping applies to the minimax and non-saturating losses, not to wgan-gp (a critic has no labels)")
+        try require(!(loss.scoresAreUnbounded && realLabelFlipProbability > 0),
+                    "label flipping applies to the minimax and non-saturating losses, not to \(loss.rawValue) (it has no labels)")
         try require(!(loss == .wassersteinGP && regularizer == .r1),
                     "wgan-gp has its own gradient penalty; combine R1 with the minimax or non-saturating loss")
         try require(!(regularizer == .consensus && method == .alternating),

@@ -10,8 +10,8 @@ public struct GANStepRecord: Codable, Sendable, Equatable {
     public var discriminatorLoss: Double
     /// The generator's loss.
     public var generatorLoss: Double
-    /// D's mean score of the real batch: the mean of σ(logit) (a probability), or the critic's
-    /// mean value with WGAN-GP.
+    /// D's mean score of the real batch: the mean of σ(logit) (a probability), or D's mean
+    /// value with WGAN-GP and the hinge loss.
     public var realScore: Double
     /// D's mean score of the generated batch, likewise.
     public var fakeScore: Double
@@ -35,6 +35,10 @@ public struct GANStepRecord: Codable, Sendable, Equatable {
 /// training-mode pass. Everything random comes from one seeded generator, so two trainers with
 /// equal settings compute the same numbers, and a trainer restored from a checkpoint continues
 /// exactly.
+///
+/// Given a communicator, the trainer is one of several workers that train the GAN together
+/// (``GANWorkers``): each computes on its rows of every global mini-batch, and every worker
+/// holds the same networks after each step.
 public struct GANTrainer: Sendable {
     /// The run's settings.
     public let settings: GANSettings
@@ -51,6 +55,8 @@ public struct GANTrainer: Sendable {
     public internal(set) var generatorOptimizer: PlayerOptimizer
     /// The discriminator's optimizer and its state.
     public internal(set) var discriminatorOptimizer: PlayerOptimizer
+    /// The workers this trainer shares each mini-batch with (one process alone by default).
+    public let workers: GANWorkers
     /// The iterations done.
     public internal(set) var iteration = 0
     /// The real mini-batches read so far.
@@ -63,11 +69,18 @@ public struct GANTrainer: Sendable {
     /// earlier version), whose tensors could not be verified.
     public internal(set) var resumedWithoutChecksums = false
 
-    /// A trainer with freshly initialized networks.
+    /// A trainer with freshly initialized networks; with a `communicator`, one of its workers,
+    /// training on its rows of every global mini-batch of `settings.batchSize`.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together, do not
-    ///   fit the data (a batch larger than the images) or need more memory than the machine has.
-    public init(settings: GANSettings, data: GANData) throws {
+    ///   fit the data (a batch larger than the images), need more memory than the machine has,
+    ///   or leave a worker without a sample, and for consensus optimization on several workers.
+    public init(settings: GANSettings, data: GANData, communicator: (any DLCommunicator)? = nil) throws {
         try settings.validate()
+        workers = try communicator.map { try GANWorkers(communicator: $0, batchSize: settings.batchSize) }
+            ?? .single(batchSize: settings.batchSize)
+        guard !(workers.isParallel && settings.regularizer == .consensus) else {
+            throw DLError.invalidArgument("consensus optimization runs in one process only: its penalty needs the whole batch's gradient inside the trace")
+        }
         guard data.dataset == settings.dataset, data.dataset.isPlanar || data.imageSize == settings.imageSize else {
             throw DLError.invalidArgument("the data (\(data.dataset.rawValue), \(data.imageSize)px) do not match the settings (\(settings.dataset.rawValue), \(settings.imageSize)px)")
         }
@@ -168,18 +181,26 @@ public struct GANTrainer: Sendable {
 
     private mutating func nextRealBatch() throws -> DLArray {
         defer { batchesRead += 1 }
-        return try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random, order: &epochOrder)
+        return workers.slice(try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random,
+                                            order: &epochOrder))
     }
 
     private mutating func nextLatentBatch() -> DLArray {
-        DLArray.randn([settings.batchSize, settings.latentSize], type: .float32, labels: "BC", using: &random)
+        workers.slice(DLArray.randn([settings.batchSize, settings.latentSize], type: .float32, labels: "BC", using: &random))
     }
 
     /// The targets of the real batch: 1, or 0 where a label is flipped.
     private mutating func realTargets() throws -> DLArray {
         let n = settings.batchSize, p = settings.realLabelFlipProbability
         let values: [Float] = (0..<n).map { _ in p > 0 && random.nextUniform() < p ? 0 : 1 }
-        return try DLArray(values, shape: [n, 1], labels: "BC")
+        return workers.slice(try DLArray(values, shape: [n, 1], labels: "BC"))
+    }
+
+    /// The generator of a pass's dropout masks: worker 1's (and one process's) from the next
+    /// number of the random stream, the other workers' offset by their first row, so that
+    /// their masks differ (a worker's masks are not the rows of one process's).
+    private mutating func dropoutGenerator() -> DLRandomGenerator {
+        DLRandomGenerator(seed: random.next() &+ UInt64(workers.rows.lowerBound))
     }
 
     /// One discriminator gradient at the current point: a new real batch, and a generated batch
@@ -188,19 +209,20 @@ public struct GANTrainer: Sendable {
         -> (gradients: DLParameterTable, loss: Double, realScore: Double, fakeScore: Double, penalty: Double) {
         let real = try nextRealBatch()
         let z = nextLatentBatch()
-        let (fake, generatorState) = try generator.forward(z, using: &random)
+        let (fake, generatorState) = try workers.synchronized(generator).forward(z, using: &random)
         generator.state = generatorState
         let targets = try realTargets()
         var interpolated = real
         if settings.loss == .wassersteinGP {
-            let n = settings.batchSize
-            let epsilon = DLArray.rand([n] + Array(repeating: 1, count: real.rank - 1), type: .float32, using: &random)
+            let shape = [settings.batchSize] + Array(repeating: 1, count: real.rank - 1)
+            let epsilon = workers.slice(DLArray.rand(shape, type: .float32, using: &random))
             interpolated = try (epsilon * real + (1 - epsilon) * fake).labeled(real.labels)
         }
-        var dropout = DLRandomGenerator(seed: random.next())
-        let settings = self.settings, update = discriminatorOptimizer.step
+        var dropout = dropoutGenerator()
+        let (settings, workers, n) = (self.settings, self.workers, real.shape[0])
+        let update = discriminatorOptimizer.step
         let result = try dlfeval({ (d: DLNetwork, penaltyInput: DLArray) in
-            var d = d
+            var d = workers.synchronized(d)
             let realInput = settings.regularizer == .r1 ? penaltyInput : real
             let (realLogits, s1) = try d.forward(realInput, using: &dropout)
             d.state = s1
@@ -212,13 +234,13 @@ public struct GANTrainer: Sendable {
             case (.wassersteinGP, _):
                 let (criticOutput, s3) = try d.forward(penaltyInput, using: &dropout)
                 d.state = s3
-                let g = try dlgradient(sum(criticOutput), penaltyInput, enableHigherDerivatives: true)
-                let norms = sqrt(try sum(reshape(g * g, [settings.batchSize, -1]), dims: [1]) + 1e-10)
+                let g = try workers.inputGradient(sum(criticOutput), penaltyInput)
+                let norms = sqrt(try sum(reshape(g * g, [n, -1]), dims: [1]) + 1e-10)
                 penalty = settings.lambda * mean((norms - 1) ** 2)
             case (_, .r1) where update % settings.r1Interval == 0:
-                let g = try dlgradient(sum(realLogits), penaltyInput, enableHigherDerivatives: true)
+                let g = try workers.inputGradient(sum(realLogits), penaltyInput)
                 let weight = settings.gamma * Double(settings.r1Interval)
-                penalty = try weight / 2 * sum(g * g) / Double(settings.batchSize)
+                penalty = try weight / 2 * sum(g * g) / Double(n)
             default:
                 break
             }
@@ -227,24 +249,27 @@ public struct GANTrainer: Sendable {
             return (gradients, extractdata(loss), extractdata(penalty), Self.scores(settings.loss, realLogits, fakeLogits), d.state)
         }, discriminator, interpolated)
         discriminator.state = result.4
-        return (result.0, result.1.scalar(as: Double.self), result.3.real, result.3.fake, result.2.scalar(as: Double.self))
+        let (gradients, measured) = try workers.aggregate(result.0, [result.1.scalar(as: Double.self), result.3.real,
+                                                                     result.3.fake, result.2.scalar(as: Double.self)])
+        return (gradients, measured[0], measured[1], measured[2], measured[3])
     }
 
     /// The generator's gradient at the current point: its loss on a new latent batch through D,
     /// whose parameters are constants (D runs in training mode and keeps its new state).
     private mutating func generatorGradients() throws -> (gradients: DLParameterTable, loss: Double) {
         let z = nextLatentBatch()
-        var dropout = DLRandomGenerator(seed: random.next())
-        let (settings, discriminator) = (self.settings, self.discriminator)
+        var dropout = dropoutGenerator()
+        let (settings, workers, discriminator) = (self.settings, self.workers, workers.synchronized(self.discriminator))
         let result = try dlfeval({ (g: DLNetwork) in
-            let (fake, generatorState) = try g.forward(z, using: &dropout)
+            let (fake, generatorState) = try workers.synchronized(g).forward(z, using: &dropout)
             let (fakeLogits, discriminatorState) = try discriminator.forward(fake, using: &dropout)
             let loss = try Self.generatorLoss(settings.loss, fakeLogits: fakeLogits)
             return (try dlgradient(loss, g.learnables), extractdata(loss), generatorState, discriminatorState)
         }, generator)
         generator.state = result.2
         self.discriminator.state = result.3
-        return (result.0, result.1.scalar(as: Double.self))
+        let (gradients, measured) = try workers.aggregate(result.0, [result.1.scalar(as: Double.self)])
+        return (gradients, measured[0])
     }
 
     /// Consensus optimization: both own-loss gradients from one trace, then each player's
@@ -253,7 +278,7 @@ public struct GANTrainer: Sendable {
         let real = try nextRealBatch()
         let z = nextLatentBatch()
         let targets = try realTargets()
-        var dropout = DLRandomGenerator(seed: random.next())
+        var dropout = dropoutGenerator()
         let settings = self.settings
         let result = try dlfeval({ (g: DLNetwork, d: DLNetwork) in
             var d = d
@@ -289,29 +314,34 @@ public struct GANTrainer: Sendable {
     // MARK: Losses
 
     /// D's loss from its logits: binary cross-entropy with the (possibly flipped) real targets
-    /// and 0 for the generated batch; for WGAN-GP, `mean D(fake) − mean D(real)`.
+    /// and 0 for the generated batch; for WGAN-GP, `mean D(fake) − mean D(real)`; for the hinge
+    /// loss, `mean relu(1 − D(real)) + mean relu(1 + D(fake))`.
     static func discriminatorLoss(_ loss: GANLoss, realLogits: DLArray, fakeLogits: DLArray, targets: DLArray) throws -> DLArray {
         switch loss {
         case .minimax, .nonSaturating:
             return try binarycrossentropy(logits: realLogits, targets: targets) + mean(try softplus(fakeLogits))
         case .wassersteinGP:
             return try mean(fakeLogits) - mean(realLogits)
+        case .hinge:
+            return try mean(relu(1 - realLogits)) + mean(relu(1 + fakeLogits))
         }
     }
 
     /// G's loss from D's logits of the generated batch: `mean log(1 − σ(l)) = −mean softplus(l)`
-    /// (minimax), `−mean log σ(l) = mean softplus(−l)` (non-saturating), `−mean l` (WGAN-GP).
+    /// (minimax), `−mean log σ(l) = mean softplus(−l)` (non-saturating), `−mean l` (WGAN-GP,
+    /// hinge).
     static func generatorLoss(_ loss: GANLoss, fakeLogits: DLArray) throws -> DLArray {
         switch loss {
         case .minimax: -mean(try softplus(fakeLogits))
         case .nonSaturating: mean(try softplus(-fakeLogits))
-        case .wassersteinGP: -mean(fakeLogits)
+        case .wassersteinGP, .hinge: -mean(fakeLogits)
         }
     }
 
-    /// D's mean scores of the two batches: probabilities σ(logit), or the critic's values.
+    /// D's mean scores of the two batches: probabilities σ(logit), or the values themselves
+    /// (WGAN-GP's critic, the hinge loss).
     static func scores(_ loss: GANLoss, _ realLogits: DLArray, _ fakeLogits: DLArray) -> (real: Double, fake: Double) {
-        let squash: (DLArray) -> DLArray = loss == .wassersteinGP ? { $0 } : { sigmoid($0) }
+        let squash: (DLArray) -> DLArray = loss.scoresAreUnbounded ? { $0 } : { sigmoid($0) }
         return (mean(squash(extractdata(realLogits))).scalar(as: Double.self),
                 mean(squash(extractdata(fakeLogits))).scalar(as: Double.self))
     }

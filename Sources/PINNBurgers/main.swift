@@ -8,7 +8,8 @@
 // residual written with dljacobian and dllaplacian. It reports the relative L2 error against
 // the exact solution at t = 0.25, 0.5, 0.75, 1 and writes docs/pinn-burgers.png.
 //
-//     swift run -c release pinn-burgers [--iterations 1500] [--time-limit 600]
+//     swift run -c release pinn-burgers [--iterations 1500] [--time-limit 600] [--step-tolerance 1e-5]
+//     swift run -c release pinn-burgers --profile 10   # time the parts of one loss evaluation
 import Foundation
 import SwiftDL
 
@@ -17,6 +18,14 @@ func option(_ flag: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
     guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count,
           let value = Int(arguments[index + 1]), value > 0 else { return fallback }
+    return value
+}
+
+/// The number after `flag` on the command line, or `fallback`.
+func option(_ flag: String, _ fallback: Double) -> Double {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count,
+          let value = Double(arguments[index + 1]), value >= 0 else { return fallback }
     return value
 }
 
@@ -97,8 +106,43 @@ func modelLoss(_ parameters: [String: DLArray], _ x: DLArray, _ t: DLArray,
     }, parameters, x, t)
 }
 
+/// The median time of `count` runs of `body`, in milliseconds.
+func medianMilliseconds(_ count: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<count {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    return times.sorted()[count / 2]
+}
+
+/// Prints the median time of one loss-and-gradient evaluation and of its parts, each timed as
+/// the evaluation up to that part (forward pass; then the Jacobian; then the Laplacian; then
+/// the loss and its gradient with respect to the learnables), over `runs` runs.
+func profile(_ parameters: [String: DLArray], _ x: DLArray, _ t: DLArray, _ conditionPoints: DLArray,
+             _ conditionValues: DLArray, runs: Int) throws {
+    func upTo(_ stage: Int) throws {
+        _ = try dlfeval({ (parameters: [String: DLArray], x: DLArray, t: DLArray) -> DLArray in
+            let points = try cat([x, t], dim: 1)
+            let u = try model(parameters, points)
+            if stage >= 1 { _ = try dljacobian(u, points, dim: 1) }
+            if stage >= 2 { _ = try dllaplacian(u, x, dim: 1) }
+            return extractdata(u)
+        }, parameters, x, t)
+    }
+    let stages = try (0...2).map { stage in try medianMilliseconds(runs) { try upTo(stage) } }
+    let whole = try medianMilliseconds(runs) { _ = try modelLoss(parameters, x, t, conditionPoints, conditionValues) }
+    print(String(format: "one loss-and-gradient evaluation, median of %d runs: %.1f ms", runs, whole))
+    print(String(format: "  forward pass                      %7.1f ms", stages[0]))
+    print(String(format: "  dljacobian(u, points)             %7.1f ms", stages[1] - stages[0]))
+    print(String(format: "  dllaplacian(u, x)                 %7.1f ms", stages[2] - stages[1]))
+    print(String(format: "  loss and dlgradient (learnables)  %7.1f ms", whole - stages[2]))
+}
+
 do {
     let maxIterations = option("--iterations", 1500), timeLimit = Double(option("--time-limit", 600))
+    let stepTolerance = option("--step-tolerance", 1e-5)
 
     // Initial condition at 50 points, boundary conditions at 25 times on each side.
     var conditions: [Double] = [], values: [Double] = []
@@ -127,18 +171,32 @@ do {
         parameters["fc\(layer).bias"] = DLArray.zeros([1, fanOut])
     }
 
+    if CommandLine.arguments.contains("--profile") {
+        try profile(parameters, x, t, conditionPoints, conditionValues, runs: option("--profile", 10))
+        exit(0)
+    }
     print("pinn-burgers: 9 fully connected layers of 20 (tanh), 10,000 collocation points, L-BFGS for at most \(maxIterations) iterations or \(Int(timeLimit)) s")
     var state = try LBFGSState()
     let start = Date()
-    var iterations = 0
+    var iterations = 0, evaluations = 0
     while iterations < maxIterations && Date().timeIntervalSince(start) < timeLimit {
-        (parameters, state) = try lbfgsupdate(parameters, { try modelLoss($0, x, t, conditionPoints, conditionValues) }, state)
+        (parameters, state) = try lbfgsupdate(parameters, {
+            evaluations += 1
+            return try modelLoss($0, x, t, conditionPoints, conditionValues)
+        }, state)
         iterations += 1
         if iterations % 50 == 0 || iterations == 1 {
-            print(String(format: "iteration %5d  loss %.3e  gradient norm %.2e  %.0f s", iterations, state.loss ?? .nan,
-                         state.gradientsNorm ?? .nan, Date().timeIntervalSince(start)))
+            print(String(format: "iteration %5d  loss %.3e  gradient norm %.2e  %d loss evaluations  %.0f s", iterations,
+                         state.loss ?? .nan, state.gradientsNorm ?? .nan, evaluations, Date().timeIntervalSince(start)))
         }
-        if (state.gradientsNorm ?? 1) < 1e-5 || (state.stepNorm ?? 1) < 1e-5 || state.lineSearchStatus == .failed { break }
+        // MATLAB's stopping rules: gradient or step norm below 1e-5, or a failed line search.
+        if state.lineSearchStatus == .failed || (state.gradientsNorm ?? 1) < 1e-5 || (state.stepNorm ?? 1) < stepTolerance {
+            let reason = state.lineSearchStatus == .failed ? "the line search failed"
+                : (state.gradientsNorm ?? 1) < 1e-5 ? "the gradient norm fell below 1e-5" : "the step norm fell below the step tolerance"
+            print("stopped at iteration \(iterations): \(reason)" + String(format: " (gradient norm %.2e, step norm %.2e, step length %.2e)",
+                  state.gradientsNorm ?? .nan, state.stepNorm ?? .nan, state.learnRate ?? .nan))
+            break
+        }
     }
     let seconds = Date().timeIntervalSince(start)
 
@@ -165,8 +223,8 @@ do {
     let docs = URL(fileURLWithPath: "docs", isDirectory: true)
     try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
     try RGBImage.tiled(plots, columns: 2, spacing: 8).writePNG(to: docs.appendingPathComponent("pinn-burgers.png"))
-    print(String(format: "trained %d L-BFGS iterations in %.1f s (%.2f s per iteration); final loss %.3e", iterations, seconds,
-                 seconds / Double(max(iterations, 1)), state.loss ?? .nan))
+    print(String(format: "trained %d L-BFGS iterations (%d loss evaluations) in %.1f s (%.2f s per iteration); final loss %.3e",
+                 iterations, evaluations, seconds, seconds / Double(max(iterations, 1)), state.loss ?? .nan))
     print("relative L2 error against the exact solution: " + perTime.joined(separator: ", ")
           + String(format: "; all four times: %.2e", (squaredError / squaredNorm).squareRoot()))
     print("wrote docs/pinn-burgers.png")

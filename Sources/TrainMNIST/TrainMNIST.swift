@@ -3,18 +3,32 @@ import Foundation
 import MNISTClassifier
 import SwiftDL
 
-/// Trains SwiftDL's MNIST classifier and writes its weights.
+/// The data sets the classifier trains on.
+enum ClassifierDataset: String, ExpressibleByArgument, CaseIterable {
+    case mnist
+    case fashionMNIST = "fashion-mnist"
+
+    /// Where the IDX files are by default.
+    var directory: String { self == .mnist ? "../shared/datasets/mnist" : MNIST.fashionMNISTDirectory }
+    /// Where the weights go by default.
+    var output: String { "Models/\(rawValue)-classifier.safetensors" }
+}
+
+/// Trains SwiftDL's MNIST classifier, on MNIST or Fashion-MNIST, and writes its weights.
 @main
 struct TrainMNIST: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-mnist",
-        abstract: "Train the MNIST digit classifier and write its weights (a safetensors file).")
+        abstract: "Train the MNIST (or Fashion-MNIST) classifier and write its weights (a safetensors file).")
 
-    @Option(help: "The folder holding the MNIST IDX files (train-images-idx3-ubyte.gz and the rest).")
-    var data = "../shared/datasets/mnist"
+    @Option(help: "The images: mnist or fashion-mnist.")
+    var dataset = ClassifierDataset.mnist
 
-    @Option(help: "Where to write the trained network.")
-    var output = "Models/mnist-classifier.safetensors"
+    @Option(help: "The folder holding the IDX files (train-images-idx3-ubyte.gz and the rest; by default ../shared/datasets/mnist for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist).")
+    var data: String?
+
+    @Option(help: "Where to write the trained network (Models/<dataset>-classifier.safetensors).")
+    var output: String?
 
     @Option(help: "Passes over the training images.")
     var epochs = 6
@@ -47,8 +61,9 @@ struct TrainMNIST: ParsableCommand {
     }
 
     func run() throws {
-        let train = try MNIST.load(directory: data, split: .train)
-        let test = try MNIST.load(directory: data, split: .test)
+        let directory = data ?? dataset.directory, output = self.output ?? dataset.output
+        let train = try MNIST.load(directory: directory, split: .train)
+        let test = try MNIST.load(directory: directory, split: .test)
         print("training on \(train.labels.count) images, testing on \(test.labels.count)")
         var net = try MNISTClassifier.makeNetwork(seed: seed)
         try MNISTClassifier.train(&net, on: train, testingOn: test, epochs: epochs, miniBatchSize: miniBatchSize,

@@ -61,7 +61,9 @@ private func checkedDimension(_ dim: Int, of array: DLArray, named name: String,
 /// let jacobian = try dljacobian(u, x, dim: 1)
 /// ```
 ///
-/// Element `[b, …, k]` is `∂u[b, k]/∂x[b, …]`. It costs one backward pass per component.
+/// Element `[b, …, k]` is `∂u[b, k]/∂x[b, …]`. It costs one backward pass per component,
+/// which later operators on the same `u` in this `dlfeval` reuse (a Laplacian with respect to
+/// some of the inputs after the Jacobian with respect to all of them, say).
 ///
 /// - Parameters:
 ///   - u: the output, traced in the current `dlfeval` and computed from `x`.
@@ -75,9 +77,9 @@ private func checkedDimension(_ dim: Int, of array: DLArray, named name: String,
 public func dljacobian(_ u: DLArray, _ x: DLArray, dim: Int, enableHigherDerivatives: Bool = true) throws -> DLArray {
     try requireTraced(u, x, "dljacobian")
     let dim = try checkedDimension(dim, of: u, named: "u", "dljacobian")
+    let trace = Trace.current!
     let columns = try (0..<u.shape[dim]).map { k in
-        let component = sum(try u.slice(dim: dim, range: k..<k + 1))
-        let gradient = try gradients(of: component, at: [x], traced: enableHigherDerivatives)[0]
+        let gradient = try trace.componentGradient(of: u, component: (dim, k), at: x, traced: enableHigherDerivatives)
         return try reshape(gradient, x.shape + [1])
     }
     guard !columns.isEmpty else { return DLArray.zeros(x.shape + [0], type: x.dataType) }
@@ -95,7 +97,8 @@ public func dljacobian(_ u: DLArray, _ x: DLArray, dim: Int, enableHigherDerivat
 /// let divergence = try dldivergence(u, x, dim: 1)
 /// ```
 ///
-/// It costs one backward pass per component.
+/// It costs one backward pass per component, shared with the other operators on the same `u`
+/// in this `dlfeval`.
 ///
 /// - Parameters:
 ///   - u: the vector field, traced in the current `dlfeval` and computed from `x`.
@@ -116,10 +119,10 @@ public func dldivergence(_ u: DLArray, _ x: DLArray, dim: Int, enableHigherDeriv
             vector per point of x, so they must have the same shape
             """)
     }
+    let trace = Trace.current!
     var divergence: DLArray?
     for i in 0..<x.shape[dim] {
-        let component = sum(try u.slice(dim: dim, range: i..<i + 1))
-        let gradient = try gradients(of: component, at: [x], traced: enableHigherDerivatives)[0]
+        let gradient = try trace.componentGradient(of: u, component: (dim, i), at: x, traced: enableHigherDerivatives)
         let term = try gradient.slice(dim: dim, range: i..<i + 1)
         divergence = try divergence.map { try $0 + term } ?? term
     }
@@ -141,7 +144,9 @@ public func dldivergence(_ u: DLArray, _ x: DLArray, dim: Int, enableHigherDeriv
 ///
 /// It costs one backward pass for the gradient and one per component for the second
 /// derivatives; the gradient's pass is always traced, the others when
-/// `enableHigherDerivatives` is true (the default, as in MATLAB).
+/// `enableHigherDerivatives` is true (the default, as in MATLAB). After a ``dljacobian(_:_:dim:enableHigherDerivatives:)``
+/// of the same `u` with respect to an input that `x` reaches `u` only through (the points
+/// `cat([x, t], dim: 1)`, say), the gradient's pass is the Jacobian's, continued to `x`.
 ///
 /// - Returns: an array of `u`'s shape and labels.
 /// - Throws: ``DLError/differentiation(_:)`` outside `dlfeval` or for a `u` or `x` that is not
@@ -159,11 +164,11 @@ public func dllaplacian(_ u: DLArray, _ x: DLArray, dim: Int, enableHigherDeriva
             values; for a u with several components, take the Laplacian of each
             """)
     }
-    let gradient = try gradients(of: sum(u), at: [x], traced: true)[0]
+    let trace = Trace.current!
+    let gradient = try trace.componentGradient(of: u, component: nil, at: x, traced: true)
     var laplacian: DLArray?
     for i in 0..<coordinates {
-        let first = sum(try gradient.slice(dim: dim, range: i..<i + 1))
-        let second = try gradients(of: first, at: [x], traced: enableHigherDerivatives)[0]
+        let second = try trace.componentGradient(of: gradient, component: (dim, i), at: x, traced: enableHigherDerivatives)
         let term = try second.slice(dim: dim, range: i..<i + 1)
         laplacian = try laplacian.map { try $0 + term } ?? term
     }

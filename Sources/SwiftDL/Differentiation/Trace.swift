@@ -109,6 +109,10 @@ final class Trace {
     /// Whether operations are recorded now; off while a backward pass that is not itself
     /// traced runs.
     @exclusivity(unchecked) var isRecording = true
+    /// The gradients the differential operators computed in this trace, so that a Laplacian or
+    /// divergence after a Jacobian of the same output reuses its backward pass (see
+    /// ``componentGradient(of:component:at:traced:)``).
+    @exclusivity(unchecked) var componentGradients: [ComponentGradientKey: [(target: TraceNode, gradient: DLArray)]] = [:]
 
     init(parent: Trace?) {
         self.parent = parent
@@ -162,5 +166,6 @@ final class Trace {
     func end() {
         for node in nodes { node.end() }
         nodes = []
+        componentGradients = [:]
     }
 }

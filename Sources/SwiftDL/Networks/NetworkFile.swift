@@ -7,6 +7,7 @@ let builtInLayerTypes: [any Layer.Type] = [
     InstanceNormalizationLayer.self, ActivationLayer.self, DropoutLayer.self, PoolingLayer.self,
     FlattenLayer.self, ReshapeLayer.self, ProjectAndReshapeLayer.self, AdditionLayer.self,
     ConcatenationLayer.self, EmbeddingLayer.self, LSTMLayer.self, GRULayer.self, SelfAttentionLayer.self,
+    SpectralNormalizationLayer.self,
 ]
 
 /// A network's architecture as stored in a file's metadata.

@@ -97,6 +97,75 @@ import Testing
         }, at: [x, t, w, c], "residual")
     }
 
+    @Test func aLaplacianAfterTheJacobianOfTheSameOutputContinuesItsBackwardPass() throws {
+        // The PINN form: u of the points cat([x, t]), its Jacobian with respect to the points,
+        // then its Laplacian with respect to x, which reaches u only through the points.
+        var generator = DLRandomGenerator(seed: 7)
+        let x = DLArray.randn([5, 1], type: .float64, using: &generator)
+        let t = DLArray.randn([5, 1], type: .float64, using: &generator)
+        let w = DLArray.randn([2, 4], type: .float64, using: &generator)
+        let c = DLArray.randn([4, 1], type: .float64, using: &generator)
+        func u(_ points: DLArray, _ w: DLArray, _ c: DLArray) throws -> DLArray { try mtimes(tanh(mtimes(points, w)), c) }
+
+        // Alone, and after the Jacobian: the same values, in fewer recorded operations.
+        let (alone, aloneCount) = try dlfeval({ (x: DLArray, t: DLArray, w: DLArray, c: DLArray) in
+            let value = try u(cat([x, t], dim: 1), w, c)
+            let before = Trace.current!.nodes.count
+            let laplacian = try dllaplacian(value, x, dim: 1)
+            return (laplacian, DLArray(Double(Trace.current!.nodes.count - before)))
+        }, x, t, w, c)
+        let (after, afterCount) = try dlfeval({ (x: DLArray, t: DLArray, w: DLArray, c: DLArray) in
+            let points = try cat([x, t], dim: 1)
+            let value = try u(points, w, c)
+            _ = try dljacobian(value, points, dim: 1)
+            let before = Trace.current!.nodes.count
+            let laplacian = try dllaplacian(value, x, dim: 1)
+            return (laplacian, DLArray(Double(Trace.current!.nodes.count - before)))
+        }, x, t, w, c)
+        #expect(alone.scalars(as: Double.self) == after.scalars(as: Double.self))
+        // u_xx = Σⱼ cⱼ·(−2·hⱼ·(1 − hⱼ²))·w₀ⱼ² with h = tanh(points·w).
+        let h = try tanh(mtimes(cat([x, t], dim: 1), w)).scalars(as: Double.self)
+        let (wx, cs) = (w.scalars(as: Double.self), c.scalars(as: Double.self))
+        var expected = [Double](repeating: 0, count: 5)
+        for b in 0..<5 {
+            for j in 0..<4 {
+                let hj: Double = h[4 * b + j]
+                let secondDerivative: Double = -2 * hj * (1 - hj * hj)
+                expected[b] += cs[j] * secondDerivative * wx[j] * wx[j]
+            }
+        }
+        expectClose(after, try DLArray(expected, shape: [5, 1]), tolerance: 1e-13, "laplacian")
+        #expect(afterCount.scalar(as: Double.self) < aloneCount.scalar(as: Double.self),
+                "recorded \(afterCount) operations after the Jacobian, \(aloneCount) alone")
+
+        // The loss made from them differentiates as the one without reuse, to order two.
+        try expectGradients({ (p: [DLArray]) in
+            let (x, t, w, c) = (p[0], p[1], p[2], p[3])
+            let points = try cat([x, t], dim: 1)
+            let value = try u(points, w, c)
+            let jacobian = try dljacobian(value, points, dim: 1)
+            let ux = try reshape(jacobian[0..., 0, 0], [5, 1]), ut = try reshape(jacobian[0..., 1, 0], [5, 1])
+            return try mean((ut + value * ux - 0.01 * dllaplacian(value, x, dim: 1)) ** 2)
+        }, at: [x, t, w, c], "residual through the points")
+    }
+
+    @Test func aLaplacianDoesNotReuseAJacobianItsInputBypasses() throws {
+        // u = tanh(x + t) + x³ depends on x through the points and directly: the Jacobian with
+        // respect to the points does not give the Laplacian with respect to x, 6x − 2 tanh·(1 − tanh²).
+        let x = try DLArray([0.3, -0.8, 1.1], shape: [3, 1]), t = try DLArray([0.5, 0.2, -0.4], shape: [3, 1])
+        let laplacian = try dlfeval({ (x: DLArray, t: DLArray) in
+            let points = try cat([x, t], dim: 1)
+            let value = try tanh(sum(points, dims: [1])) + x ** 3
+            _ = try dljacobian(value, points, dim: 1)
+            return try dllaplacian(value, x, dim: 1)
+        }, x, t)
+        let expected = zip(x.scalars(as: Double.self), t.scalars(as: Double.self)).map { x, t in
+            let h = Foundation.tanh(x + t)
+            return 6 * x - 2 * h * (1 - h * h)
+        }
+        expectClose(laplacian, try DLArray(expected, shape: [3, 1]), tolerance: 1e-14, "laplacian")
+    }
+
     @Test func withoutHigherDerivativesTheResultsAreConstants() throws {
         try dlfeval({ (x: DLArray) in
             let u = try field(x)

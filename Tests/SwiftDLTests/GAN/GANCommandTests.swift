@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import GANKit
 @testable import SwiftDL
 
 /// The `gan` program end to end: the files of a run, one-line errors with exit status 2 that
@@ -98,7 +99,8 @@ import Testing
         let out = ["--output", directory.path]
 
         try Self.expectRefusal(["--bogus"] + out, "Unknown option '--bogus'", unchanged: directory)
-        try Self.expectRefusal(["--loss", "hinge"] + out, "'hinge' is invalid for '--loss", unchanged: directory)
+        try Self.expectRefusal(["--loss", "squared"] + out, "'squared' is invalid for '--loss", unchanged: directory)
+        try Self.expectRefusal(["--loss", "hinge", "--flip", "0.2"] + out, "not to hinge", unchanged: directory)
         try Self.expectRefusal(["--iterations", "0"] + out, "iterations must be at least 1", unchanged: directory)
         try Self.expectRefusal(["--g-average", "1"] + out, "average decay must be in [0, 1), not 1.0", unchanged: directory)
         try Self.expectRefusal(["--regularizer", "consensus", "--method", "alternating"] + out, "use --method simultaneous",
@@ -123,6 +125,54 @@ import Testing
         let bytes = try Data(contentsOf: checkpoint)
         try bytes.prefix(100).write(to: checkpoint)
         try Self.expectRefusal(Self.tiny + ["--resume"] + out, "checkpoint.safetensors", unchanged: directory)
+    }
+
+    @Test func hingeLossWithASpectrallyNormalizedDiscriminator() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try Self.gan(Self.tiny + ["--loss", "hinge", "--spectral-norm", "--iterations", "4", "--output", directory.path])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.errors.contains("ring-8, mlp, spectrally normalized D, alternating hinge + r1"), "\(result.errors)")
+        let (tensors, _) = try SafeTensors.read(from: directory.appendingPathComponent("checkpoint.safetensors"))
+        #expect(tensors["discriminator/state/fc1/U"]?.shape == [8] && tensors["discriminator/state/logit/V"]?.shape == [8])
+        // Resuming keeps the run's spectral normalization without the flag.
+        let resumed = try Self.gan(Self.tiny + ["--loss", "hinge", "--iterations", "6", "--resume", "--output", directory.path])
+        #expect(resumed.status == 0, "\(resumed.errors)")
+    }
+
+    @Test func sampleWritesAGridSinglePNGsOrSafetensorsFromARun() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try Self.gan(Self.tiny + ["--iterations", "4", "--output", directory.path]).status == 0)
+        let from = ["sample", "--from", directory.path]
+        let grid = try Self.gan(from)
+        #expect(grid.status == 0, "\(grid.errors)")
+        #expect(grid.output.contains("64 samples of iteration 4"))
+        let png = try Data(contentsOf: directory.appendingPathComponent("sample-grid.png"))
+        #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        let tensors = try Self.gan(from + ["--format", "safetensors", "--count", "7", "--truncation", "1.5"])
+        #expect(tensors.status == 0, "\(tensors.errors)")
+        let (read, metadata) = try SafeTensors.read(from: directory.appendingPathComponent("samples.safetensors"))
+        #expect(read["samples"]?.shape == [7, 2] && metadata["truncation"] == "1.5")
+        try Self.expectRefusal(from + ["--format", "png"], "points, not images", unchanged: directory)
+        try Self.expectRefusal(from + ["--count", "0"], "number of samples must be in 1...100000, not 0", unchanged: directory)
+        try Self.expectRefusal(["sample", "--from", directory.appendingPathComponent("none").path], "there is no checkpoint at",
+                               unchanged: directory)
+        try Self.expectRefusal(["sample"], "Missing expected argument '--from", unchanged: directory)
+
+        // Images: one PNG per sample.
+        var settings = GANSettings(dataset: .mnist, seed: 3)
+        settings.batchSize = 4
+        let images = DLArray.rand([8, 1, 28, 28], type: .float32, labels: "BCSS", seed: 4) * 2 - 1
+        var trainer = try GANTrainer(settings: settings, data: GANData(images: images, as: .mnist))
+        try trainer.step()
+        let run = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: run) }
+        try trainer.writeCheckpoint(to: run.appendingPathComponent("checkpoint.safetensors"))
+        let singles = try Self.gan(["sample", "--from", run.path, "--format", "png", "--count", "3"])
+        #expect(singles.status == 0, "\(singles.errors)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("samples").path).sorted()
+        #expect(names == ["sample-00001.png", "sample-00002.png", "sample-00003.png"])
     }
 
     /// SIGKILL in the middle of a run, then `--resume`: the final parameters equal those of an

@@ -1,0 +1,150 @@
+import Foundation
+import SwiftDL
+
+/// A trained generator read back from a run's checkpoint, for drawing samples after training
+/// (`gan sample --from RUN_DIR`). It uses the generator's moving average when the run kept one
+/// (as the run's own pictures and measures do), in inference mode.
+public struct GANSampler: Sendable {
+    /// The settings of the run that wrote the checkpoint.
+    public let settings: GANSettings
+    /// The generator: the run's average generator when it kept one, else its generator.
+    public let generator: DLNetwork
+    /// The iterations the run had done when it wrote the checkpoint.
+    public let iteration: Int
+
+    /// The most samples one call draws (a guard against a mistyped count).
+    public static let maximumCount = 100_000
+
+    /// Reads the generator of the checkpoint at `url`, checking every tensor it reads against
+    /// the checksum stored with it.
+    /// - Throws: `DLError.file` for a missing file, a file that is not a GAN checkpoint, a
+    ///   damaged one (naming the tensor), or one whose generator does not fit its settings.
+    public init(checkpoint url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DLError.file("there is no checkpoint at \(url.path)")
+        }
+        let (tensors, metadata) = try SafeTensors.read(from: url)
+        _ = try GANTrainer.verifyChecksums(tensors, metadata, url)
+        settings = try GANTrainer.checkpointSettings(at: url)
+        iteration = try GANTrainer.checkpointIteration(metadata, url)
+        var generator = try GANArchitecture.networks(for: settings).generator
+        let prefix = settings.generatorAverageDecay > 0 ? "averageGenerator" : "generator"
+        func load(_ table: DLParameterTable, _ group: String) throws -> DLParameterTable {
+            try table.mapRows { row in
+                let name = "\(prefix)/\(group)/\(row.layer)/\(row.parameter)"
+                guard let value = tensors[name], value.shape == row.value.shape, value.dataType == row.value.dataType else {
+                    throw DLError.file("\(url.path): the checkpoint's \(name) is missing or does not fit its settings")
+                }
+                return value
+            }
+        }
+        generator.learnables = try load(generator.learnables, "learnables")
+        generator.state = try load(generator.state, "state")
+        self.generator = generator
+    }
+
+    /// `count` latent vectors, `[count, latentSize]` "BC" float32, standard normal from `seed`
+    /// (the same numbers as `DLArray.randn(_:type:labels:seed:)`).
+    /// - Parameters:
+    ///   - count: the number of vectors.
+    ///   - seed: the seed of the random numbers.
+    ///   - truncation: with a value `t`, every element outside `[−t, t]` is drawn again until it
+    ///     falls inside (the truncation trick of Brock et al. 2019: fewer outlandish samples,
+    ///     less variety).
+    /// - Throws: `DLError.invalidArgument` for a count outside `1...maximumCount` or a
+    ///   truncation that is not positive and finite.
+    public func latentVectors(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
+        guard (1...Self.maximumCount).contains(count) else {
+            throw DLError.invalidArgument("the number of samples must be in 1...\(Self.maximumCount), not \(count)")
+        }
+        if let truncation, !(truncation.isFinite && truncation > 0) {
+            throw DLError.invalidArgument("the truncation must be positive and finite, not \(truncation)")
+        }
+        var random = DLRandomGenerator(seed: seed)
+        let values: [Float] = (0..<count * settings.latentSize).map { _ in
+            var value = random.nextNormal()
+            if let truncation { while Swift.abs(value) > truncation { value = random.nextNormal() } }
+            return Float(value)
+        }
+        return try DLArray(values, shape: [count, settings.latentSize], labels: "BC")
+    }
+
+    /// `count` samples from ``latentVectors(_:seed:truncation:)``: `[count, 1, side, side]`
+    /// images in [−1, 1], or `[count, 2]` points.
+    /// - Throws: the errors of ``latentVectors(_:seed:truncation:)``.
+    public func samples(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
+        let z = try latentVectors(count, seed: seed, truncation: truncation)
+        var parts: [DLArray] = []
+        for start in stride(from: 0, to: count, by: 500) {
+            parts.append(try generator.predict(z[start..<Swift.min(start + 500, count), ...]))
+        }
+        return parts.count == 1 ? parts[0] : try cat(parts, dim: 0).labeled(parts[0].labels)
+    }
+}
+
+/// How ``GANSampler/write(_:count:seed:truncation:to:)`` writes samples.
+public enum GANSampleFormat: String, Codable, Sendable, CaseIterable {
+    /// One picture: an image grid, or a scatter of 2-D points over the modes.
+    case grid
+    /// One PNG per image sample, `sample-00001.png`, … in a directory.
+    case png
+    /// The samples as one tensor `samples` in a safetensors file (metadata: iteration, seed,
+    /// truncation).
+    case safetensors
+
+    /// Where the format writes in a run's directory by default: `sample-grid.png`, `samples/`,
+    /// `samples.safetensors`.
+    public func defaultURL(in runDirectory: URL) -> URL {
+        switch self {
+        case .grid: runDirectory.appendingPathComponent("sample-grid.png")
+        case .png: runDirectory.appendingPathComponent("samples")
+        case .safetensors: runDirectory.appendingPathComponent("samples.safetensors")
+        }
+    }
+}
+
+extension GANSampler {
+    /// Draws `count` samples (see ``samples(_:seed:truncation:)``) and writes them to `url` (a
+    /// file, or a directory for `.png`), each file atomically. Returns a line saying what was
+    /// written.
+    /// - Throws: `DLError.invalidArgument` for single PNGs of 2-D points and the errors of
+    ///   ``samples(_:seed:truncation:)``; `DLError.file` when a file cannot be written.
+    @discardableResult
+    public func write(_ format: GANSampleFormat, count: Int, seed: UInt64, truncation: Double? = nil, to url: URL) throws -> String {
+        if format == .png && settings.dataset.isPlanar {
+            throw DLError.invalidArgument("the \(settings.dataset.rawValue) samples are points, not images: use the grid or safetensors format")
+        }
+        let samples = try self.samples(count, seed: seed, truncation: truncation)
+        switch format {
+        case .grid:
+            try GANPictures.samples(samples, settings: settings, iteration: iteration).writePNG(to: url)
+            return "wrote \(url.path): \(count) samples of iteration \(iteration)"
+        case .png:
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            } catch {
+                throw DLError.file("cannot create the directory \(url.path): \(error.localizedDescription)")
+            }
+            for index in 0..<count {
+                let image = try imageGrid(samples[index..<index + 1, ...].labeled("BCSS"), columns: 1, valueRange: -1...1, padding: 0)
+                try image.writePNG(to: url.appendingPathComponent(String(format: "sample-%05d.png", index + 1)))
+            }
+            return "wrote \(count) PNGs of iteration \(iteration) to \(url.path)"
+        case .safetensors:
+            let metadata = ["iteration": "\(iteration)", "seed": "\(seed)", "truncation": truncation.map { "\($0)" } ?? "none"]
+            try SafeTensors.write(["samples": samples], metadata: metadata, to: url)
+            return "wrote \(url.path): samples \(samples.shape) of iteration \(iteration)"
+        }
+    }
+}
+
+extension GANTrainer {
+    /// The iteration stored in a checkpoint's progress record.
+    static func checkpointIteration(_ metadata: [String: String], _ url: URL) throws -> Int {
+        guard let text = metadata["gan.progress"],
+              let progress = try? JSONDecoder().decode(GANProgress.self, from: Data(text.utf8)) else {
+            throw DLError.file("\(url.path): the checkpoint's progress record is missing or damaged")
+        }
+        return progress.iteration
+    }
+}
