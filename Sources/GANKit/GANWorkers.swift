@@ -5,12 +5,12 @@ import SwiftDL
 ///
 /// Every worker draws the whole global batch one process would draw (real samples, latent
 /// vectors, flipped labels, WGAN-GP's interpolation weights) from the same random stream, and
-/// keeps its rows ``rows`` of it (the split of ``workerMiniBatchSizes(_:workers:)``); so the
+/// keeps its rows ``rows`` of it (the split of SwiftDL's `workerMiniBatchSizes(_:workers:)`); so the
 /// workers together train on exactly the batches of one process, and their random streams stay
 /// equal. Batch normalization takes its statistics over the global batch
-/// (``SwiftDL/DLNetwork/synchronizingBatchStatistics(over:)``), each worker's losses are means
+/// (`DLNetwork.synchronizingBatchStatistics(over:)`), each worker's losses are means
 /// over its own rows, and gradients and measured values are summed over the workers weighted
-/// by their shares (``SwiftDL/aggregateGradients(_:factor:over:)``). A parallel run therefore
+/// by their shares (`aggregateGradients(_:factor:over:)`). A parallel run therefore
 /// follows the one-process run with the same settings up to the order of float sums.
 ///
 /// One worker (or none) is the one-process trainer: every helper then returns its input, so the
