@@ -41,13 +41,13 @@ scripts/compare_checkpoints.py "$work/ring-mpi/checkpoint.safetensors" "$work/ri
 "${mpirun[@]}" -np 2 "$gan" --resume --iterations 12 --output "$work/ring-resumed" >/dev/null
 scripts/compare_checkpoints.py "$work/ring-resumed/checkpoint.safetensors" "$work/ring-one/checkpoint.safetensors" --skip /optimizer/
 echo "test-mpi: gan DCGAN on MNIST with 2 MPI processes against one process" >&2
-# fashion-mnist names the MNIST files without the classifier measures. SGDM: Adam turns the rounding of nearly cancelling gradients into visible steps; the biases
+# SGDM: Adam turns the rounding of nearly cancelling gradients into visible steps; the biases
 # before batch normalization have gradients of rounding noise.
 dcgan=(--data ../shared/datasets/mnist --batch-size 8 --iterations 3 --sample-every 100 --seed 4
        --g-optimizer sgdm --d-optimizer sgdm --g-lr 0.01 --d-lr 0.01)
 if [ -d ../shared/datasets/mnist ]; then
-    "$gan" "${dcgan[@]}" --dataset fashion-mnist --output "$work/dcgan-one" >/dev/null
-    "${mpirun[@]}" -np 2 "$gan" "${dcgan[@]}" --dataset fashion-mnist --output "$work/dcgan-mpi" >/dev/null
+    "$gan" "${dcgan[@]}" --output "$work/dcgan-one" >/dev/null
+    "${mpirun[@]}" -np 2 "$gan" "${dcgan[@]}" --output "$work/dcgan-mpi" >/dev/null
     scripts/compare_checkpoints.py "$work/dcgan-mpi/checkpoint.safetensors" "$work/dcgan-one/checkpoint.safetensors" \
         --skip /optimizer/ /project/Bias /tconv1/Bias /conv2/Bias
 fi
