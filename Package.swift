@@ -68,7 +68,7 @@ let package = Package(
             dependencies: ["SwiftDL", .product(name: "Numerics", package: "swift-numerics")]
         ),
         .executableTarget(name: "Examples", dependencies: ["SwiftDL", "SeedExamples", "GANKit"]),
-        .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL", "GANKit"]),
+        .executableTarget(name: "Benchmarks", dependencies: ["SwiftDL", "GANKit", "SwiftDLMPI"]),
         .executableTarget(name: "NeuralODE", dependencies: ["SwiftDL"]),
         .executableTarget(name: "PINNBurgers", dependencies: ["SwiftDL"]),
         .target(name: "MNISTClassifier", dependencies: ["SwiftDL"]),

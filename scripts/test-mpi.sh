@@ -40,6 +40,19 @@ scripts/compare_checkpoints.py "$work/ring-mpi/checkpoint.safetensors" "$work/ri
 "${mpirun[@]}" -np 2 "$gan" "${ring[@]}" --iterations 6 --output "$work/ring-resumed" >/dev/null
 "${mpirun[@]}" -np 2 "$gan" --resume --iterations 12 --output "$work/ring-resumed" >/dev/null
 scripts/compare_checkpoints.py "$work/ring-resumed/checkpoint.safetensors" "$work/ring-one/checkpoint.safetensors" --skip /optimizer/
+echo "test-mpi: a gan worker killed mid-run ends the job; its last checkpoint resumes to the uninterrupted run" >&2
+long=("${ring[@]}" --iterations 400 --checkpoint-every 10)
+"${mpirun[@]}" -np 2 "$gan" "${long[@]}" --output "$work/ring-whole" >/dev/null 2>&1
+"${mpirun[@]}" -np 2 "$gan" "${long[@]}" --output "$work/ring-killed" > "$work/killed.txt" 2>&1 &
+job=$!
+for _ in $(seq 600); do [ -f "$work/ring-killed/checkpoint.safetensors" ] && break; sleep 0.05; done
+for pid in $(pgrep -P "$job"); do
+    if tr '\0' '\n' < "/proc/$pid/environ" | grep -qx "OMPI_COMM_WORLD_RANK=1"; then kill -9 "$pid"; fi
+done
+if wait "$job"; then echo "test-mpi: the job went on after worker 2 was killed" >&2; exit 1; fi
+grep -qi "signal 9\|killed" "$work/killed.txt" || { cat "$work/killed.txt" >&2; exit 1; }
+"${mpirun[@]}" -np 2 "$gan" --resume --output "$work/ring-killed" >/dev/null 2>&1
+scripts/compare_checkpoints.py "$work/ring-killed/checkpoint.safetensors" "$work/ring-whole/checkpoint.safetensors"
 echo "test-mpi: gan DCGAN on MNIST with 2 MPI processes against one process" >&2
 # SGDM: Adam turns the rounding of nearly cancelling gradients into visible steps; the biases
 # before batch normalization have gradients of rounding noise.

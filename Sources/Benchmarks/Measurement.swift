@@ -1,8 +1,13 @@
 import Foundation
+import SwiftDL
 
 /// Times `body` the way the peer scripts do: warm up, pick a number of calls so one run takes
 /// about `runTime` seconds, time several runs and return the median seconds per call.
-func secondsPerCall(runs: Int = 5, runTime: Double = 0.75, _ body: () throws -> Void) throws -> Double {
+///
+/// With several workers (`communicator`), every decision is taken on worker 1's times, so
+/// that all workers make the same number of calls.
+func secondsPerCall(runs: Int = 5, runTime: Double = 0.75, agreeingOver communicator: (any DLCommunicator)? = nil,
+                    _ body: () throws -> Void) throws -> Double {
     let clock = ContinuousClock()
     func seconds(_ calls: Int) throws -> Double {
         let start = clock.now
@@ -12,10 +17,10 @@ func secondsPerCall(runs: Int = 5, runTime: Double = 0.75, _ body: () throws -> 
     }
     // Warm up for at least three calls and 0.3 s, and learn how long a call takes.
     var calls = 3
-    var warm = try seconds(calls)
+    var warm = try agreed(seconds(calls), over: communicator)
     while warm < 0.3 {
         calls *= 2
-        warm = try seconds(calls)
+        warm = try agreed(seconds(calls), over: communicator)
     }
     let perRun = max(1, Int(runTime / (warm / Double(calls))))
     var samples: [Double] = []

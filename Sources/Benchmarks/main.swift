@@ -1,18 +1,24 @@
 // SwiftDL's benchmarks: `swift run -c release benchmarks [workload ...]` prints one line per
 // workload, `<name> <value> <unit>`, the same names benchmarks/peers/ prints for PyTorch and JAX.
 // `benchmarks --profile N workload` runs a workload's body N times untimed, for
-// `valgrind --tool=callgrind` or `perf record`.
+// `valgrind --tool=callgrind` or `perf record`. The GAN step workloads also run data-parallel:
+// `benchmarks --workers N ...` on N threads, or every process a worker under `mpirun` (built with
+// `--traits default,MPI`); worker 1 prints the steps per second and what the workers reduce.
 import Foundation
 import GANKit
 import SwiftDL
+import SwiftDLMPI
 
 /// A benchmark: its name, its unit, the work of one call, and how a time per call becomes the
-/// reported value.
-struct Workload {
+/// reported value. Sendable so that data-parallel workers on threads share the list: a
+/// workload's closures hold no state, each call of `prepare` makes its own.
+struct Workload: @unchecked Sendable {
     let name: String
     let unit: String
     let prepare: () throws -> () throws -> Void
     let value: (_ secondsPerCall: Double) -> Double
+    /// The work of one call on one of several workers, for workloads that run data-parallel.
+    var prepareWorker: ((any DLCommunicator) throws -> () throws -> Void)? = nil
 }
 
 func rosenbrock(_ x: DLArray) throws -> (DLArray, DLArray) {
@@ -77,20 +83,23 @@ let workloads: [Workload] = [
 
 /// Training steps per second of a GAN on 28×28 images, as benchmarks/peers/README.md defines
 /// them: batch 64, latent size 64, float32, one alternating step (a D update on a fixed real
-/// batch and a generated batch, then a G update through the updated D), Adam.
+/// batch and a generated batch, then a G update through the updated D), Adam. On several
+/// workers, the same global batch of 64 split over them.
 func ganSteps(_ name: String, _ configure: @escaping (inout GANSettings) -> Void) -> Workload {
-    Workload(name: name, unit: "steps/s", prepare: {
+    func prepare(_ communicator: (any DLCommunicator)?) throws -> () throws -> Void {
         var settings = GANSettings(dataset: .mnist, seed: 1)
         settings.batchSize = 64
         settings.latentSize = 64
         settings.iterations = .max
         configure(&settings)
         let real = DLArray.rand([64, 1, 28, 28], type: .float32, labels: "BCSS", seed: 5) * 2 - 1
-        var trainer = try GANTrainer(settings: settings, data: try GANData(images: real, as: .mnist))
+        var trainer = try GANTrainer(settings: settings, data: try GANData(images: real, as: .mnist), communicator: communicator)
         let first = try trainer.step()
         precondition(first.discriminatorLoss.isFinite && first.generatorLoss.isFinite, "\(name): non-finite losses")
         return { _ = try trainer.step() }
-    }, value: { 1 / $0 })
+    }
+    return Workload(name: name, unit: "steps/s", prepare: { try prepare(nil) }, value: { 1 / $0 },
+                    prepareWorker: { try prepare($0) })
 }
 
 /// Milliseconds per forward and backward of a float32 convolution: the gradients with respect
@@ -125,16 +134,66 @@ func fail(_ message: String) -> Never {
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var profileCalls: Int?
-if arguments.first == "--profile" {
-    guard arguments.count >= 2, let calls = Int(arguments[1]), calls > 0 else { fail("--profile takes a positive number of calls") }
-    profileCalls = calls
+var threadWorkers: Int?
+while let option = arguments.first, option.hasPrefix("--") {
+    guard arguments.count >= 2, let number = Int(arguments[1]), number > 0 else { fail("\(option) takes a positive number") }
+    switch option {
+    case "--profile": profileCalls = number
+    case "--workers": threadWorkers = number
+    default: fail("unknown option \(option); options: --profile N, --workers N")
+    }
     arguments.removeFirst(2)
 }
 let known = Set(workloads.map(\.name))
 if let unknown = arguments.first(where: { !known.contains($0) }) {
     fail("unknown workload '\(unknown)'; known: \(workloads.map(\.name).joined(separator: ", "))")
 }
-for workload in workloads where arguments.isEmpty || arguments.contains(workload.name) {
+let selected = workloads.filter { arguments.isEmpty || arguments.contains($0.name) }
+let dataParallel = threadWorkers != nil || MPICommunicator.isLaunchedByMPI
+
+/// Runs the workloads on one worker of several: worker 1 reports each workload's value, the
+/// all-reduces one step makes and their bytes, and the time of one all-reduce of that size.
+func runWorker(_ selected: [Workload], _ communicator: CountingCommunicator) throws {
+    for workload in selected {
+        guard let prepareWorker = workload.prepareWorker else { continue }
+        let call = try prepareWorker(communicator)
+        let seconds = try secondsPerCall(agreeingOver: communicator, call)
+        _ = communicator.takeCounts()
+        try call()
+        let (reductions, bytes) = communicator.takeCounts()
+        let reduction = try allReduceMicroseconds(bytes: bytes, over: communicator)
+        if communicator.isFirst {
+            report(workload.name, workload.value(seconds), workload.unit)
+            report(workload.name + "_reductions_per_step", Double(reductions), "calls")
+            report(workload.name + "_reduced_bytes_per_step", Double(bytes), "bytes")
+            report(workload.name + "_one_allreduce_of_those_bytes_us", reduction, "us")
+        }
+    }
+    let latency = try allReduceMicroseconds(bytes: 8, over: communicator)
+    if communicator.isFirst { report("allreduce_8_bytes_us", latency, "us") }
+}
+
+if dataParallel {
+    if profileCalls != nil { fail("--profile runs on one worker; leave out --workers and mpirun") }
+    if let other = selected.first(where: { $0.prepareWorker == nil }), !arguments.isEmpty {
+        fail("\(other.name) does not run data-parallel; the GAN step workloads do")
+    }
+    do {
+        if MPICommunicator.isLaunchedByMPI {
+            let world = try MPICommunicator.world()
+            try runWorker(selected, CountingCommunicator(world))
+            world.finalize()
+        } else {
+            let workloads = selected
+            _ = try spmd(workers: threadWorkers ?? 1) { communicator in try runWorker(workloads, CountingCommunicator(communicator)) }
+        }
+    } catch {
+        FileHandle.standardError.write(Data("benchmarks: data-parallel run failed: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+for workload in selected {
     do {
         let call = try workload.prepare()
         if let profileCalls {
