@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${ROUNDS:-3}"
-workloads=(mlp_gan_steps_per_s dcgan_steps_per_s)
+workloads=(mlp_gan_steps_per_s dcgan_steps_per_s)  # eager passes: data-parallel workers run eagerly
 swift build -c release --traits default,MPI --product benchmarks >&2
 benchmarks="$(swift build -c release --traits default,MPI --show-bin-path)/benchmarks"
 mpirun=(mpirun --oversubscribe -x OPENBLAS_NUM_THREADS=1 -x OMP_NUM_THREADS=1 -x SWIFTDL_NUM_THREADS=1)

@@ -26,6 +26,13 @@ func rosenbrock(_ x: DLArray) throws -> (DLArray, DLArray) {
     return (y, try dlgradient(y, x))
 }
 
+/// 100 rounds of `sin(y) * 1.01 + 0.1` on 16 elements and the gradient: 300 tiny operations.
+func smallOperations(_ x: DLArray) throws -> DLArray {
+    var y = x
+    for _ in 0..<100 { y = sin(y) * 1.01 + 0.1 }
+    return try dlgradient(sum(y), x)
+}
+
 let workloads: [Workload] = [
     Workload(name: "rosenbrock_calls_per_s", unit: "calls/s", prepare: {
         let x = DLArray([-1.0, 2.0])
@@ -33,15 +40,26 @@ let workloads: [Workload] = [
         precondition(value.scalar(as: Double.self) == 104 && gradient.scalars(as: Double.self) == [396, 200])
         return { _ = try dlfeval(rosenbrock, x) }
     }, value: { 1 / $0 }),
+    Workload(name: "rosenbrock_accel_calls_per_s", unit: "calls/s", prepare: {
+        let x = DLArray([-1.0, 2.0])
+        let accelerated = dlaccelerate(rosenbrock)
+        _ = try dlfeval(accelerated, x)
+        let (value, gradient) = try dlfeval(accelerated, x)
+        precondition(value.scalar(as: Double.self) == 104 && gradient.scalars(as: Double.self) == [396, 200]
+                     && accelerated.lastEagerReason == nil)
+        return { _ = try dlfeval(accelerated, x) }
+    }, value: { 1 / $0 }),
     Workload(name: "small_ops_us_per_op", unit: "us/op", prepare: {
         let x = DLArray.rand([16], type: .float32, seed: 3)
-        return {
-            _ = try dlfeval({ (x: DLArray) in
-                var y = x
-                for _ in 0..<100 { y = sin(y) * 1.01 + 0.1 }
-                return try dlgradient(sum(y), x)
-            }, x)
-        }
+        return { _ = try dlfeval(smallOperations, x) }
+    }, value: { $0 / 300 * 1e6 }),
+    Workload(name: "small_ops_accel_us_per_op", unit: "us/op", prepare: {
+        let x = DLArray.rand([16], type: .float32, seed: 3)
+        let accelerated = dlaccelerate(smallOperations)
+        _ = try dlfeval(accelerated, x)
+        _ = try dlfeval(accelerated, x)
+        precondition(accelerated.lastEagerReason == nil)
+        return { _ = try dlfeval(accelerated, x) }
     }, value: { $0 / 300 * 1e6 }),
     matrixProduct(1024),
     matrixProduct(2048),
@@ -58,14 +76,12 @@ let workloads: [Workload] = [
     convolution("transpconv64to1_fwd_bwd_ms", input: [64, 64, 14, 14], weights: [64, 1, 4, 4], bias: 1) { x, w, b in
         try dltranspconv(x, w, b, stride: [2], cropping: 1)
     },
-    ganSteps("mlp_gan_steps_per_s") { $0.architecture = .mlp },
-    ganSteps("dcgan_steps_per_s") { $0.architecture = .dcgan },
-    ganSteps("wgan_gp_steps_per_s") {
-        $0.architecture = .dcgan
-        $0.loss = .wassersteinGP
-        $0.generatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-4, gradientDecay: 0.5, squaredGradientDecay: 0.9)
-        $0.discriminatorOptimizer = $0.generatorOptimizer
-    },
+    ganSteps("mlp_gan_steps_per_s", accelerated: false, mlp),
+    ganSteps("mlp_gan_accel_steps_per_s", accelerated: true, mlp),
+    ganSteps("dcgan_steps_per_s", accelerated: false, dcgan),
+    ganSteps("dcgan_accel_steps_per_s", accelerated: true, dcgan),
+    ganSteps("wgan_gp_steps_per_s", accelerated: false, wganGP),
+    ganSteps("wgan_gp_accel_steps_per_s", accelerated: true, wganGP),
     Workload(name: "png_write_ms", unit: "ms", prepare: {
         // A sample grid as the GAN trainer writes it: 64 images of 28×28, mostly black like MNIST.
         let images = DLArray.randn([64, 1, 28, 28], type: .float32, labels: "BCSS", seed: 7)
@@ -81,11 +97,21 @@ let workloads: [Workload] = [
     }, value: { $0 * 1e3 }),
 ]
 
+func mlp(_ settings: inout GANSettings) { settings.architecture = .mlp }
+func dcgan(_ settings: inout GANSettings) { settings.architecture = .dcgan }
+func wganGP(_ settings: inout GANSettings) {
+    settings.architecture = .dcgan
+    settings.loss = .wassersteinGP
+    settings.generatorOptimizer = OptimizerSettings(.adam, learnRate: 1e-4, gradientDecay: 0.5, squaredGradientDecay: 0.9)
+    settings.discriminatorOptimizer = settings.generatorOptimizer
+}
+
 /// Training steps per second of a GAN on 28×28 images, as benchmarks/peers/README.md defines
 /// them: batch 64, latent size 64, float32, one alternating step (a D update on a fixed real
-/// batch and a generated batch, then a G update through the updated D), Adam. On several
-/// workers, the same global batch of 64 split over them.
-func ganSteps(_ name: String, _ configure: @escaping (inout GANSettings) -> Void) -> Workload {
+/// batch and a generated batch, then a G update through the updated D), Adam; the passes
+/// evaluated eagerly or through `dlaccelerate`. On several workers, the same global batch of 64
+/// split over them.
+func ganSteps(_ name: String, accelerated: Bool, _ configure: @escaping (inout GANSettings) -> Void) -> Workload {
     func prepare(_ communicator: (any DLCommunicator)?) throws -> () throws -> Void {
         var settings = GANSettings(dataset: .mnist, seed: 1)
         settings.batchSize = 64
@@ -94,6 +120,7 @@ func ganSteps(_ name: String, _ configure: @escaping (inout GANSettings) -> Void
         configure(&settings)
         let real = DLArray.rand([64, 1, 28, 28], type: .float32, labels: "BCSS", seed: 5) * 2 - 1
         var trainer = try GANTrainer(settings: settings, data: try GANData(images: real, as: .mnist), communicator: communicator)
+        trainer.accelerate = accelerated
         let first = try trainer.step()
         precondition(first.discriminatorLoss.isFinite && first.generatorLoss.isFinite, "\(name): non-finite losses")
         return { _ = try trainer.step() }

@@ -97,6 +97,9 @@ struct GAN: ParsableCommand {
     @Flag(name: .customLong("spectral-norm"),
           help: "Spectrally normalize the discriminator's fully connected and convolution layers (and leave out its normalization layers).")
     var spectralNormalization = false
+    @Flag(name: .customLong("no-accelerate"),
+          help: "Evaluate every pass eagerly instead of replaying its cached trace (dlaccelerate); the results are the same.")
+    var eager = false
     @Flag(help: "Continue the run in the output directory from its checkpoint.")
     var resume = false
     @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
@@ -138,7 +141,7 @@ struct GAN: ParsableCommand {
             checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
             classifierURL: settings.dataset.isPlanar ? nil
                 : URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"), resume: resume,
-            overwrite: overwrite, stopRequest: stop)
+            overwrite: overwrite, stopRequest: stop, accelerate: !eager)
         let signals = Self.stopOnSignals(stop)
         defer { signals.forEach { $0.cancel() } }
         let summary: GANRunSummary

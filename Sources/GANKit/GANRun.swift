@@ -76,10 +76,14 @@ public struct GANRunOptions: Sendable {
     public var measureSamples: Int
     /// Asks the run to stop after the current iteration, with a checkpoint.
     public var stopRequest: GANStopRequest?
+    /// Whether the trainer runs its passes through `dlaccelerate` (``GANTrainer/accelerate``);
+    /// the results are the same either way.
+    public var accelerate: Bool
 
     /// Options with the given directory and intervals.
     public init(outputDirectory: URL, sampleInterval: Int, checkpointInterval: Int, classifierURL: URL? = nil,
-                resume: Bool = false, overwrite: Bool = false, measureSamples: Int = 2500, stopRequest: GANStopRequest? = nil) {
+                resume: Bool = false, overwrite: Bool = false, measureSamples: Int = 2500, stopRequest: GANStopRequest? = nil,
+                accelerate: Bool = true) {
         self.outputDirectory = outputDirectory
         self.sampleInterval = sampleInterval
         self.checkpointInterval = checkpointInterval
@@ -88,6 +92,7 @@ public struct GANRunOptions: Sendable {
         self.overwrite = overwrite
         self.measureSamples = measureSamples
         self.stopRequest = stopRequest
+        self.accelerate = accelerate
     }
 }
 
@@ -212,6 +217,7 @@ public final class GANRun {
         } else {
             trainer = try GANTrainer(settings: settings, data: data, communicator: communicator)
         }
+        trainer.accelerate = options.accelerate
         fixedLatents = trainer.latentVectors(settings.dataset.isPlanar ? 1000 : 64, seed: settings.seed &+ 1000)
         measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.seed &+ 2000)
         if first, !settings.dataset.isPlanar, settings.imageSize == 28, let url = options.classifierURL {

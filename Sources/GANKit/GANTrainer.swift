@@ -68,6 +68,20 @@ public struct GANTrainer: Sendable {
     /// Whether this trainer was restored from a checkpoint without checksums (written by an
     /// earlier version), whose tensors could not be verified.
     public internal(set) var resumedWithoutChecksums = false
+    /// Whether the discriminator's and generator's passes run through ``dlaccelerate(_:)``
+    /// (on by default): each pass's trace is cached and replayed on the next batches, with the
+    /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout and
+    /// consensus optimization run eagerly whatever this says.
+    public var accelerate = true
+    /// The accelerated passes (shared by copies of this trainer, as their caches may be).
+    private let passes: GANPasses
+
+    /// The accelerated passes when this trainer runs them.
+    var acceleratedPasses: GANPasses? {
+        guard accelerate, !workers.isParallel, settings.regularizer != .consensus,
+              !(generator.layers + discriminator.layers).contains(where: { $0 is DropoutLayer }) else { return nil }
+        return passes
+    }
 
     /// A trainer with freshly initialized networks; with a `communicator`, one of its workers,
     /// training on its rows of every global mini-batch of `settings.batchSize`.
@@ -93,6 +107,7 @@ public struct GANTrainer: Sendable {
         generatorOptimizer = PlayerOptimizer(settings.generatorOptimizer)
         discriminatorOptimizer = PlayerOptimizer(settings.discriminatorOptimizer)
         random = DLRandomGenerator(seed: settings.seed &+ 2)
+        passes = GANPasses(settings: settings, workers: workers)
     }
 
     /// `count` latent vectors, `[count, latentSize]` "BC" float32, standard normal, from `seed`
@@ -219,38 +234,21 @@ public struct GANTrainer: Sendable {
             interpolated = try (epsilon * real + (1 - epsilon) * fake).labeled(real.labels)
         }
         var dropout = dropoutGenerator()
-        let (settings, workers, n) = (self.settings, self.workers, real.shape[0])
-        let update = discriminatorOptimizer.step
-        let result = try dlfeval({ (d: DLNetwork, penaltyInput: DLArray) in
-            var d = workers.synchronized(d)
-            let realInput = settings.regularizer == .r1 ? penaltyInput : real
-            let (realLogits, s1) = try d.forward(realInput, using: &dropout)
-            d.state = s1
-            let (fakeLogits, s2) = try d.forward(fake, using: &dropout)
-            d.state = s2
-            var loss = try Self.discriminatorLoss(settings.loss, realLogits: realLogits, fakeLogits: fakeLogits, targets: targets)
-            var penalty = DLArray(0.0)
-            switch (settings.loss, settings.regularizer) {
-            case (.wassersteinGP, _):
-                let (criticOutput, s3) = try d.forward(penaltyInput, using: &dropout)
-                d.state = s3
-                let g = try workers.inputGradient(sum(criticOutput), penaltyInput)
-                let norms = sqrt(try sum(reshape(g * g, [n, -1]), dims: [1]) + 1e-10)
-                penalty = settings.lambda * mean((norms - 1) ** 2)
-            case (_, .r1) where update % settings.r1Interval == 0:
-                let g = try workers.inputGradient(sum(realLogits), penaltyInput)
-                let weight = settings.gamma * Double(settings.r1Interval)
-                penalty = try weight / 2 * sum(g * g) / Double(n)
-            default:
-                break
-            }
-            loss = try loss + penalty
-            let gradients = try dlgradient(loss, d.learnables)
-            return (gradients, extractdata(loss), extractdata(penalty), Self.scores(settings.loss, realLogits, fakeLogits), d.state)
-        }, discriminator, interpolated)
+        let applyR1 = discriminatorOptimizer.step % settings.r1Interval == 0
+        let result: (DLParameterTable, DLArray, DLArray, DLArray, DLParameterTable)
+        if let passes = acceleratedPasses {
+            result = try dlfeval(passes.discriminator, discriminator, real, fake, targets, interpolated, applyR1)
+        } else {
+            let (settings, workers) = (self.settings, self.workers)
+            result = try dlfeval({ (d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray) in
+                try Self.discriminatorPass(d, real: real, fake: fake, targets: targets, penaltyInput: penaltyInput,
+                                           applyR1: applyR1, settings: settings, workers: workers, dropout: &dropout)
+            }, discriminator, real, fake, targets, interpolated)
+        }
         discriminator.state = result.4
-        let (gradients, measured) = try workers.aggregate(result.0, [result.1.scalar(as: Double.self), result.3.real,
-                                                                     result.3.fake, result.2.scalar(as: Double.self)])
+        let scores = result.3.scalars(as: Double.self)
+        let (gradients, measured) = try workers.aggregate(result.0, [result.1.scalar(as: Double.self), scores[0],
+                                                                     scores[1], result.2.scalar(as: Double.self)])
         return (gradients, measured[0], measured[1], measured[2], measured[3])
     }
 
@@ -259,15 +257,17 @@ public struct GANTrainer: Sendable {
     private mutating func generatorGradients() throws -> (gradients: DLParameterTable, loss: Double) {
         let z = nextLatentBatch()
         var dropout = dropoutGenerator()
-        let (settings, workers, discriminator) = (self.settings, self.workers, workers.synchronized(self.discriminator))
-        let result = try dlfeval({ (g: DLNetwork) in
-            let (fake, generatorState) = try workers.synchronized(g).forward(z, using: &dropout)
-            let (fakeLogits, discriminatorState) = try discriminator.forward(fake, using: &dropout)
-            let loss = try Self.generatorLoss(settings.loss, fakeLogits: fakeLogits)
-            return (try dlgradient(loss, g.learnables), extractdata(loss), generatorState, discriminatorState)
-        }, generator)
+        let result: (DLParameterTable, DLArray, DLParameterTable, DLParameterTable)
+        if let passes = acceleratedPasses {
+            result = try dlfeval(passes.generator, generator, discriminator, z)
+        } else {
+            let (settings, workers) = (self.settings, self.workers)
+            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray) in
+                try Self.generatorPass(g, d, z: z, settings: settings, workers: workers, dropout: &dropout)
+            }, generator, discriminator, z)
+        }
         generator.state = result.2
-        self.discriminator.state = result.3
+        discriminator.state = result.3
         let (gradients, measured) = try workers.aggregate(result.0, [result.1.scalar(as: Double.self)])
         return (gradients, measured[0])
     }
@@ -300,15 +300,16 @@ public struct GANTrainer: Sendable {
             }
             return (try direction(gradientD, consensusD), try direction(gradientG, consensusG),
                     extractdata(lossD), extractdata(lossG), extractdata(consensus),
-                    Self.scores(settings.loss, realLogits, fakeLogits), generatorState, d.state)
+                    try Self.scores(settings.loss, realLogits, fakeLogits), generatorState, d.state)
         }, generator, discriminator)
         generator.state = result.6
         discriminator.state = result.7
         try discriminatorOptimizer.update(&discriminator, with: result.0, learnRateScale: learnRateScale)
         try generatorOptimizer.update(&generator, with: result.1, learnRateScale: learnRateScale)
+        let scores = result.5.scalars(as: Double.self)
         return GANStepRecord(iteration: 0, discriminatorLoss: result.2.scalar(as: Double.self),
-                             generatorLoss: result.3.scalar(as: Double.self), realScore: result.5.real,
-                             fakeScore: result.5.fake, penalty: result.4.scalar(as: Double.self))
+                             generatorLoss: result.3.scalar(as: Double.self), realScore: scores[0],
+                             fakeScore: scores[1], penalty: result.4.scalar(as: Double.self))
     }
 
     // MARK: Losses
@@ -338,11 +339,11 @@ public struct GANTrainer: Sendable {
         }
     }
 
-    /// D's mean scores of the two batches: probabilities σ(logit), or the values themselves
-    /// (WGAN-GP's critic, the hinge loss).
-    static func scores(_ loss: GANLoss, _ realLogits: DLArray, _ fakeLogits: DLArray) -> (real: Double, fake: Double) {
+    /// D's mean scores of the two batches, `[real, fake]` (untraced): probabilities σ(logit), or
+    /// the values themselves (WGAN-GP's critic, the hinge loss).
+    static func scores(_ loss: GANLoss, _ realLogits: DLArray, _ fakeLogits: DLArray) throws -> DLArray {
         let squash: (DLArray) -> DLArray = loss.scoresAreUnbounded ? { $0 } : { sigmoid($0) }
-        return (mean(squash(extractdata(realLogits))).scalar(as: Double.self),
-                mean(squash(extractdata(fakeLogits))).scalar(as: Double.self))
+        return try cat([reshape(mean(squash(extractdata(realLogits))), [1]),
+                        reshape(mean(squash(extractdata(fakeLogits))), [1])], dim: 0)
     }
 }

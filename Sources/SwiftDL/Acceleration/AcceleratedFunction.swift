@@ -248,7 +248,7 @@ public func dlaccelerate<each Argument: DLArrayContainer, each Output: DLArrayCo
         },
         flattenArguments: { arguments in
             var arrays: [DLArray] = []
-            repeat (each arguments).forEachArray { arrays.append($0) }
+            repeat (each arguments).forEachInputArray { arrays.append($0) }
             return arrays
         },
         flattenOutputs: { outputs in
@@ -262,7 +262,7 @@ public func dlaccelerate<each Argument: DLArrayContainer, each Output: DLArrayCo
         })
     accelerated.argumentRebuilder = { arguments, arrays in
         var iterator = arrays.makeIterator()
-        return (repeat (each arguments).mapArrays { _ in iterator.next()! })
+        return (repeat (each arguments).mapInputArrays { _ in iterator.next()! })
     }
     return accelerated
 }

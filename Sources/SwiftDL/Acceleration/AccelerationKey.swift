@@ -22,6 +22,14 @@ struct AccelerationKey: Hashable {
                                        traced: mask?[index] ?? true))
             index += 1
         }
+        // Arrays read but not differentiated (a network's state) count with their patterns too.
+        var inputs = 0
+        argument.forEachInputArray { array in
+            inputs += 1
+            if inputs > index {
+                arrays.append(ArrayPattern(shape: array.shape, dataType: array.dataType, labels: array.labels, traced: false))
+            }
+        }
         values.append(ObjectIdentifier(C.self))
         if let keyed = argument as? any DLAccelerationKeyed {
             values.append(keyed.accelerationKey)

@@ -19,7 +19,7 @@ final class AccelerationPlan: @unchecked Sendable {
 
     /// One kernel call: its kernel, the values it reads and the value it writes.
     struct Call {
-        let kernel: any Kernel
+        let kernel: KernelReplay
         let inputs: [Int]
         let output: Int
         let outputSpecification: KernelOutput
@@ -33,7 +33,7 @@ final class AccelerationPlan: @unchecked Sendable {
         case call(Call)
         /// Elementwise calls over the same number of elements, run block by block so that each
         /// block goes through every call while it is in cache.
-        case fused([Call], kernels: [any ElementwiseKernel], count: Int, grain: Int)
+        case fused([Call], count: Int, grain: Int)
         /// A value the function read into Swift: the call must see the same bytes, or the plan
         /// does not apply (a branch on a value, say) and the function runs eagerly.
         case check(value: Int, bytes: [UInt8])
@@ -136,7 +136,7 @@ final class AccelerationPlan: @unchecked Sendable {
             if checksAfter[index] != nil { lastElementwiseCount = nil }
             guard liveCalls[index] else { continue }
             let call = capture.calls[index]
-            if let kernel = call.kernel as? any ElementwiseKernel, !call.outputSpecification.startsZeroed {
+            if let kernel = call.kernel.elementwise, !call.outputSpecification.startsZeroed {
                 if lastElementwiseCount == kernel.count, !units.isEmpty {
                     units[units.count - 1].append(index)
                 } else {
@@ -207,9 +207,8 @@ final class AccelerationPlan: @unchecked Sendable {
             if calls.count == 1 {
                 steps.append(.call(planned(calls[0])))
             } else {
-                let kernels = calls.map { capture.calls[$0].kernel as! any ElementwiseKernel }
-                steps.append(.fused(calls.map(planned), kernels: kernels, count: kernels[0].count,
-                                    grain: kernels.map(\.grain).min()!))
+                let kernels = calls.map { capture.calls[$0].kernel.elementwise! }
+                steps.append(.fused(calls.map(planned), count: kernels[0].count, grain: kernels.map(\.grain).min()!))
                 fusedCallCount += calls.count
             }
         }
@@ -255,7 +254,7 @@ final class AccelerationPlan: @unchecked Sendable {
                 }
                 for (k, value) in call.inputs.enumerated() { table[call.tableOffset + k] = UnsafeRawPointer(pointers[value]!) }
                 call.kernel.run(KernelInputs(start: table + call.tableOffset, count: call.inputs.count), output)
-            case .fused(let calls, let kernels, let count, let grain):
+            case .fused(let calls, let count, let grain):
                 for call in calls {
                     for (k, value) in call.inputs.enumerated() { table[call.tableOffset + k] = UnsafeRawPointer(pointers[value]!) }
                 }
@@ -264,9 +263,9 @@ final class AccelerationPlan: @unchecked Sendable {
                     var start = range.lowerBound
                     while start < range.upperBound {
                         let elements = start ..< min(start + block, range.upperBound)
-                        for (call, kernel) in zip(calls, kernels) {
-                            kernel.run(KernelInputs(start: table + call.tableOffset, count: call.inputs.count),
-                                       pointers[call.output]!, elements: elements)
+                        for call in calls {
+                            call.kernel.elementwise!.run(KernelInputs(start: table + call.tableOffset, count: call.inputs.count),
+                                                         pointers[call.output]!, elements)
                         }
                         start += block
                     }

@@ -12,7 +12,7 @@ import CSwiftDLSupport
 final class KernelCapture {
     /// One recorded kernel call.
     struct Call {
-        let kernel: any Kernel
+        let kernel: KernelReplay
         /// The element storages read (bases of views), in the kernel's input order.
         let inputs: [Storage]
         let output: Storage
@@ -51,7 +51,7 @@ final class KernelCapture {
     /// Records a kernel call made at the outermost level.
     func record(_ kernel: some Kernel, inputs: [DLArray], output: Storage, _ specification: KernelOutput) {
         let bases = inputs.map { $0.storage.elementOwner }
-        calls.append(Call(kernel: kernel, inputs: bases, output: output, outputSpecification: specification))
+        calls.append(Call(kernel: kernel.makeReplay(), inputs: bases, output: output, outputSpecification: specification))
         written.insert(ObjectIdentifier(output))
     }
 

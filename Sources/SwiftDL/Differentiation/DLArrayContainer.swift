@@ -27,6 +27,15 @@ public protocol DLArrayContainer {
     /// A copy with every array replaced by `transform` of it, visiting in the same order as
     /// ``forEachArray(_:)``.
     func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Self
+    /// Calls `body` on every array a computation on this value reads, in a fixed order: the
+    /// arrays of ``forEachArray(_:)`` and any others that change between calls without being
+    /// differentiated, such as a network's state. ``dlaccelerate(_:)`` makes them the inputs of
+    /// its cached traces. By default, the arrays of ``forEachArray(_:)``; a container that holds
+    /// networks forwards this to them.
+    func forEachInputArray(_ body: (DLArray) throws -> Void) rethrows
+    /// A copy with every array of ``forEachInputArray(_:)`` replaced by `transform` of it, in
+    /// that order. By default, ``mapArrays(_:)``.
+    func mapInputArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Self
 }
 
 /// A container whose arrays have learn-rate factors, as a network's learnable parameters do.
@@ -40,6 +49,11 @@ public protocol DLLearnRateScaled: DLArrayContainer {
 }
 
 extension DLArrayContainer {
+    /// Visits the arrays of ``forEachArray(_:)``.
+    public func forEachInputArray(_ body: (DLArray) throws -> Void) rethrows { try forEachArray(body) }
+    /// Maps the arrays of ``mapArrays(_:)``.
+    public func mapInputArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Self { try mapArrays(transform) }
+
     /// Whether each array, in order, takes part in differentiation: false for arrays with a
     /// learn-rate factor of 0 (see ``DLLearnRateScaled``), true otherwise.
     var trainableMask: [Bool]? {
@@ -82,6 +96,14 @@ extension Array: DLArrayContainer where Element: DLArrayContainer {
     public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> [Element] {
         try map { try $0.mapArrays(transform) }
     }
+    /// Visits the elements' input arrays in order.
+    public func forEachInputArray(_ body: (DLArray) throws -> Void) rethrows {
+        for element in self { try element.forEachInputArray(body) }
+    }
+    /// Maps the elements' input arrays in order.
+    public func mapInputArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> [Element] {
+        try map { try $0.mapInputArrays(transform) }
+    }
 }
 
 extension Dictionary: DLArrayContainer where Key: Comparable, Value: DLArrayContainer {
@@ -97,6 +119,17 @@ extension Dictionary: DLArrayContainer where Key: Comparable, Value: DLArrayCont
         for key in keys.sorted() { result[key] = try self[key]!.mapArrays(transform) }
         return result
     }
+    /// Visits the values' input arrays in the order of their sorted keys.
+    public func forEachInputArray(_ body: (DLArray) throws -> Void) rethrows {
+        for key in keys.sorted() { try self[key]!.forEachInputArray(body) }
+    }
+    /// Maps the values' input arrays in the order of their sorted keys; the keys stay.
+    public func mapInputArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> [Key: Value] {
+        var result: [Key: Value] = [:]
+        result.reserveCapacity(count)
+        for key in keys.sorted() { result[key] = try self[key]!.mapInputArrays(transform) }
+        return result
+    }
 }
 
 extension Optional: DLArrayContainer where Wrapped: DLArrayContainer {
@@ -107,6 +140,14 @@ extension Optional: DLArrayContainer where Wrapped: DLArrayContainer {
     /// Maps the wrapped value's arrays; nil stays nil.
     public func mapArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Wrapped? {
         try self.map { try $0.mapArrays(transform) }
+    }
+    /// Visits the wrapped value's input arrays, if any.
+    public func forEachInputArray(_ body: (DLArray) throws -> Void) rethrows {
+        try self?.forEachInputArray(body)
+    }
+    /// Maps the wrapped value's input arrays; nil stays nil.
+    public func mapInputArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> Wrapped? {
+        try self.map { try $0.mapInputArrays(transform) }
     }
 }
 

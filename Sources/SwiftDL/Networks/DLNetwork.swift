@@ -248,6 +248,23 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         copy.learnables = try learnables.mapArrays(transform)
         return copy
     }
+
+    /// Visits the learnable parameters, then the state (batch-normalization statistics and
+    /// other state a forward pass reads): what a cached ``dlaccelerate(_:)`` trace takes anew
+    /// on each call.
+    public func forEachInputArray(_ body: (DLArray) throws -> Void) rethrows {
+        try learnables.forEachArray(body)
+        try state.forEachArray(body)
+    }
+
+    /// The network with its learnables and state transformed, in the order of
+    /// ``forEachInputArray(_:)``.
+    public func mapInputArrays(_ transform: (DLArray) throws -> DLArray) rethrows -> DLNetwork {
+        var copy = self
+        copy.learnables = try learnables.mapArrays(transform)
+        copy.state = try state.mapArrays(transform)
+        return copy
+    }
 }
 
 /// The identity of a network's layers and connections: made once when a network is built and

@@ -205,4 +205,37 @@ import Testing
         let iterations = log.split(separator: "\n").filter { $0.contains("\"step\"") }.count
         #expect(iterations == 300)
     }
+
+    @Test func eagerPassesWriteTheAcceleratedRunsLogAndCheckpoint() throws {
+        let accelerated = try Self.temporaryDirectory(), eager = try Self.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: accelerated)
+            try? FileManager.default.removeItem(at: eager)
+        }
+        let run = Self.tiny + ["--iterations", "12", "--sample-every", "6"]
+        #expect(try Self.gan(run + ["--output", accelerated.path]).status == 0)
+        #expect(try Self.gan(run + ["--output", eager.path, "--no-accelerate"]).status == 0)
+        let a = try SafeTensors.read(from: accelerated.appendingPathComponent("checkpoint.safetensors")).tensors
+        let e = try SafeTensors.read(from: eager.appendingPathComponent("checkpoint.safetensors")).tensors
+        #expect(a.keys.sorted() == e.keys.sorted())
+        for (name, value) in e {
+            #expect(value.scalars(as: Float.self) == a[name]?.scalars(as: Float.self), "\(name)")
+        }
+        // Every logged number but the clock's is the same.
+        func entries(_ directory: URL) throws -> [NSDictionary] {
+            try String(contentsOf: directory.appendingPathComponent("log.jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { line in
+                    var entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                    for key in entry.keys where ["second", "time", "elapsed", "rate"].contains(where: key.lowercased().contains) {
+                        entry[key] = nil
+                    }
+                    return entry as NSDictionary
+                }
+        }
+        let acceleratedLog = try entries(accelerated), eagerLog = try entries(eager)
+        #expect(acceleratedLog.count == eagerLog.count && acceleratedLog.count >= 12)
+        for (index, (x, y)) in zip(acceleratedLog, eagerLog).enumerated() {
+            #expect(x == y, "log line \(index + 1)")
+        }
+    }
 }
