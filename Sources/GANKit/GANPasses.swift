@@ -2,7 +2,7 @@ import SwiftDL
 
 /// The discriminator's and the generator's gradient passes as functions of arrays alone (every
 /// array they read is an argument, nothing is captured but the settings), so that
-/// ``dlaccelerate(_:)`` can cache their traces and replay them on each step's new batches.
+/// `dlaccelerate` can cache their traces and replay them on each step's new batches.
 ///
 /// A trainer evaluates a pass with `dlfeval`, or through its accelerated function when
 /// ``GANTrainer/accelerate`` is on and the pass can replay: one process (a data-parallel worker's

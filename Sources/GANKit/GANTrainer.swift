@@ -68,7 +68,7 @@ public struct GANTrainer: Sendable {
     /// Whether this trainer was restored from a checkpoint without checksums (written by an
     /// earlier version), whose tensors could not be verified.
     public internal(set) var resumedWithoutChecksums = false
-    /// Whether the discriminator's and generator's passes run through ``dlaccelerate(_:)``
+    /// Whether the discriminator's and generator's passes run through SwiftDL's `dlaccelerate`
     /// (on by default): each pass's trace is cached and replayed on the next batches, with the
     /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout and
     /// consensus optimization run eagerly whatever this says.

@@ -153,11 +153,18 @@ def ratio(workload: str, unit: str, swift: Optional[float],
     return "-" if times is None else f"{times:.2f}x"
 
 
+def peer_name(workload: str) -> str:
+    """The peers' name for a workload: SwiftDL's accelerated variants (``dlaccelerate``,
+    ``..._accel_...``) do the work of the plain workload, which the peers run in their own
+    modes (PyTorch eager, JAX eager and jit)."""
+    return workload.replace("_accel_", "_")
+
+
 def ratio_range(workload: str, rounds: List[Dict[str, Results]]) -> str:
     """The lowest and highest SwiftDL-to-PyTorch ratio of the rounds, as ``"0.95-1.10x"``."""
     ratios = []
     for results in rounds:
-        swift, torch = results.get("swift", {}).get(workload), results.get("torch", {}).get(workload)
+        swift, torch = results.get("swift", {}).get(workload), results.get("torch", {}).get(peer_name(workload))
         if swift and torch:
             ratios.append(times_better(workload, swift[1], swift[0], torch[0]))
     ratios = [r for r in ratios if r is not None]
@@ -184,6 +191,7 @@ def make_table(results: Dict[str, Results], selected: List[str],
     them), then any other workload a side reported, in the order first seen.
     With ``selected``, only those rows. With several ``rounds`` (whose medians
     ``results`` holds), a last column gives the range of their ratios.
+    An accelerated variant (``..._accel_...``) shows the peers' values of the plain workload.
     """
     several = rounds is not None and len(rounds) > 1
     names = [w.name for w in WORKLOADS]
@@ -198,7 +206,7 @@ def make_table(results: Dict[str, Results], selected: List[str],
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join([" --- "] * 2 + [" ---: "] * (len(header) - 2)) + "|"]
     for name in names:
-        cells = {key: results.get(key, {}).get(name) for key, _ in SIDES}
+        cells = {key: results.get(key, {}).get(name if key == "swift" else peer_name(name)) for key, _ in SIDES}
         known = WORKLOADS_BY_NAME.get(name)
         if not known and not any(cells.values()):
             continue  # a selected name that is unknown and that no side reported
