@@ -143,10 +143,11 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
         let cached: Entry? = locked {
             calls += 1
             clock += 1
-            guard let found = entries[pattern] else { return nil }
-            entries[pattern]!.lastUse = clock
-            if case .plan = found.entry { hits += 1 }
-            return found.entry
+            guard let index = entries.index(forKey: pattern) else { return nil }
+            entries.values[index].lastUse = clock
+            let entry = entries.values[index].entry
+            if case .plan = entry { hits += 1 }
+            return entry
         }
         switch cached {
         case .plan(let plan, let template)?:

@@ -11,6 +11,9 @@ struct AccelerationKey: Hashable {
     }
 
     var arrays: [ArrayPattern] = []
+    /// The arguments' types.
+    var types: [ObjectIdentifier] = []
+    /// The arguments' other contents, for those that have any.
     var values: [AnyHashable] = []
 
     /// Adds an argument: its arrays' patterns and its other contents.
@@ -30,7 +33,7 @@ struct AccelerationKey: Hashable {
                 arrays.append(ArrayPattern(shape: array.shape, dataType: array.dataType, labels: array.labels, traced: false))
             }
         }
-        values.append(ObjectIdentifier(C.self))
+        types.append(ObjectIdentifier(C.self))
         if let keyed = argument as? any DLAccelerationKeyed {
             values.append(keyed.accelerationKey)
         } else if !(argument is DLArray), let hashable = argument as? any Hashable {

@@ -17,14 +17,20 @@ final class AccelerationPlan: @unchecked Sendable {
         case output(KernelOutput)
     }
 
-    /// One kernel call: its kernel, the values it reads and the value it writes.
-    struct Call {
+    /// One kernel call: its kernel, the values it reads and the value it writes. A class, so
+    /// that stepping through the plan retains one reference per call, not each of its parts.
+    final class Call {
         let kernel: KernelReplay
         let inputs: [Int]
         let output: Int
         let outputSpecification: KernelOutput
         /// Where this call's input pointers go in the workspace's pointer table.
         let tableOffset: Int
+
+        init(kernel: KernelReplay, inputs: [Int], output: Int, outputSpecification: KernelOutput, tableOffset: Int) {
+            (self.kernel, self.inputs, self.output) = (kernel, inputs, output)
+            (self.outputSpecification, self.tableOffset) = (outputSpecification, tableOffset)
+        }
     }
 
     /// What the plan does, in order.
@@ -47,6 +53,11 @@ final class AccelerationPlan: @unchecked Sendable {
     let steps: [Step]
     /// The value of each flattened output array, with the shape and labels to give it.
     let outputs: [(value: Int, shape: [Int], labels: String)]
+    /// The values the arguments fill (value, index of the flattened input), and the values
+    /// each replay makes new storage for: the places that change from call to call. Constants
+    /// and buffers keep their addresses in a workspace.
+    let inputSlots: [(value: Int, input: Int)]
+    let outputSlots: [(value: Int, specification: KernelOutput)]
     let bufferBytes: [Int]
     let tableSize: Int
     /// Kernel calls in the plan (after dead calls are dropped), and how many of them run fused.
@@ -217,6 +228,16 @@ final class AccelerationPlan: @unchecked Sendable {
         self.places = places
         self.steps = steps
         self.outputs = zip(outputPlaces, outputs).map { ($0, $1.shape, $1.labels) }
+        var inputSlots: [(value: Int, input: Int)] = [], outputSlots: [(value: Int, specification: KernelOutput)] = []
+        for (value, place) in places.enumerated() {
+            switch place {
+            case .input(let k): inputSlots.append((value, k))
+            case .output(let specification): outputSlots.append((value, specification))
+            case .constant, .buffer: break
+            }
+        }
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
         self.bufferBytes = bufferBytes
         self.tableSize = tableSize
         self.callCount = liveCalls.filter { $0 }.count
@@ -232,17 +253,13 @@ final class AccelerationPlan: @unchecked Sendable {
         let workspace = takeWorkspace()
         defer { giveBack(workspace) }
         let pointers = workspace.pointers
-        var made: [Int: Storage] = [:]
-        for (value, place) in places.enumerated() {
-            switch place {
-            case .input(let k): pointers[value] = inputs[k].storage.unsafeElements
-            case .constant(let storage): pointers[value] = storage.unsafeElements
-            case .buffer(let buffer): pointers[value] = buffer >= 0 ? workspace.buffers[buffer] : nil
-            case .output(let specification):
-                let storage = Storage.unchecked(count: specification.count, dataType: specification.dataType)
-                made[value] = storage
-                pointers[value] = storage.unsafeElements
-            }
+        for slot in inputSlots { pointers[slot.value] = inputs[slot.input].storage.unsafeElements }
+        var made: [Storage] = []
+        made.reserveCapacity(outputSlots.count)
+        for slot in outputSlots {
+            let storage = Storage.unchecked(count: slot.specification.count, dataType: slot.specification.dataType)
+            made.append(storage)
+            pointers[slot.value] = storage.unsafeElements
         }
         let table = workspace.table
         for step in steps {
@@ -280,7 +297,7 @@ final class AccelerationPlan: @unchecked Sendable {
             switch places[output.value] {
             case .input(let k): storage = inputs[k].storage.elementOwner
             case .constant(let constant): storage = constant
-            case .output: storage = made[output.value]!
+            case .output: storage = made[outputSlots.firstIndex { $0.value == output.value }!]
             case .buffer: preconditionFailure("a returned value was planned into a shared buffer")
             }
             return DLArray(storage: storage, shape: output.shape, labels: output.labels)
@@ -290,8 +307,16 @@ final class AccelerationPlan: @unchecked Sendable {
     private func takeWorkspace() -> Workspace {
         lock.lock()
         defer { lock.unlock() }
-        return idleWorkspaces.popLast()
-            ?? Workspace(bufferBytes: bufferBytes, placeCount: places.count, tableSize: tableSize)
+        if let idle = idleWorkspaces.popLast() { return idle }
+        let workspace = Workspace(bufferBytes: bufferBytes, placeCount: places.count, tableSize: tableSize)
+        for (value, place) in places.enumerated() {
+            switch place {
+            case .constant(let storage): workspace.pointers[value] = storage.unsafeElements
+            case .buffer(let buffer): workspace.pointers[value] = buffer >= 0 ? workspace.buffers[buffer] : nil
+            case .input, .output: break
+            }
+        }
+        return workspace
     }
 
     private func giveBack(_ workspace: Workspace) {
