@@ -210,6 +210,30 @@ private func random(_ shape: [Int], seed: UInt64, type: DLDataType = .float64, l
         #expect(replays == 3, "\(family.name): \(accelerated.lastEagerReason ?? "")")
     }
 
+    /// A network's state (batch-normalization statistics) is an input of the cached trace, read
+    /// anew on every call, like its learnables; the network's inference pass uses it.
+    @Test func networkStateIsReadAnewOnEveryCall() throws {
+        let loss = { (net: DLNetwork, x: DLArray) throws -> (DLArray, DLParameterTable, DLParameterTable, DLArray) in
+            let (y, state) = try net.forward(x)
+            let value = sum(try y * y)
+            return (value, try dlgradient(value, net.learnables), state, try net.predict(x))
+        }
+        let accelerated = dlaccelerate(loss)
+        var eagerNet = try DLNetworkTests.classifier(), acceleratedNet = eagerNet
+        for seed in [UInt64(1), 2, 3, 4] {
+            let x = DLArray.randn([2, 1, 4, 4], labels: "BCSS", seed: seed)
+            let a = try dlfeval(accelerated, acceleratedNet, x), e = try dlfeval(loss, eagerNet, x)
+            #expect(firstDifference(a.0, e.0) == nil)
+            for (ra, re) in zip(a.1.rows + a.2.rows, e.1.rows + e.2.rows) {
+                #expect(firstDifference(ra.value, re.value) == nil, "\(ra.layer)/\(ra.parameter)")
+            }
+            #expect(firstDifference(a.3, e.3) == nil, "inference output")
+            acceleratedNet.state = a.2
+            eagerNet.state = e.2
+        }
+        #expect(accelerated.hitRate == 75, "\(accelerated.lastEagerReason ?? "")")
+    }
+
     @Test func acceleratedGradientsMatchFiniteDifferences() throws {
         let f: (DLArray) throws -> DLArray = { x in sum(try tanh(x) * exp(0.5 * x)) }
         let accelerated = dlaccelerate { (x: DLArray) -> (DLArray, DLArray) in
