@@ -224,7 +224,11 @@ struct PyTorchGenerator {
 
     func linear(_ name: String, _ x: [Double]) -> [Double] {
         let (w, b) = (tensors["\(name).weight"]!, tensors["\(name).bias"]!)
-        return (0..<b.count).map { o in b[o] + (0..<x.count).reduce(0) { $0 + w[o * x.count + $1] * x[$1] } }
+        var y = b
+        for o in 0..<b.count {
+            for i in 0..<x.count { y[o] += w[o * x.count + i] * x[i] }
+        }
+        return y
     }
 
     func batchNorm(_ name: String, _ x: [Double], channels: Int) -> [Double] {

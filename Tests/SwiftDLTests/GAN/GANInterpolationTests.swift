@@ -43,16 +43,16 @@ import Testing
                 #expect(firstDifference(outputs[row..<row + 1, ...].scalars(as: Float.self), samples[end..<end + 1, ...].scalars(as: Float.self)) == nil,
                         "path \(path) step \(step)")
             }
-            // The middle step is the arc's midpoint: as far from one end as from the other.
-            func angle(_ u: ArraySlice<Float>, _ v: ArraySlice<Float>) -> Double {
-                let (x, y) = (u.map(Double.init), v.map(Double.init))
-                let dot = zip(x, y).map(*).reduce(0, +)
-                return acos(dot / (x.map { $0 * $0 }.reduce(0, +) * y.map { $0 * $0 }.reduce(0, +)).squareRoot())
-            }
-            let middle = latents[(path * steps + 2) * size ..< (path * steps + 3) * size]
-            let (first, second) = (ends[2 * path * size ..< (2 * path + 1) * size], ends[(2 * path + 1) * size ..< (2 * path + 2) * size])
-            #expect(Swift.abs(angle(middle, first) - angle(middle, second)) < 1e-5)
-            #expect(Swift.abs(angle(middle, first) - angle(first, second) / 2) < 1e-5)
+            // The middle step is the arc's midpoint, (a + b) / (2 cos(Ω/2)) with Ω the angle
+            // between the ends (a straight line's would be (a + b) / 2).
+            let a = ends[2 * path * size ..< (2 * path + 1) * size].map(Double.init)
+            let b = ends[(2 * path + 1) * size ..< (2 * path + 2) * size].map(Double.init)
+            let norm = { (v: [Double]) in v.map { $0 * $0 }.reduce(0, +).squareRoot() }
+            let angle = acos(zip(a, b).map(*).reduce(0, +) / (norm(a) * norm(b)))
+            let middle = latents[(path * steps + 2) * size ..< (path * steps + 3) * size].map(Double.init)
+            let expected = zip(a, b).map { ($0 + $1) / (2 * cos(angle / 2)) }
+            let error = zip(middle, expected).map { Swift.abs($0 - $1) }.max()!
+            #expect(error < 1e-5 * norm(expected), "path \(path): error \(error)")
         }
     }
 
