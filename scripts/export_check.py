@@ -22,10 +22,14 @@ import os
 import sys
 from collections import OrderedDict
 
-import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
-from torch import nn
+try:
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from torch import nn
+except ImportError as missing:
+    print("export_check: %s; install torch and safetensors (pip install torch safetensors)" % missing)
+    sys.exit(2)
 
 
 def transposed_convolution(name, inputs, outputs, kernel, stride, cropping):
