@@ -29,7 +29,8 @@ struct GAN: ParsableCommand {
             Data-parallel: --workers N trains on N threads of this process; started by mpirun or srun, every \
             process is a worker (gan must be built with swift build --traits default,MPI). Each worker computes \
             on its share of every batch; worker 1 prints and writes the files. \
-            `gan sample --from RUN_DIR` draws samples from a trained run (gan sample --help).
+            `gan sample --from RUN_DIR` draws samples from a trained run (gan sample --help); \
+            `gan export --from RUN_DIR` writes its generator for PyTorch (gan export --help).
             """)
 
     @Option(parsing: .unconditional, help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
@@ -307,17 +308,18 @@ struct GAN: ParsableCommand {
 extension GANSampleFormat: ExpressibleByArgument {}
 
 /// `gan sample --from RUN_DIR`: draws samples from a run's checkpoint (its generator's average
-/// when it kept one) and writes them as a grid, as single PNGs or as a safetensors file.
+/// when it kept one) and writes them as a grid, as single PNGs or as a safetensors file, or
+/// (`--interpolate K`) a picture of paths through the latent space.
 struct GANSampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan sample",
         abstract: "Draw samples from the generator of a trained run.",
-        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes a grid (RUN_DIR/sample-grid.png), single PNGs (RUN_DIR/samples/sample-00001.png, ...) or a safetensors file (RUN_DIR/samples.safetensors) unless --output names another place.")
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes a grid (RUN_DIR/sample-grid.png), single PNGs (RUN_DIR/samples/sample-00001.png, ...) or a safetensors file (RUN_DIR/samples.safetensors) unless --output names another place. With --interpolate K it draws --count paths (8 by default) of K steps along great-circle arcs between pairs of latent vectors: a grid with one path per row for images, lines over the modes for 2-D points (RUN_DIR/interpolation.png).")
 
     @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
     var runDirectory: String
-    @Option(help: "The number of samples.")
-    var count = 64
+    @Option(help: "The number of samples (64), or of paths with --interpolate (8).")
+    var count: Int?
     @Option(help: "The seed of the latent vectors.")
     var seed: UInt64 = 1
     @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
@@ -326,22 +328,54 @@ struct GANSampleCommand: ParsableCommand {
     var format = GANSampleFormat.grid
     @Option(help: "The file (grid, safetensors) or directory (png) to write.")
     var output: String?
+    @Option(help: "Draw paths of this many steps (2...100, both ends included) between pairs of latent vectors, spherically.")
+    var interpolate: Int?
 
     func run() throws {
         let directory = URL(fileURLWithPath: runDirectory)
+        if interpolate != nil && format != .grid {
+            throw DLError.invalidArgument("--interpolate draws one picture: leave out --format \(format.rawValue)")
+        }
         let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
+        if let interpolate {
+            let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("interpolation.png")
+            print(try sampler.writeInterpolation(paths: count ?? 8, steps: interpolate, seed: seed, truncation: truncation, to: url))
+            return
+        }
         let url = output.map { URL(fileURLWithPath: $0) } ?? format.defaultURL(in: directory)
-        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, to: url))
+        print(try sampler.write(format, count: count ?? 64, seed: seed, truncation: truncation, to: url))
     }
 }
 
-/// Parses and runs (`gan sample …` runs ``GANSampleCommand``); any mistake is one line on
-/// standard error and exit status 2; a run that diverges stops with one line and status 1; a run
-/// stopped by a signal exits with status 130.
-let sampling = CommandLine.arguments.dropFirst().first == "sample"
-let commandType: any ParsableCommand.Type = sampling ? GANSampleCommand.self : GAN.self
+/// `gan export --from RUN_DIR`: writes a run's generator (its average when it kept one) in
+/// PyTorch's names and layouts, with latent vectors and outputs to check it against.
+struct GANExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan export",
+        abstract: "Write the generator of a trained run as a PyTorch state dict (safetensors).",
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes RUN_DIR/generator.safetensors (or --output FILE), which torch's module.load_state_dict(safetensors.torch.load_file(FILE)) loads into the equivalent module, and beside it generator.check.safetensors: 8 latent vectors and the generator's outputs for them. scripts/export_check.py FILE builds the module and compares.")
+
+    @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
+    var runDirectory: String
+    @Option(help: "The safetensors file to write (RUN_DIR/generator.safetensors).")
+    var output: String?
+
+    func run() throws {
+        if let output, output.isEmpty { throw DLError.invalidArgument("--output must name a file, not an empty string") }
+        let directory = URL(fileURLWithPath: runDirectory)
+        let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
+        print(try sampler.export(to: output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("generator.safetensors")))
+    }
+}
+
+/// Parses and runs (`gan sample …` runs ``GANSampleCommand``, `gan export …`
+/// ``GANExportCommand``); any mistake is one line on standard error and exit status 2; a run
+/// that diverges stops with one line and status 1; a run stopped by a signal exits with status 130.
+let subcommands: [String: any ParsableCommand.Type] = ["sample": GANSampleCommand.self, "export": GANExportCommand.self]
+let subcommand = CommandLine.arguments.dropFirst().first.flatMap { subcommands[$0] != nil ? $0 : nil }
+let commandType: any ParsableCommand.Type = subcommand.flatMap { subcommands[$0] } ?? GAN.self
 do {
-    var command = sampling ? try GANSampleCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) : try GAN.parseAsRoot()
+    var command = subcommand == nil ? try GAN.parseAsRoot() : try commandType.parseAsRoot(Array(CommandLine.arguments.dropFirst(2)))
     try command.run()
 } catch let error as DLError {
     FileHandle.standardError.write(Data("gan: error: \(GAN.worker)\(error.message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
@@ -358,6 +392,6 @@ do {
         exit(0)
     }
     let message = commandType.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    FileHandle.standardError.write(Data("gan: error: \(message) (see gan \(sampling ? "sample " : "")--help)\n".utf8))
+    FileHandle.standardError.write(Data("gan: error: \(message) (see gan \(subcommand.map { "\($0) " } ?? "")--help)\n".utf8))
     exit(2)
 }

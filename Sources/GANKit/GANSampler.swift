@@ -73,7 +73,14 @@ public struct GANSampler: Sendable {
     /// images in [−1, 1], or `[count, 2]` points.
     /// - Throws: the errors of ``latentVectors(_:seed:truncation:)``.
     public func samples(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
-        let z = try latentVectors(count, seed: seed, truncation: truncation)
+        try generate(latentVectors(count, seed: seed, truncation: truncation))
+    }
+
+    /// The generator's outputs for the latent vectors `z` (`[n, latentSize]` "BC"), in inference
+    /// mode, computed 500 at a time.
+    /// - Throws: `DLError` when `z` does not fit the generator.
+    public func generate(_ z: DLArray) throws -> DLArray {
+        let count = z.shape[0]
         var parts: [DLArray] = []
         for start in stride(from: 0, to: count, by: 500) {
             parts.append(try generator.predict(z[start..<Swift.min(start + 500, count), ...]))
