@@ -49,7 +49,7 @@ public struct GANTrainer: Sendable {
     /// The discriminator (a critic with WGAN-GP).
     public internal(set) var discriminator: DLNetwork
     /// The exponential moving average of the generator, when the settings ask for one
-    /// (``GANSettings/generatorAverageDecay``): the network that ``generate(_:)`` uses.
+    /// (``GANSettings/generatorAverageDecay``): the network that ``generate(_:classes:)`` uses.
     public internal(set) var averageGenerator: DLNetwork?
     /// The generator's optimizer and its state.
     public internal(set) var generatorOptimizer: PlayerOptimizer

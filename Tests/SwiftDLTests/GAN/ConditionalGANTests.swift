@@ -168,14 +168,14 @@ import Testing
         settings.regularizer = conditioning == .projection ? .none : .r1
         let data = try Self.data()
         var straight = try GANTrainer(settings: settings, data: data)
-        for _ in 0..<3 { try straight.step() }
+        for _ in 0..<2 { try straight.step() }
         var first = try GANTrainer(settings: settings, data: data)
         try first.step()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cgan-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try first.writeCheckpoint(to: url)
         var resumed = try GANTrainer(resumingFrom: url, settings: settings, data: data)
-        for _ in 0..<2 { try resumed.step() }
+        try resumed.step()
         for (a, b) in [(resumed.generator, straight.generator), (resumed.discriminator, straight.discriminator)] {
             #expect(firstDifference(GANTrainerTests.bits(a.learnables), GANTrainerTests.bits(b.learnables)) == nil)
             #expect(firstDifference(GANTrainerTests.bits(a.state), GANTrainerTests.bits(b.state)) == nil)
