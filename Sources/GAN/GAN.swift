@@ -17,6 +17,7 @@ extension GANRegularizer: ExpressibleByArgument {}
 extension GANTrainingMethod: ExpressibleByArgument {}
 extension OptimizerSettings.Kind: ExpressibleByArgument {}
 extension LearnRateSchedule: ExpressibleByArgument {}
+extension GANConditioning: ExpressibleByArgument {}
 
 struct GAN: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,6 +94,8 @@ struct GAN: ParsableCommand {
     var sampleEvery: Int?
     @Option(parsing: .unconditional, help: "Iterations between checkpoints (a tenth of the run; when resuming, the run's own).")
     var checkpointEvery: Int?
+    @Option(parsing: .unconditional, help: "The number of samples the measures use (2500).")
+    var measureSamples: Int?
     @Option(parsing: .unconditional, help: "The classifier's weights, for the image measures (Models/mnist-classifier.safetensors, or Models/fashion-mnist-classifier.safetensors for fashion-mnist).")
     var classifier: String?
     @Flag(name: .customLong("spectral-norm"),
@@ -101,6 +104,11 @@ struct GAN: ParsableCommand {
     @Flag(name: .customLong("no-accelerate"),
           help: "Evaluate every pass eagerly instead of replaying its cached trace (dlaccelerate); the results are the same.")
     var eager = false
+    @Flag(help: "Train a conditional GAN on the images' classes (mnist, fashion-mnist); its samples are drawn per class.")
+    var conditional = false
+    @Option(parsing: .unconditional,
+            help: "How a conditional discriminator uses the class: concatenation (an image-sized extra channel, the default) or projection (Miyato & Koyama); implies --conditional.")
+    var conditioning: GANConditioning?
     @Flag(help: "Continue the run in the output directory from its checkpoint.")
     var resume = false
     @Flag(help: "Replace the run in the output directory (without it, a directory holding a run is refused).")
@@ -142,7 +150,7 @@ struct GAN: ParsableCommand {
             checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
             classifierURL: settings.dataset.isPlanar ? nil
                 : URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"), resume: resume,
-            overwrite: overwrite, stopRequest: stop, accelerate: !eager)
+            overwrite: overwrite, measureSamples: measureSamples ?? 2500, stopRequest: stop, accelerate: !eager)
         let signals = Self.stopOnSignals(stop)
         defer { signals.forEach { $0.cancel() } }
         let summary: GANRunSummary
@@ -206,7 +214,7 @@ struct GAN: ParsableCommand {
     func checkSizes() throws {
         for (value, least, flag) in [(batchSize, 2, "--batch-size"), (latentSize, 1, "--latent-size"), (hiddenSize, 1, "--hidden-size"),
                                      (iterations, 1, "--iterations"), (discriminatorSteps, 1, "--d-steps"),
-                                     (r1Interval, 1, "--r1-interval")] {
+                                     (r1Interval, 1, "--r1-interval"), (measureSamples, 2, "--measure-samples")] {
             if let value, value < least { throw DLError.invalidArgument("\(flag) must be at least \(least), not \(value)") }
         }
         if let imageSize, ![28, 64].contains(imageSize) { throw DLError.invalidArgument("--image-size must be 28 or 64, not \(imageSize)") }
@@ -243,6 +251,7 @@ struct GAN: ParsableCommand {
         if let learnRateSchedule { s.learnRateSchedule = learnRateSchedule }
         if let seed { s.seed = seed }
         if spectralNormalization { s.spectralNormalization = true }
+        if conditional || conditioning != nil { s.conditioning = conditioning ?? s.conditioning ?? .concatenation }
         for (player, kind, rate) in [(\GANSettings.generatorOptimizer, generatorOptimizer, generatorLearnRate),
                                      (\GANSettings.discriminatorOptimizer, discriminatorOptimizer, discriminatorLearnRate)] {
             var o = s[keyPath: player]
@@ -301,7 +310,8 @@ struct GAN: ParsableCommand {
         let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
         let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
         let spectral = s.spectralNormalization ? ", spectrally normalized D" : ""
-        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
+        let conditional = s.conditioning.map { ", conditional (\($0.rawValue))" } ?? ""
+        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral)\(conditional), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }
 }
 
@@ -314,11 +324,11 @@ struct GANSampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan sample",
         abstract: "Draw samples from the generator of a trained run.",
-        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes a grid (RUN_DIR/sample-grid.png), single PNGs (RUN_DIR/samples/sample-00001.png, ...) or a safetensors file (RUN_DIR/samples.safetensors) unless --output names another place. With --interpolate K it draws --count paths (8 by default) of K steps along great-circle arcs between pairs of latent vectors: a grid with one path per row for images, lines over the modes for 2-D points (RUN_DIR/interpolation.png).")
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes a grid (RUN_DIR/sample-grid.png), single PNGs (RUN_DIR/samples/sample-00001.png, ...) or a safetensors file (RUN_DIR/samples.safetensors) unless --output names another place. A conditional run draws the same number of samples for every class, class after class: its grid has one row per class. With --interpolate K it draws --count paths (8 by default) of K steps along great-circle arcs between pairs of latent vectors: a grid with one path per row for images, lines over the modes for 2-D points (RUN_DIR/interpolation.png).")
 
     @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
     var runDirectory: String
-    @Option(help: "The number of samples (64), or of paths with --interpolate (8).")
+    @Option(help: "The number of samples (64; a conditional run: 10 per class, and a multiple of the number of classes), or of paths with --interpolate (8).")
     var count: Int?
     @Option(help: "The seed of the latent vectors.")
     var seed: UInt64 = 1
@@ -343,7 +353,8 @@ struct GANSampleCommand: ParsableCommand {
             return
         }
         let url = output.map { URL(fileURLWithPath: $0) } ?? format.defaultURL(in: directory)
-        print(try sampler.write(format, count: count ?? 64, seed: seed, truncation: truncation, to: url))
+        let count = self.count ?? sampler.classCount.map { 10 * $0 } ?? 64
+        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, to: url))
     }
 }
 

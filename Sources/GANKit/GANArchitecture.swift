@@ -25,23 +25,37 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
     /// The untrained generator and discriminator for `settings`, their parameters created from
     /// `settings.seed`. With ``GANSettings/spectralNormalization`` every fully connected and
     /// convolution layer of the discriminator is wrapped in a `SpectralNormalizationLayer` and
-    /// the discriminator has no batch or layer normalization.
+    /// the discriminator has no batch or layer normalization. With
+    /// ``GANSettings/conditioning`` both are graphs with a second input, `label` (`[N, 1]` "BC"
+    /// class indices), conditioned as ``GANConditioning`` describes.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together.
     public static func networks(for settings: GANSettings) throws -> (generator: DLNetwork, discriminator: DLNetwork) {
         try settings.validate()
-        var generator = try DLNetwork(settings.architecture.generatorLayers(settings))
+        let generatorLayers = settings.architecture.generatorLayers(settings)
         var discriminatorLayers = settings.architecture.discriminatorLayers(settings)
         if settings.spectralNormalization {
             discriminatorLayers = try discriminatorLayers.map { layer in
                 SpectralNormalizationLayer.canWrap(layer) ? try SpectralNormalizationLayer(layer) : layer
             }
         }
-        var discriminator = try DLNetwork(discriminatorLayers)
-        try generator.initialize(DLArray.zeros([1, settings.latentSize], type: .float32, labels: "BC"), seed: settings.seed)
+        let latent = DLArray.zeros([1, settings.latentSize], type: .float32, labels: "BC")
         let sample = settings.dataset.isPlanar
             ? DLArray.zeros([1, 2], type: .float32, labels: "BC")
             : DLArray.zeros([1, 1, settings.imageSize, settings.imageSize], type: .float32, labels: "BCSS")
-        try discriminator.initialize(sample, seed: settings.seed &+ 1)
+        var generator: DLNetwork, discriminator: DLNetwork
+        if let conditioning = settings.conditioning, let classCount = settings.dataset.classCount {
+            generator = try conditionalGenerator(generatorLayers, classCount: classCount)
+            discriminator = try conditionalDiscriminator(discriminatorLayers, imageSize: settings.imageSize, classCount: classCount,
+                                                         conditioning: conditioning)
+            let label = DLArray.zeros([1, 1], type: .float32, labels: "BC")
+            try generator.initialize(latent, label, seed: settings.seed)
+            try discriminator.initialize(sample, label, seed: settings.seed &+ 1)
+        } else {
+            generator = try DLNetwork(generatorLayers)
+            discriminator = try DLNetwork(discriminatorLayers)
+            try generator.initialize(latent, seed: settings.seed)
+            try discriminator.initialize(sample, seed: settings.seed &+ 1)
+        }
         return (generator, discriminator)
     }
 

@@ -39,6 +39,8 @@ public struct GANData: Sendable {
     public let imageSize: Int
     /// The images (`[count, 1, 28, 28]`, values in [−1, 1]); empty for 2-D data.
     private let pixels: [Float]
+    /// The class of each image (0-based); empty for 2-D data and unlabeled images.
+    private let classes: [Int]
     private let sourceSide: Int
     /// The number of images (0 for 2-D data, whose samples are unlimited).
     public let count: Int
@@ -52,6 +54,7 @@ public struct GANData: Sendable {
         self.dataset = dataset
         imageSize = 0
         pixels = []
+        classes = []
         sourceSide = 0
         count = 0
     }
@@ -78,15 +81,17 @@ public struct GANData: Sendable {
         self.dataset = dataset
         self.imageSize = imageSize
         pixels = split.images.scalars(as: Float.self).map { 2 * $0 - 1 }
+        classes = split.labels
         sourceSide = 28
         count = shape[0]
     }
 
     /// Images already in memory: `[count, 1, S, S]` "BCSS" with values in [−1, 1] and S the
     /// generator's image size, standing for `dataset` (your own images, or a fixed batch for
-    /// measuring speed).
-    /// - Throws: `DLError.invalidArgument` for a 2-D data set, or images of another shape.
-    public init(images: DLArray, as dataset: GANDataset) throws {
+    /// measuring speed), with their classes (0-based) for a conditional GAN.
+    /// - Throws: `DLError.invalidArgument` for a 2-D data set, images of another shape, or
+    ///   classes that are not one per image in `0..<dataset.classCount`.
+    public init(images: DLArray, as dataset: GANDataset, classes: [Int]? = nil) throws {
         let shape = images.shape
         guard !dataset.isPlanar else {
             throw DLError.invalidArgument("\(dataset.rawValue) is a 2-D mixture; use GANData(mixtureOf:)")
@@ -94,12 +99,21 @@ public struct GANData: Sendable {
         guard images.labels == "BCSS", shape.count == 4, shape[1] == 1, shape[2] == shape[3], [28, 64].contains(shape[2]), shape[0] > 0 else {
             throw DLError.invalidArgument("GAN images must be \"BCSS\" [N, 1, S, S] with S 28 or 64, got \"\(images.labels)\" \(shape)")
         }
+        if let classes, let classCount = dataset.classCount {
+            guard classes.count == shape[0], classes.allSatisfy((0..<classCount).contains) else {
+                throw DLError.invalidArgument("the images need one class in 0..<\(classCount) each: \(shape[0]) images, \(classes.count) classes")
+            }
+        }
         self.dataset = dataset
         imageSize = shape[2]
         sourceSide = shape[2]
         pixels = images.scalars(as: Float.self)
+        self.classes = classes ?? []
         count = shape[0]
     }
+
+    /// Whether every image has its class (the images of IDX files, or images given with their classes).
+    public var isLabeled: Bool { count > 0 && classes.count == count }
 
     /// The number of full mini-batches in an epoch of an image set.
     public func batchesPerEpoch(batchSize: Int) -> Int { Swift.max(count / batchSize, 1) }
@@ -119,6 +133,29 @@ public struct GANData: Sendable {
     public func batch(_ index: Int, size batchSize: Int, seed: UInt64,
                       using generator: inout DLRandomGenerator, order: inout EpochOrder?) throws -> DLArray {
         if let mixture = dataset.mixture { return try mixture.sample(count: batchSize, using: &generator) }
+        let images = batchImages(index, size: batchSize, seed: seed, order: &order)
+        let area = sourceSide * sourceSide
+        var values = [Float](repeating: 0, count: batchSize * area)
+        for (b, image) in images.enumerated() {
+            values.replaceSubrange(b * area..<(b + 1) * area, with: pixels[image * area..<(image + 1) * area])
+        }
+        let batch = try DLArray(values, shape: [batchSize, 1, sourceSide, sourceSide], labels: "BCSS")
+        return imageSize == sourceSide ? batch : try enlarged(batch, to: imageSize)
+    }
+
+    /// The classes of the images of mini-batch `index` (see ``batch(_:size:seed:using:order:)``),
+    /// `[batchSize, 1]` "BC" float32 class indices.
+    /// - Throws: `DLError.invalidArgument` when the images have no classes.
+    public func batchClasses(_ index: Int, size batchSize: Int, seed: UInt64, order: inout EpochOrder?) throws -> DLArray {
+        guard isLabeled else {
+            throw DLError.invalidArgument("the \(dataset.rawValue) images were given without their classes; a conditional GAN needs them")
+        }
+        let images = batchImages(index, size: batchSize, seed: seed, order: &order)
+        return try DLArray(images.map { Float(classes[$0]) }, shape: [batchSize, 1], labels: "BC")
+    }
+
+    /// The indices of the images of mini-batch `index`.
+    private func batchImages(_ index: Int, size batchSize: Int, seed: UInt64, order: inout EpochOrder?) -> [Int] {
         let perEpoch = batchesPerEpoch(batchSize: batchSize)
         let epoch = index / perEpoch
         let imageOrder: [Int]
@@ -129,14 +166,7 @@ public struct GANData: Sendable {
             order = EpochOrder(epoch: epoch, seed: seed, order: imageOrder)
         }
         let start = (index % perEpoch) * batchSize
-        let area = sourceSide * sourceSide
-        var values = [Float](repeating: 0, count: batchSize * area)
-        for b in 0..<batchSize {
-            let image = imageOrder[(start + b) % count]
-            values.replaceSubrange(b * area..<(b + 1) * area, with: pixels[image * area..<(image + 1) * area])
-        }
-        let images = try DLArray(values, shape: [batchSize, 1, sourceSide, sourceSide], labels: "BCSS")
-        return imageSize == sourceSide ? images : try enlarged(images, to: imageSize)
+        return (0..<batchSize).map { imageOrder[(start + $0) % count] }
     }
 
     /// `count` real samples for measuring: 2-D points from a generator seeded with `seed`, or the

@@ -44,10 +44,15 @@ extension GANSampler {
     }
 
     /// The generator's outputs along ``interpolationLatents(paths:steps:seed:truncation:)``:
-    /// `[paths · steps, 1, side, side]` images or `[paths · steps, 2]` points.
+    /// `[paths · steps, 1, side, side]` images or `[paths · steps, 2]` points. A conditional
+    /// generator draws path `p` (from 0) for class `p` modulo the number of classes.
     /// - Throws: the errors of ``interpolationLatents(paths:steps:seed:truncation:)``.
     public func interpolation(paths: Int, steps: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
-        try generate(interpolationLatents(paths: paths, steps: steps, seed: seed, truncation: truncation))
+        let latents = try interpolationLatents(paths: paths, steps: steps, seed: seed, truncation: truncation)
+        let classes = try classCount.map { classCount in
+            try DLArray((0..<paths * steps).map { Float(($0 / steps) % classCount) }, shape: [paths * steps, 1], labels: "BC")
+        }
+        return try generate(latents, classes: classes)
     }
 
     /// Draws ``interpolation(paths:steps:seed:truncation:)`` into a PNG at `url`, atomically:

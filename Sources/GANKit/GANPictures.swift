@@ -4,7 +4,9 @@ import SwiftDL
 /// 2-D data, an image grid otherwise) and the losses and D's scores over the iterations.
 public enum GANPictures {
     /// The samples of a 2-D generator as a scatter over the mixture's modes (crosses), or image
-    /// samples as a grid, with the iteration in the title of the scatter.
+    /// samples as a grid, with the iteration in the title of the scatter. The samples of a
+    /// conditional generator, drawn for every class in turn (``GANConditioning/classBlocks(_:classCount:)``),
+    /// make one row per class.
     /// - Throws: `DLError` when the samples do not have the data's shape.
     public static func samples(_ samples: DLArray, settings: GANSettings, iteration: Int) throws -> RGBImage {
         if let mixture = settings.dataset.mixture {
@@ -20,7 +22,11 @@ public enum GANPictures {
             plot.addLayer("modes", points: mixture.modes, color: .red, style: .crosses(size: 7))
             return plot.render(width: 520, height: 520)
         }
-        let columns = Int(Double(samples.shape[0]).squareRoot().rounded(.up))
+        let count = samples.shape[0]
+        var columns = Int(Double(count).squareRoot().rounded(.up))
+        if settings.conditioning != nil, let classCount = settings.dataset.classCount, count % classCount == 0 {
+            columns = count / classCount  // drawn for every class in turn: one row per class
+        }
         return try imageGrid(samples, columns: columns, valueRange: -1...1, padding: 2, scale: settings.imageSize == 28 ? 3 : 2)
     }
 

@@ -29,6 +29,9 @@ public struct GANMeasures: Codable, Sendable, Equatable {
     /// Images: the mean entropy of one sample's class probabilities (nats), subtracted from
     /// ``classEntropy`` in the Inception Score's logarithm; 0 when every sample is unambiguous.
     public var meanConditionalEntropy: Double?
+    /// Conditional images: the percentage of samples that the classifier assigns to the class
+    /// they were drawn for (the samples are drawn for every class equally).
+    public var classAccuracyPercent: Double?
 
     /// A one-line summary.
     public var summary: String {
@@ -36,7 +39,8 @@ public struct GANMeasures: Codable, Sendable, Equatable {
             return String(format: "modes captured %d/%d, high-quality samples %.1f%%", modesCaptured, modeCount, highQualityPercent)
         }
         if let inceptionScore, let classesCovered, let frechetDistance {
-            return String(format: "Inception Score %.2f, classes %d/10, Frechet distance %.3f", inceptionScore, classesCovered, frechetDistance)
+            let scores = String(format: "Inception Score %.2f, classes %d/10, Frechet distance %.3f", inceptionScore, classesCovered, frechetDistance)
+            return scores + (classAccuracyPercent.map { String(format: ", samples of their class %.1f%%", $0) } ?? "")
         }
         return "no measures for these data"
     }
@@ -173,6 +177,9 @@ public final class GANRun {
     public private(set) var history = GANHistory()
     private let fixedLatents: DLArray
     private let measureLatents: DLArray
+    /// The classes of the fixed and the measuring samples of a conditional GAN (every class in
+    /// turn: one row of the sample picture per class), or nil.
+    private let fixedClasses: DLArray?, measureClasses: DLArray?
     private let classifier: DLNetwork?
     private let realFeatures: FeatureStatistics?
     private var pendingLog: [GANLogEntry] = []
@@ -218,8 +225,12 @@ public final class GANRun {
             trainer = try GANTrainer(settings: settings, data: data, communicator: communicator)
         }
         trainer.accelerate = options.accelerate
-        fixedLatents = trainer.latentVectors(settings.dataset.isPlanar ? 1000 : 64, seed: settings.seed &+ 1000)
+        let classCount = settings.conditioning == nil ? nil : settings.dataset.classCount
+        let fixedCount = classCount.map { 10 * $0 } ?? (settings.dataset.isPlanar ? 1000 : 64)
+        fixedLatents = trainer.latentVectors(fixedCount, seed: settings.seed &+ 1000)
         measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.seed &+ 2000)
+        fixedClasses = try classCount.map { try GANConditioning.classBlocks(fixedCount, classCount: $0) }
+        measureClasses = try classCount.map { try GANConditioning.classBlocks(options.measureSamples, classCount: $0) }
         if first, !settings.dataset.isPlanar, settings.imageSize == 28, let url = options.classifierURL {
             let net = try DLNetwork(contentsOf: url)
             classifier = net
@@ -347,7 +358,7 @@ public final class GANRun {
 
     /// Measures the generator's samples from the fixed measuring latents.
     public func measure() throws -> GANMeasures {
-        let samples = try trainer.generate(measureLatents)
+        let samples = try trainer.generate(measureLatents, classes: measureClasses)
         var measures = GANMeasures(iteration: trainer.iteration, samples: samples.shape[0])
         if let mixture = trainer.settings.dataset.mixture {
             let coverage = try mixture.modeCoverage(of: samples)
@@ -361,6 +372,11 @@ public final class GANRun {
             measures.frechetDistance = scores.frechetDistance
             measures.classEntropy = scores.classEntropy
             measures.meanConditionalEntropy = scores.meanConditionalEntropy
+            if let measureClasses {
+                let drawn = measureClasses.scalars(as: Float.self).map { Int($0) }
+                let matching = zip(drawn, scores.predictedClasses).filter { $0 == $1 }.count
+                measures.classAccuracyPercent = 100 * Double(matching) / Double(drawn.count)
+            }
         }
         return measures
     }
@@ -437,7 +453,7 @@ public final class GANRun {
 
     /// Writes the sample picture of this iteration (and `samples.png`) and the training plot.
     private func writePictures() throws {
-        let samples = try trainer.generate(fixedLatents)
+        let samples = try trainer.generate(fixedLatents, classes: fixedClasses)
         let picture = try GANPictures.samples(samples, settings: trainer.settings, iteration: trainer.iteration)
         let name = String(format: "samples-%06d.png", trainer.iteration)
         try picture.writePNG(to: options.outputDirectory.appendingPathComponent(name))

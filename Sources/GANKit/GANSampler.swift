@@ -3,7 +3,9 @@ import SwiftDL
 
 /// A trained generator read back from a run's checkpoint, for drawing samples after training
 /// (`gan sample --from RUN_DIR`). It uses the generator's moving average when the run kept one
-/// (as the run's own pictures and measures do), in inference mode.
+/// (as the run's own pictures and measures do), in inference mode. A conditional generator
+/// draws the same number of samples for every class, class after class, so that a grid of
+/// them has one row per class.
 public struct GANSampler: Sendable {
     /// The settings of the run that wrote the checkpoint.
     public let settings: GANSettings
@@ -69,21 +71,38 @@ public struct GANSampler: Sendable {
         return try DLArray(values, shape: [count, settings.latentSize], labels: "BC")
     }
 
-    /// `count` samples from ``latentVectors(_:seed:truncation:)``: `[count, 1, side, side]`
-    /// images in [−1, 1], or `[count, 2]` points.
-    /// - Throws: the errors of ``latentVectors(_:seed:truncation:)``.
-    public func samples(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
-        try generate(latentVectors(count, seed: seed, truncation: truncation))
+    /// The number of classes a conditional generator draws for, or nil for an unconditional one.
+    public var classCount: Int? { settings.conditioning == nil ? nil : settings.dataset.classCount }
+
+    /// The classes of `count` samples of a conditional generator, every class in turn
+    /// (``GANConditioning/classBlocks(_:classCount:)``), or nil for an unconditional one.
+    /// - Throws: `DLError.invalidArgument` when `count` is not a multiple of the number of classes.
+    public func classes(_ count: Int) throws -> DLArray? {
+        guard let classCount else { return nil }
+        guard count % classCount == 0 else {
+            throw DLError.invalidArgument("a conditional run draws the same number of samples for each of its \(classCount) classes: the number of samples must be a multiple of \(classCount), not \(count)")
+        }
+        return try GANConditioning.classBlocks(count, classCount: classCount)
     }
 
-    /// The generator's outputs for the latent vectors `z` (`[n, latentSize]` "BC"), in inference
-    /// mode, computed 500 at a time.
-    /// - Throws: `DLError` when `z` does not fit the generator.
-    public func generate(_ z: DLArray) throws -> DLArray {
+    /// `count` samples from ``latentVectors(_:seed:truncation:)`` (and, for a conditional
+    /// generator, ``classes(_:)``): `[count, 1, side, side]` images in [−1, 1], or `[count, 2]`
+    /// points.
+    /// - Throws: the errors of ``latentVectors(_:seed:truncation:)`` and ``classes(_:)``.
+    public func samples(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
+        try generate(latentVectors(count, seed: seed, truncation: truncation), classes: classes(count))
+    }
+
+    /// The generator's outputs for the latent vectors `z` (`[n, latentSize]` "BC") and, for a
+    /// conditional generator, their classes (``classes(_:)``), in inference mode, computed 500
+    /// at a time.
+    /// - Throws: `DLError` when `z` or `classes` do not fit the generator.
+    public func generate(_ z: DLArray, classes: DLArray? = nil) throws -> DLArray {
         let count = z.shape[0]
         var parts: [DLArray] = []
         for start in stride(from: 0, to: count, by: 500) {
-            parts.append(try generator.predict(z[start..<Swift.min(start + 500, count), ...]))
+            let rows = start..<Swift.min(start + 500, count)
+            parts.append(try generator.predict(GANTrainer.inputs(z[rows, ...], classes?[rows, ...]))[0])
         }
         return parts.count == 1 ? parts[0] : try cat(parts, dim: 0).labeled(parts[0].labels)
     }
@@ -96,7 +115,7 @@ public enum GANSampleFormat: String, Codable, Sendable, CaseIterable {
     /// One PNG per image sample, `sample-00001.png`, … in a directory.
     case png
     /// The samples as one tensor `samples` in a safetensors file (metadata: iteration, seed,
-    /// truncation).
+    /// truncation), with their classes as a tensor `classes` for a conditional run.
     case safetensors
 
     /// Where the format writes in a run's directory by default: `sample-grid.png`, `samples/`,
@@ -139,7 +158,9 @@ extension GANSampler {
             return "wrote \(count) PNGs of iteration \(iteration) to \(url.path)"
         case .safetensors:
             let metadata = ["iteration": "\(iteration)", "seed": "\(seed)", "truncation": truncation.map { "\($0)" } ?? "none"]
-            try SafeTensors.write(["samples": samples], metadata: metadata, to: url)
+            var tensors = ["samples": samples]
+            tensors["classes"] = try classes(count)
+            try SafeTensors.write(tensors, metadata: metadata, to: url)
             return "wrote \(url.path): samples \(samples.shape) of iteration \(iteration)"
         }
     }

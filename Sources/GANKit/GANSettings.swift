@@ -168,6 +168,9 @@ public struct GANSettings: Codable, Sendable, Equatable {
     /// normalized (SwiftDL's `SpectralNormalizationLayer`, Miyato et al. 2018); its batch normalization
     /// is then left out, as in their SN-GAN.
     public var spectralNormalization: Bool
+    /// How the players use the class labels of a conditional GAN (``GANConditioning``), or nil
+    /// for an unconditional one. Conditional GANs need labeled images (MNIST, Fashion-MNIST).
+    public var conditioning: GANConditioning?
 
     /// Settings for `dataset` with the defaults that suit it: for the 2-D mixtures an MLP
     /// (hidden width 64, latent size 16, batch 256) trained for 8,000 iterations by alternating
@@ -211,9 +214,9 @@ public struct GANSettings: Codable, Sendable, Equatable {
         }
     }
 
-    /// Decodes settings; those written before ``r1Interval``, ``generatorAverageDecay`` and
-    /// ``spectralNormalization`` existed decode with an interval of 1, no average and no
-    /// spectral normalization.
+    /// Decodes settings; those written before ``r1Interval``, ``generatorAverageDecay``,
+    /// ``spectralNormalization`` and ``conditioning`` existed decode with an interval of 1, no
+    /// average, no spectral normalization and unconditional.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try container.decode(GANDataset.self, forKey: .dataset)
@@ -237,6 +240,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         learnRateSchedule = try container.decode(LearnRateSchedule.self, forKey: .learnRateSchedule)
         seed = try container.decode(UInt64.self, forKey: .seed)
         spectralNormalization = try container.decodeIfPresent(Bool.self, forKey: .spectralNormalization) ?? false
+        conditioning = try container.decodeIfPresent(GANConditioning.self, forKey: .conditioning)
     }
 
     /// Checks that the settings fit together.
@@ -269,6 +273,8 @@ public struct GANSettings: Codable, Sendable, Equatable {
                     "consensus optimization updates both players together: use 1 discriminator step")
         try require(!(dataset.isPlanar && architecture != .mlp),
                     "the \(dataset.rawValue) data are points in the plane: use the mlp architecture")
+        try require(conditioning == nil || dataset.classCount != nil,
+                    "a conditional GAN needs labeled images (mnist or fashion-mnist); the \(dataset.rawValue) data are points in the plane without classes")
         try require(dataset.isPlanar || [28, 64].contains(imageSize), "the image size must be 28 or 64, not \(imageSize)")
         try require(!(architecture == .dcgan && imageSize != 28), "the dcgan architecture makes 28x28 images; use --image-size 28")
         try require(!(architecture == .mlp && !dataset.isPlanar && imageSize != 28),

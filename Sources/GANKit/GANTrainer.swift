@@ -49,7 +49,7 @@ public struct GANTrainer: Sendable {
     /// The discriminator (a critic with WGAN-GP).
     public internal(set) var discriminator: DLNetwork
     /// The exponential moving average of the generator, when the settings ask for one
-    /// (``GANSettings/generatorAverageDecay``): the network that ``generate(_:)`` uses.
+    /// (``GANSettings/generatorAverageDecay``): the network that ``generate(_:classes:)`` uses.
     public internal(set) var averageGenerator: DLNetwork?
     /// The generator's optimizer and its state.
     public internal(set) var generatorOptimizer: PlayerOptimizer
@@ -70,15 +70,15 @@ public struct GANTrainer: Sendable {
     public internal(set) var resumedWithoutChecksums = false
     /// Whether the discriminator's and generator's passes run through SwiftDL's `dlaccelerate`
     /// (on by default): each pass's trace is cached and replayed on the next batches, with the
-    /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout and
-    /// consensus optimization run eagerly whatever this says.
+    /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout,
+    /// conditional players and consensus optimization run eagerly whatever this says.
     public var accelerate = true
     /// The accelerated passes (shared by copies of this trainer, as their caches may be).
     private let passes: GANPasses
 
     /// The accelerated passes when this trainer runs them.
     var acceleratedPasses: GANPasses? {
-        guard accelerate, !workers.isParallel, settings.regularizer != .consensus,
+        guard accelerate, !workers.isParallel, settings.regularizer != .consensus, settings.conditioning == nil,
               !(generator.layers + discriminator.layers).contains(where: { $0 is DropoutLayer }) else { return nil }
         return passes
     }
@@ -86,8 +86,9 @@ public struct GANTrainer: Sendable {
     /// A trainer with freshly initialized networks; with a `communicator`, one of its workers,
     /// training on its rows of every global mini-batch of `settings.batchSize`.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together, do not
-    ///   fit the data (a batch larger than the images), need more memory than the machine has,
-    ///   or leave a worker without a sample, and for consensus optimization on several workers.
+    ///   fit the data (a batch larger than the images, a conditional GAN on images without
+    ///   classes), need more memory than the machine has, or leave a worker without a sample,
+    ///   and for consensus optimization on several workers.
     public init(settings: GANSettings, data: GANData, communicator: (any DLCommunicator)? = nil) throws {
         try settings.validate()
         workers = try communicator.map { try GANWorkers(communicator: $0, batchSize: settings.batchSize) }
@@ -97,6 +98,9 @@ public struct GANTrainer: Sendable {
         }
         guard data.dataset == settings.dataset, data.dataset.isPlanar || data.imageSize == settings.imageSize else {
             throw DLError.invalidArgument("the data (\(data.dataset.rawValue), \(data.imageSize)px) do not match the settings (\(settings.dataset.rawValue), \(settings.imageSize)px)")
+        }
+        guard settings.conditioning == nil || data.isLabeled else {
+            throw DLError.invalidArgument("a conditional GAN needs the class of every image; these \(data.dataset.rawValue) images have none")
         }
         try settings.checkSizes(images: data.dataset.isPlanar ? nil : data.count,
                                 memory: Double(ProcessInfo.processInfo.physicalMemory))
@@ -116,9 +120,27 @@ public struct GANTrainer: Sendable {
         DLArray.randn([count, settings.latentSize], type: .float32, labels: "BC", seed: seed)
     }
 
-    /// The generator's samples for latent vectors `z`, in inference mode (running batch-norm
-    /// statistics), as MATLAB's `predict`; from the generator's moving average when there is one.
-    public func generate(_ z: DLArray) throws -> DLArray { try (averageGenerator ?? generator).predict(z) }
+    /// The generator's samples for latent vectors `z` (and, for a conditional GAN, the `classes`
+    /// to draw, `[N, 1]` "BC" class indices), in inference mode (running batch-norm statistics),
+    /// as MATLAB's `predict`; from the generator's moving average when there is one.
+    /// - Throws: `DLError.invalidArgument` for classes missing for a conditional generator or
+    ///   given to an unconditional one.
+    public func generate(_ z: DLArray, classes: DLArray? = nil) throws -> DLArray {
+        try Self.requireClasses(classes, settings)
+        return try (averageGenerator ?? generator).predict(Self.inputs(z, classes))[0]
+    }
+
+    /// Checks that `classes` are given exactly when the settings are conditional.
+    static func requireClasses(_ classes: DLArray?, _ settings: GANSettings) throws {
+        switch (settings.conditioning, classes) {
+        case (.some, nil): throw DLError.invalidArgument("a conditional generator needs the classes of its samples")
+        case (nil, .some): throw DLError.invalidArgument("an unconditional generator takes no classes")
+        default: break
+        }
+    }
+
+    /// A network's inputs: the samples or latent vectors, and their classes for a conditional GAN.
+    static func inputs(_ x: DLArray, _ classes: DLArray?) -> [DLArray] { classes.map { [x, $0] } ?? [x] }
 
     // MARK: One iteration
 
@@ -194,10 +216,21 @@ public struct GANTrainer: Sendable {
         settings.learnRateSchedule.scale(iteration: iteration, of: settings.iterations)
     }
 
-    private mutating func nextRealBatch() throws -> DLArray {
+    /// The next real batch, and its classes for a conditional GAN.
+    private mutating func nextRealBatch() throws -> (samples: DLArray, classes: DLArray?) {
         defer { batchesRead += 1 }
-        return workers.slice(try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random,
-                                            order: &epochOrder))
+        let samples = try data.batch(batchesRead, size: settings.batchSize, seed: settings.seed, using: &random, order: &epochOrder)
+        guard settings.conditioning != nil else { return (workers.slice(samples), nil) }
+        let classes = try data.batchClasses(batchesRead, size: settings.batchSize, seed: settings.seed, order: &epochOrder)
+        return (workers.slice(samples), workers.slice(classes))
+    }
+
+    /// The classes of a generated batch for a conditional GAN, uniform from the random stream
+    /// (nil, drawing nothing, for an unconditional one).
+    private mutating func nextFakeClasses() throws -> DLArray? {
+        guard settings.conditioning != nil, let classCount = settings.dataset.classCount else { return nil }
+        let values = (0..<settings.batchSize).map { _ in Float(random.next() % UInt64(classCount)) }
+        return workers.slice(try DLArray(values, shape: [settings.batchSize, 1], labels: "BC"))
     }
 
     private mutating func nextLatentBatch() -> DLArray {
@@ -220,11 +253,15 @@ public struct GANTrainer: Sendable {
 
     /// One discriminator gradient at the current point: a new real batch, and a generated batch
     /// that is a constant (G runs in training mode, untraced, and keeps its new batch-norm state).
+    /// A conditional D sees the real batch with its classes and the generated batch with the
+    /// classes it was drawn for; WGAN-GP's interpolates, with the real batch's classes.
     private mutating func discriminatorGradients() throws
         -> (gradients: DLParameterTable, loss: Double, realScore: Double, fakeScore: Double, penalty: Double) {
-        let real = try nextRealBatch()
+        let (real, realClasses) = try nextRealBatch()
         let z = nextLatentBatch()
-        let (fake, generatorState) = try workers.synchronized(generator).forward(z, using: &random)
+        let fakeClasses = try nextFakeClasses()
+        let (generated, generatorState) = try workers.synchronized(generator).forward(Self.inputs(z, fakeClasses), using: &random)
+        let fake = generated[0]
         generator.state = generatorState
         let targets = try realTargets()
         var interpolated = real
@@ -237,13 +274,15 @@ public struct GANTrainer: Sendable {
         let applyR1 = discriminatorOptimizer.step % settings.r1Interval == 0
         let result: (DLParameterTable, DLArray, DLArray, DLArray, DLParameterTable)
         if let passes = acceleratedPasses {
-            result = try dlfeval(passes.discriminator, discriminator, real, fake, targets, interpolated, applyR1)
+            result = try dlfeval(passes.discriminator, discriminator, real, fake, targets, interpolated, realClasses, fakeClasses, applyR1)
         } else {
             let (settings, workers) = (self.settings, self.workers)
-            result = try dlfeval({ (d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray) in
+            result = try dlfeval({ (d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray,
+                                    realClasses: DLArray?, fakeClasses: DLArray?) in
                 try Self.discriminatorPass(d, real: real, fake: fake, targets: targets, penaltyInput: penaltyInput,
-                                           applyR1: applyR1, settings: settings, workers: workers, dropout: &dropout)
-            }, discriminator, real, fake, targets, interpolated)
+                                           realClasses: realClasses, fakeClasses: fakeClasses, applyR1: applyR1,
+                                           settings: settings, workers: workers, dropout: &dropout)
+            }, discriminator, real, fake, targets, interpolated, realClasses, fakeClasses)
         }
         discriminator.state = result.4
         let scores = result.3.scalars(as: Double.self)
@@ -256,15 +295,16 @@ public struct GANTrainer: Sendable {
     /// whose parameters are constants (D runs in training mode and keeps its new state).
     private mutating func generatorGradients() throws -> (gradients: DLParameterTable, loss: Double) {
         let z = nextLatentBatch()
+        let classes = try nextFakeClasses()
         var dropout = dropoutGenerator()
         let result: (DLParameterTable, DLArray, DLParameterTable, DLParameterTable)
         if let passes = acceleratedPasses {
-            result = try dlfeval(passes.generator, generator, discriminator, z)
+            result = try dlfeval(passes.generator, generator, discriminator, z, classes)
         } else {
             let (settings, workers) = (self.settings, self.workers)
-            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray) in
-                try Self.generatorPass(g, d, z: z, settings: settings, workers: workers, dropout: &dropout)
-            }, generator, discriminator, z)
+            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, classes: DLArray?) in
+                try Self.generatorPass(g, d, z: z, classes: classes, settings: settings, workers: workers, dropout: &dropout)
+            }, generator, discriminator, z, classes)
         }
         generator.state = result.2
         discriminator.state = result.3
@@ -275,18 +315,20 @@ public struct GANTrainer: Sendable {
     /// Consensus optimization: both own-loss gradients from one trace, then each player's
     /// direction `∇own + γ∇L` with `L = ½(‖∇_D lossD‖² + ‖∇_G lossG‖²)`.
     private mutating func consensusStep() throws -> GANStepRecord {
-        let real = try nextRealBatch()
+        let (real, realClasses) = try nextRealBatch()
         let z = nextLatentBatch()
+        let fakeClasses = try nextFakeClasses()
         let targets = try realTargets()
         var dropout = dropoutGenerator()
         let settings = self.settings
         let result = try dlfeval({ (g: DLNetwork, d: DLNetwork) in
             var d = d
-            let (fake, generatorState) = try g.forward(z, using: &dropout)
-            let (realLogits, s1) = try d.forward(real, using: &dropout)
+            let (generated, generatorState) = try g.forward(Self.inputs(z, fakeClasses), using: &dropout)
+            let (realOutputs, s1) = try d.forward(Self.inputs(real, realClasses), using: &dropout)
             d.state = s1
-            let (fakeLogits, s2) = try d.forward(fake, using: &dropout)
+            let (fakeOutputs, s2) = try d.forward(Self.inputs(generated[0], fakeClasses), using: &dropout)
             d.state = s2
+            let (realLogits, fakeLogits) = (realOutputs[0], fakeOutputs[0])
             let lossD = try Self.discriminatorLoss(settings.loss, realLogits: realLogits, fakeLogits: fakeLogits, targets: targets)
             let lossG = try Self.generatorLoss(settings.loss, fakeLogits: fakeLogits)
             let gradientD = try dlgradient(lossD, d.learnables, enableHigherDerivatives: true)

@@ -215,6 +215,8 @@ public struct GANImageScores: Sendable, Equatable {
     /// E_x H(p(y|x)), the mean entropy of one image's class probabilities in nats (0 when the
     /// classifier is certain of every image).
     public let meanConditionalEntropy: Double
+    /// The class the classifier gives each image (its most probable), in the images' order.
+    public let predictedClasses: [Int]
 }
 
 extension MNISTClassifier {
@@ -261,7 +263,7 @@ extension MNISTClassifier {
             inceptionScore: GANMetrics.inceptionScore(parts),
             classesCovered: try GANMetrics.classesCovered(classes, classCount: probabilities[0].count, minimumCount: minimumCount),
             frechetDistance: try GANMetrics.frechetDistance(FeatureStatistics(features: features), real),
-            classEntropy: parts.classEntropy, meanConditionalEntropy: parts.meanConditionalEntropy)
+            classEntropy: parts.classEntropy, meanConditionalEntropy: parts.meanConditionalEntropy, predictedClasses: classes)
     }
 
     /// The class probabilities and the pooled features of each image, by mini-batches.

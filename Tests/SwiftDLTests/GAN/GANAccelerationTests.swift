@@ -62,7 +62,7 @@ import Testing
         #expect(passes.discriminator.hitRate > 30, "\(example.name)")
     }
 
-    @Test func workersDropoutAndConsensusRunEagerly() throws {
+    @Test func workersDropoutConditioningAndConsensusRunEagerly() throws {
         var consensus = GANSettings(dataset: .ring8, seed: 1)
         consensus.regularizer = .consensus
         consensus.method = .simultaneous
@@ -73,6 +73,11 @@ import Testing
         matlab.imageSize = 64
         let images = DLArray.rand([8, 1, 64, 64], type: .float32, labels: "BCSS", seed: 5)
         #expect(try GANTrainer(settings: matlab, data: GANData(images: images, as: .mnist)).acceleratedPasses == nil)
+        var conditional = GANSettings(dataset: .mnist, seed: 1)
+        conditional.conditioning = .projection
+        conditional.batchSize = 6
+        let classes = (0..<12).map { $0 % 10 }
+        #expect(try GANTrainer(settings: conditional, data: GANData(images: Self.images, as: .mnist, classes: classes)).acceleratedPasses == nil)
         let parallel = try spmd(workers: 2) { communicator in
             try GANTrainer(settings: GANSettings(dataset: .ring8, seed: 1), data: GANData(mixtureOf: .ring8),
                            communicator: communicator).acceleratedPasses == nil
