@@ -58,6 +58,8 @@ final class AccelerationPlan: @unchecked Sendable {
     /// and buffers keep their addresses in a workspace.
     let inputSlots: [(value: Int, input: Int)]
     let outputSlots: [(value: Int, specification: KernelOutput)]
+    /// For each of ``outputs``, its index in ``outputSlots`` when a replay makes it anew.
+    let outputSlotOfOutput: [Int?]
     let bufferBytes: [Int]
     let tableSize: Int
     /// Kernel calls in the plan (after dead calls are dropped), and how many of them run fused.
@@ -238,6 +240,7 @@ final class AccelerationPlan: @unchecked Sendable {
         }
         self.inputSlots = inputSlots
         self.outputSlots = outputSlots
+        outputSlotOfOutput = self.outputs.map { output in outputSlots.firstIndex { $0.value == output.value } }
         self.bufferBytes = bufferBytes
         self.tableSize = tableSize
         self.callCount = liveCalls.filter { $0 }.count
@@ -292,12 +295,13 @@ final class AccelerationPlan: @unchecked Sendable {
                 if !same { throw CheckFailed() }
             }
         }
-        return outputs.map { output in
+        return outputs.indices.map { index in
+            let output = outputs[index]
             let storage: Storage
             switch places[output.value] {
             case .input(let k): storage = inputs[k].storage.elementOwner
             case .constant(let constant): storage = constant
-            case .output: storage = made[outputSlots.firstIndex { $0.value == output.value }!]
+            case .output: storage = made[outputSlotOfOutput[index]!]
             case .buffer: preconditionFailure("a returned value was planned into a shared buffer")
             }
             return DLArray(storage: storage, shape: output.shape, labels: output.labels)
