@@ -15,14 +15,22 @@ table on stdout, headed by the command line used and the date::
 
     | workload | unit | SwiftDL | PyTorch | JAX eager | JAX jit | SwiftDL vs PyTorch |
 
-The last column says how many times better SwiftDL is than PyTorch (for
-``us/op`` and ``ms`` lower is better, for the other units higher is better),
-so ``2.00x`` means SwiftDL is twice as good and ``0.50x`` half as good.
+The column "SwiftDL vs PyTorch" says how many times better SwiftDL is than
+PyTorch (for ``us/op`` and ``ms`` lower is better, for the other units higher
+is better), so ``2.00x`` means SwiftDL is twice as good and ``0.50x`` half as
+good; "vs best peer" compares with the better of PyTorch eager and JAX jit.
+The header names the CPU (model, and whether it has AVX-512).
+
+When SwiftDL's ``matmul2048_gflops`` and a GAN step workload were run, and
+torch is installed, a roofline table follows: the FLOPs of one step (PyTorch's
+own counts, ``gan_flops.py --json``) times SwiftDL's steps/s, over SwiftDL's
+own sgemm 2048 rate measured in the same run.
 
 With ``--rounds N`` every side runs N times, the sides taking turns (SwiftDL,
 PyTorch, JAX, SwiftDL, ...), so a drift in the machine's speed reaches every
 side alike. Each cell is then the median of the N rounds, and a last column
-gives the range of the N ratios of SwiftDL to PyTorch within a round.
+gives the range of the N ratios of SwiftDL to PyTorch within a round; a second
+table lists every round's values, to show the machine's drift.
 
 Usage::
 
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import shlex
@@ -153,6 +162,81 @@ def ratio(workload: str, unit: str, swift: Optional[float],
     return "-" if times is None else f"{times:.2f}x"
 
 
+def best_peer(workload: str, unit: str, values: Dict[str, Optional[float]]) -> Optional[float]:
+    """The better of PyTorch eager's and JAX jit's values (the peers a user would pick), or None."""
+    peers = [v for v in (values.get("torch"), values.get("jax-jit")) if v]
+    if not peers:
+        return None
+    known = WORKLOADS_BY_NAME.get(peer_name(workload))
+    lower_is_better = known.lower_is_better if known else unit in ("ms", "us/op", "s")
+    return min(peers) if lower_is_better else max(peers)
+
+
+def cpu_description() -> str:
+    """The CPU's model name, family and model numbers, and whether it has AVX-512 (Linux's
+    /proc/cpuinfo), e.g. ``"Intel(R) Xeon(R) Processor (family 6, model 143), AVX-512"``."""
+    fields: Dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    flags = fields.get("flags", "").split()
+    vector = "AVX-512" if "avx512f" in flags else ("AVX2, no AVX-512" if "avx2" in flags else "no AVX2")
+    return (f"{fields.get('model name', 'unknown CPU')} (family {fields.get('cpu family', '?')}, "
+            f"model {fields.get('model', '?')}), {vector}")
+
+
+#: The GAN step workloads and their kinds in ``gan_flops.py``.
+GAN_KINDS = {"mlp_gan_steps_per_s": "mlp", "dcgan_steps_per_s": "dcgan",
+             "wgan_gp_steps_per_s": "wgan_gp"}
+
+
+def roofline_table(python: str, swift: Results) -> Optional[str]:
+    """The roofline of SwiftDL's GAN steps in this run (see the module's doc), or None
+    without sgemm 2048, a GAN step, or torch to count the FLOPs."""
+    peak = swift.get("matmul2048_gflops")
+    steps = {name: value for name, (value, _) in swift.items() if peer_name(name) in GAN_KINDS}
+    if not peak or not steps:
+        return None
+    proc = subprocess.run([python, os.path.join(HERE, "gan_flops.py"), "--json"], cwd=HERE,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        log(f"== roofline: gan_flops.py failed: {proc.stderr.strip()[-300:]}")
+        return None
+    counts = json.loads(proc.stdout)
+    lines = [f"Roofline: SwiftDL's sgemm 2048 in this run, {peak[0]:.1f} GFLOP/s (median).", "",
+             "| workload | GFLOP per step | SwiftDL steps/s | GFLOP/s | % of roofline |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, value in steps.items():
+        gflop = counts[GAN_KINDS[peer_name(name)]]
+        lines.append(f"| `{name}` | {gflop:.3f} | {format_value(value)} | {gflop * value:.1f} | "
+                     f"{100 * gflop * value / peak[0]:.0f}% |")
+    return "\n".join(lines)
+
+
+def rounds_table(rounds: List[Dict[str, Results]], sides: List[str]) -> str:
+    """Every round's values, one row per workload and side."""
+    names: List[str] = []
+    for results in rounds:
+        for key in sides:
+            names += [n for n in results.get(key, {}) if n not in names]
+    header = ["workload", "side"] + [f"round {n + 1}" for n in range(len(rounds))]
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join([" --- "] * 2 + [" ---: "] * len(rounds)) + "|"]
+    for name in names:
+        for key in sides:
+            cells = [results.get(key, {}).get(name if key == "swift" else peer_name(name)) for results in rounds]
+            if any(cells):
+                lines.append(f"| `{name}` | {dict(SIDES)[key]} | "
+                             + " | ".join(format_value(c[0]) if c else "-" for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def peer_name(workload: str) -> str:
     """The peers' name for a workload: SwiftDL's accelerated variants (``dlaccelerate``,
     ``..._accel_...``) do the work of the plain workload, which the peers run in their own
@@ -200,7 +284,7 @@ def make_table(results: Dict[str, Results], selected: List[str],
     if selected:
         names = [n for n in names if n in selected]
 
-    header = ["workload", "unit"] + [title for _, title in SIDES] + ["SwiftDL vs PyTorch"]
+    header = ["workload", "unit"] + [title for _, title in SIDES] + ["SwiftDL vs PyTorch", "vs best peer"]
     if several:
         header.append("ratio range over rounds")
     lines = ["| " + " | ".join(header) + " |",
@@ -219,6 +303,7 @@ def make_table(results: Dict[str, Results], selected: List[str],
         row += [format_value(values[key]) if values[key] is not None else "-"
                 for key, _ in SIDES]
         row.append(ratio(name, unit, values["swift"], values["torch"]))
+        row.append(ratio(name, unit, values["swift"], best_peer(name, unit, values)))
         if several:
             row.append(ratio_range(name, rounds))
         lines.append("| " + " | ".join(row) + " |")
@@ -318,12 +403,22 @@ def main() -> int:
     if found:
         machine += "; " + ", ".join(found)
     print(machine)
+    print(f"CPU: {cpu_description()}")
     print()
     if args.rounds > 1:
         print(f"Rounds: {args.rounds}, the sides taking turns; each value is the median of the rounds.")
         print()
     print(make_table(results, args.workloads, rounds))
     print()
+    roofline = roofline_table(args.python, results.get("swift", {})) if has_module(args.python, "torch") else None
+    if roofline:
+        print(roofline)
+        print()
+    if args.rounds > 1:
+        print("Every round:")
+        print()
+        print(rounds_table(rounds, [side.key for side in runnable]))
+        print()
     print("Sides run (from the repository root):")
     for side, problem in ran:
         note = f" ({problem})" if problem else ""

@@ -9,11 +9,15 @@ not counted). With a machine's peak rate
 this bounds the steps per second any implementation can reach:
 
     .venv-peers/bin/python benchmarks/peers/gan_flops.py --peak-gflops 235
+
+With ``--json`` it prints ``{"mlp": GFLOP, "dcgan": GFLOP, "wgan_gp": GFLOP}`` instead of the
+table (``compare.py`` reads it for its roofline table).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -42,16 +46,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peak-gflops", type=float, default=235.0,
                         help="the machine's peak float32 rate, GFLOP/s (default: 235, sgemm 2048 on 2 cores here)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the GFLOP per step of every kind as a JSON object instead of the table")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"| workload | GFLOP per step | steps/s at {args.peak_gflops:g} GFLOP/s |")
-    print("| --- | ---: | ---: |")
+    counts = {}
     for kind in KINDS:
         step = GANStep(kind)
         step()
         with FlopCount() as counter:
             step()
-        gflop = counter.flops / 1e9
+        counts[kind] = counter.flops / 1e9
+    if args.json:
+        print(json.dumps(counts))
+        return
+    print(f"| workload | GFLOP per step | steps/s at {args.peak_gflops:g} GFLOP/s |")
+    print("| --- | ---: | ---: |")
+    for kind, gflop in counts.items():
         print(f"| {kind} | {gflop:.3f} | {args.peak_gflops / gflop:.1f} |")
 
 
