@@ -10,7 +10,11 @@ and hidden sizes, image size), as PyTorch code would define it; the weights are 
 `module.load_state_dict(safetensors.torch.load_file(FILE), strict=True)`; the module runs in
 eval mode (batch normalization with its running statistics) on the latent vectors of
 FILE's check file (generator.check.safetensors beside it), and its outputs must equal the
-outputs SwiftDL wrote there to the tolerance times their largest magnitude (float32).
+outputs SwiftDL wrote there to the tolerance times their largest magnitude (float32). A
+conditional generator (metadata `class_count`) takes the check file's classes as well: its
+label is embedded (`nn.Embedding`), for the convolutional generators projected to one plane
+(`nn.Linear` and `nn.Unflatten`), and concatenated with the main branch along dimension 1
+where SwiftDL's `joinLabel` layer joins them.
 Exit status 0 when they agree, 1 when they do not, 2 for a missing or unreadable file.
 
 Needs torch and safetensors (`pip install torch safetensors`; CPU wheels:
@@ -48,12 +52,41 @@ def transposed_convolution(name, inputs, outputs, kernel, stride, cropping):
     return layers
 
 
+class ConditionalGenerator(nn.Module):
+    """A generator with a label branch (GANConditioning.swift): `before` reads the latent
+    vectors, `branch` the class indices; their outputs are concatenated along dimension 1 (the
+    label's last) and `after` reads the result. The modules keep SwiftDL's layer names."""
+
+    def __init__(self, before, branch, after):
+        super().__init__()
+        for name, module in before + branch + after:
+            self.add_module(name, module)
+        self.parts = [[name for name, _ in part] for part in (before, branch, after)]
+
+    def forward(self, latents, classes):
+        x, label = latents, classes.long().reshape(-1)
+        for name in self.parts[0]:
+            x = getattr(self, name)(x)
+        for name in self.parts[1]:
+            label = getattr(self, name)(label)
+        x = torch.cat([x, label], 1)
+        for name in self.parts[2]:
+            x = getattr(self, name)(x)
+        return x
+
+
 def generator(metadata):
     """The PyTorch module of the generator `gan export` describes (GANArchitecture.swift)."""
     architecture = metadata["architecture"]
     latent, hidden = int(metadata["latent_size"]), int(metadata["hidden_size"])
     image = int(metadata["image_size"])
     planar = json.loads(metadata["output_shape"]) == [2]
+    classes = int(metadata["class_count"]) if "class_count" in metadata else None
+    embedding = int(metadata.get("embedding_size", "0"))
+    # A conditional generator's label joins the main branch where the first layer that reads
+    # it is made: the MLP's first linear layer (embedding_size more inputs), or the first
+    # transposed convolution (one more channel, the label's plane).
+    joined_inputs = 0 if classes is None else (embedding if architecture == "mlp" else 1)
     layers = []
     if architecture == "mlp" and planar:
         widths = [latent, hidden, hidden, hidden]
@@ -61,14 +94,14 @@ def generator(metadata):
             layers += [("fc%d" % (k + 1), nn.Linear(widths[k], widths[k + 1])), ("relu%d" % (k + 1), nn.ReLU())]
         layers.append(("fc4", nn.Linear(hidden, 2)))
     elif architecture == "mlp":
-        layers = [("fc1", nn.Linear(latent, 256)), ("relu1", nn.ReLU()),
+        layers = [("fc1", nn.Linear(latent + joined_inputs, 256)), ("relu1", nn.ReLU()),
                   ("fc2", nn.Linear(256, 256)), ("relu2", nn.ReLU()),
                   ("fc3", nn.Linear(256, 784)), ("tanh", nn.Tanh()),
                   ("image", nn.Unflatten(1, (1, 28, 28)))]
     elif architecture == "dcgan":
         layers = [("project", nn.Linear(latent, 128 * 7 * 7)), ("project_reshape", nn.Unflatten(1, (128, 7, 7))),
                   ("bn1", nn.BatchNorm2d(128)), ("relu1", nn.ReLU())]
-        layers += transposed_convolution("tconv1", 128, 64, 4, 2, 1)
+        layers += transposed_convolution("tconv1", 128 + joined_inputs, 64, 4, 2, 1)
         layers += [("bn2", nn.BatchNorm2d(64)), ("relu2", nn.ReLU())]
         layers += transposed_convolution("tconv2", 64, 1, 4, 2, 1)
         layers.append(("tanh", nn.Tanh()))
@@ -82,14 +115,23 @@ def generator(metadata):
             n = index + 1
             stride = 1 if index == 0 else 2
             cropping = ("same" if small else 0) if index == 0 else "same"
-            layers += transposed_convolution("tconv%d" % n, channels, width, 5, stride, cropping)
+            joined = joined_inputs if index == 0 else 0
+            layers += transposed_convolution("tconv%d" % n, channels + joined, width, 5, stride, cropping)
             layers += [("bn%d" % n, nn.BatchNorm2d(width)), ("relu%d" % n, nn.ReLU())]
             channels = width
         layers += transposed_convolution("tconv%d" % (len(widths) + 1), channels, 1, 5, 2, "same")
         layers.append(("tanh", nn.Tanh()))
     else:
         raise ValueError("unknown architecture %r" % architecture)
-    return nn.Sequential(OrderedDict(layers))
+    if classes is None:
+        return nn.Sequential(OrderedDict(layers))
+    join = 0 if architecture == "mlp" else next(i for i, (name, _) in enumerate(layers) if name.startswith("tconv"))
+    branch = [("labelEmbedding", nn.Embedding(classes, embedding))]
+    if architecture != "mlp":
+        side = 7 if architecture == "dcgan" or image == 28 else 4
+        branch += [("labelPlane", nn.Linear(embedding, side * side)),
+                   ("labelPlane_reshape", nn.Unflatten(1, (1, side, side)))]
+    return ConditionalGenerator(layers[:join], branch, layers[join:])
 
 
 def main():
@@ -121,7 +163,7 @@ def main():
     checks = load_file(check)
     latents, expected = checks["latents"], checks["outputs"]
     with torch.no_grad():
-        actual = module(latents)
+        actual = module(latents, checks["classes"]) if "class_count" in metadata else module(latents)
     if actual.shape != expected.shape:
         print("export_check: PyTorch's outputs have shape %s, SwiftDL's %s" % (list(actual.shape), list(expected.shape)))
         return 1

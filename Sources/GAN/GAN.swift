@@ -364,7 +364,7 @@ struct GANExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan export",
         abstract: "Write the generator of a trained run as a PyTorch state dict (safetensors).",
-        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes RUN_DIR/generator.safetensors (or --output FILE), which torch's module.load_state_dict(safetensors.torch.load_file(FILE)) loads into the equivalent module, and beside it generator.check.safetensors: 8 latent vectors and the generator's outputs for them. scripts/export_check.py FILE builds the module and compares.")
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums) and writes RUN_DIR/generator.safetensors (or --output FILE), which torch's module.load_state_dict(safetensors.torch.load_file(FILE)) loads into the equivalent module, and beside it generator.check.safetensors: 8 latent vectors (a conditional run's: 10, one per class, with their classes) and the generator's outputs for them. scripts/export_check.py FILE builds the module and compares.")
 
     @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
     var runDirectory: String

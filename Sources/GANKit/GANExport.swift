@@ -20,8 +20,11 @@ extension GANSampler {
     /// | `FullyConnectedLayer`, `ProjectAndReshapeLayer` | `nn.Linear` (for a projection followed by `nn.Unflatten(1, (C, H, W))`) | `weight` `[out, in]` (SwiftDL's `[in, out]` transposed), `bias` |
     /// | `TransposedConvolutionLayer` | `nn.ConvTranspose2d` | `weight` `[in, out, kh, kw]` (the same layout, not flipped), `bias` |
     /// | `BatchNormalizationLayer` | `nn.BatchNorm2d` (eps 1e-5, momentum 0.1) | `weight` (Scale), `bias` (Offset), `running_mean`, `running_var`, `num_batches_tracked` |
+    /// | `EmbeddingLayer` (a conditional generator's `labelEmbedding`) | `nn.Embedding` (0-based class indices, as SwiftDL's) | `weight` `[classes, 50]` (the same layout) |
     ///
-    /// Activations and reshapes have no tensors. A transposed convolution with "same" cropping
+    /// Activations, reshapes and the concatenation that joins a conditional generator's label
+    /// branch (`labelEmbedding`, then `labelPlane` for the convolutional generators) to its main
+    /// branch (`torch.cat` along dimension 1, the label's channels last) have no tensors. A transposed convolution with "same" cropping
     /// crops one more row and column after than before when the total is odd (5×5, stride 2),
     /// which PyTorch's `padding` (both sides alike) cannot express: the equivalent is
     /// `ConvTranspose2d(padding=before)` followed by `nn.ZeroPad2d((0, -1, 0, -1))`.
@@ -56,7 +59,9 @@ extension GANSampler {
                 tensors["\(name).running_mean"] = try value(state, name, "TrainedMean")
                 tensors["\(name).running_var"] = try value(state, name, "TrainedVariance")
                 tensors["\(name).num_batches_tracked"] = DLArray.zeros([], type: .float32)
-            case is ActivationLayer, is ReshapeLayer:
+            case is EmbeddingLayer:
+                tensors["\(name).weight"] = try value(learnables, name, "Weights")
+            case is ActivationLayer, is ReshapeLayer, is ConcatenationLayer:
                 continue
             default:
                 throw DLError.invalidArgument("the generator's layer \"\(name)\" (\(type(of: layer))) has no PyTorch counterpart in gan export")
@@ -68,12 +73,14 @@ extension GANSampler {
     /// What the exported file says of the generator, as strings: `format`, `architecture`,
     /// `dataset`, `latent_size`, `hidden_size`, `image_size`, `output_shape` (one sample's,
     /// e.g. `[2]` or `[1,28,28]`), `weights` (`average` or `generator`), `iteration`, and
-    /// `gan.settings` (the run's settings as JSON).
+    /// `gan.settings` (the run's settings as JSON); for a conditional generator also
+    /// `class_count` and `embedding_size`.
     public func exportMetadata() throws -> [String: String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let outputShape = settings.dataset.isPlanar ? [2] : [1, settings.imageSize, settings.imageSize]
-        return ["format": "pytorch-state-dict",
+        let conditional = classCount.map { ["class_count": "\($0)", "embedding_size": "\(GANConditioning.embeddingSize)"] } ?? [:]
+        return conditional.merging(["format": "pytorch-state-dict",
                 "architecture": settings.architecture.rawValue,
                 "dataset": settings.dataset.rawValue,
                 "latent_size": "\(settings.latentSize)",
@@ -82,7 +89,14 @@ extension GANSampler {
                 "output_shape": "[\(outputShape.map(String.init).joined(separator: ","))]",
                 "weights": settings.generatorAverageDecay > 0 ? "average" : "generator",
                 "iteration": "\(iteration)",
-                "gan.settings": String(decoding: try encoder.encode(settings), as: UTF8.self)]
+                "gan.settings": String(decoding: try encoder.encode(settings), as: UTF8.self)]) { _, new in new }
+    }
+
+    /// The number of latent vectors in the check file: ``exportCheckCount``, or for a
+    /// conditional generator the smallest multiple of its class count that is no smaller (one
+    /// block of latent vectors per class, ``classes(_:)``).
+    public var exportCheckSampleCount: Int {
+        classCount.map { $0 * ((Self.exportCheckCount + $0 - 1) / $0) } ?? Self.exportCheckCount
     }
 
     /// Where ``export(to:)`` writes the check file for weights written to `url`:
@@ -92,9 +106,11 @@ extension GANSampler {
     }
 
     /// Writes ``pyTorchStateDictionary()`` with ``exportMetadata()`` to `url`, and beside it (at
-    /// ``exportCheckURL(for:)``) ``exportCheckCount`` latent vectors from ``exportCheckSeed``
-    /// (`latents`, `[n, latentSize]`) and the generator's outputs for them in inference mode,
-    /// batch normalization using its running statistics (`outputs`), each file atomically.
+    /// ``exportCheckURL(for:)``) ``exportCheckSampleCount`` latent vectors from ``exportCheckSeed``
+    /// (`latents`, `[n, latentSize]`), for a conditional generator their classes (`classes`,
+    /// `[n, 1]` class indices from 0, every class in turn), and the generator's outputs for them
+    /// in inference mode, batch normalization using its running statistics (`outputs`), each
+    /// file atomically.
     /// Returns a line saying what was written.
     /// - Throws: `DLError.invalidArgument` for a generator that cannot be exported, or when a
     ///   file to write is a GAN checkpoint; `DLError.file` when a file cannot be written.
@@ -105,14 +121,18 @@ extension GANSampler {
             throw DLError.invalidArgument("\(file.path) is a GAN checkpoint, which the export would replace: write to another file")
         }
         let tensors = try pyTorchStateDictionary()
-        let latents = try latentVectors(Self.exportCheckCount, seed: Self.exportCheckSeed)
-        let outputs = try generator.predict(latents)
+        let count = exportCheckSampleCount
+        let latents = try latentVectors(count, seed: Self.exportCheckSeed)
+        let labels = try classes(count)
+        let outputs = try generate(latents, classes: labels)
         var metadata = try exportMetadata()
         try SafeTensors.write(tensors, metadata: metadata, to: url)
         metadata["mode"] = "inference (batch normalization with its running statistics)"
         metadata["seed"] = "\(Self.exportCheckSeed)"
-        try SafeTensors.write(["latents": stripdims(latents), "outputs": stripdims(outputs)], metadata: metadata, to: check)
+        var checks = ["latents": stripdims(latents), "outputs": stripdims(outputs)]
+        checks["classes"] = labels.map(stripdims)
+        try SafeTensors.write(checks, metadata: metadata, to: check)
         return "wrote \(url.path) (\(tensors.count) tensors in PyTorch's names and layouts, the \(metadata["weights"]!) of iteration \(iteration)) "
-            + "and \(check.path) (\(Self.exportCheckCount) latent vectors and their outputs)"
+            + "and \(check.path) (\(count) latent vectors\(labels == nil ? "" : ", their classes") and their outputs)"
     }
 }

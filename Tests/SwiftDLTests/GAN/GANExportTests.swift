@@ -11,8 +11,10 @@ import Testing
     /// The trainer's architectures but MATLAB's, whose networks take many seconds to create and
     /// checkpoint in a debug build; `scripts/export_check.py` checks those with PyTorch (RESULTS.md).
     enum Architecture: String, CaseIterable, CustomTestStringConvertible {
-        case ring8MLP, ring8MLPAverage, imageMLP, dcgan
+        case ring8MLP, ring8MLPAverage, imageMLP, dcgan, conditionalImageMLP, conditionalDCGAN
         var testDescription: String { rawValue }
+        /// Whether the generator has a label branch (`--conditional`).
+        var isConditional: Bool { self == .conditionalImageMLP || self == .conditionalDCGAN }
     }
 
     /// A run's checkpoint in a fresh directory: ring-8 after 3 iterations (with the generator's
@@ -26,14 +28,16 @@ import Testing
             var trainer = try GANTrainerTests.trainer { $0.generatorAverageDecay = architecture == .ring8MLPAverage ? 0.9 : 0 }
             for _ in 0..<3 { try trainer.step() }
             try trainer.writeCheckpoint(to: checkpoint)
-        case .imageMLP, .dcgan:
+        case .imageMLP, .dcgan, .conditionalImageMLP, .conditionalDCGAN:
             var settings = GANSettings(dataset: .mnist, seed: 3)
             settings.batchSize = 2
             settings.latentSize = 10
-            settings.architecture = architecture == .imageMLP ? .mlp : .dcgan
+            settings.architecture = architecture == .imageMLP || architecture == .conditionalImageMLP ? .mlp : .dcgan
+            settings.conditioning = architecture.isConditional ? .projection : nil
             let images = DLArray.rand([4, 1, 28, 28], type: .float32, labels: "BCSS", seed: 4) * 2 - 1
-            var trainer = try GANTrainer(settings: settings, data: GANData(images: images, as: .mnist))
-            if architecture == .dcgan { try trainer.step() }
+            let data = try GANData(images: images, as: .mnist, classes: architecture.isConditional ? [3, 7, 0, 9] : nil)
+            var trainer = try GANTrainer(settings: settings, data: data)
+            if settings.architecture == .dcgan { try trainer.step() }
             try trainer.writeCheckpoint(to: checkpoint)
         }
         return directory
@@ -60,6 +64,12 @@ import Testing
         case .dcgan:
             parts = [linear("project", 10, 128 * 49), batchNorm("bn1", 128), transposed("tconv1", 128, 64, 4),
                      batchNorm("bn2", 64), transposed("tconv2", 64, 1, 4)]
+        case .conditionalImageMLP:
+            parts = [["labelEmbedding.weight": [10, 50]], linear("fc1", 10 + 50, 256), linear("fc2", 256, 256), linear("fc3", 256, 784)]
+        case .conditionalDCGAN:
+            parts = [linear("project", 10, 128 * 49), batchNorm("bn1", 128), ["labelEmbedding.weight": [10, 50]],
+                     linear("labelPlane", 50, 49), transposed("tconv1", 128 + 1, 64, 4), batchNorm("bn2", 64),
+                     transposed("tconv2", 64, 1, 4)]
         }
         return parts.reduce(into: [:]) { $0.merge($1) { a, _ in a } }
     }
@@ -68,7 +78,7 @@ import Testing
     static func source(of name: String) -> (layer: String, group: String, parameter: String, transposed: Bool)? {
         let parts = name.split(separator: ".").map(String.init)
         let (layer, tensor) = (parts[0], parts[1])
-        let isLinear = layer.hasPrefix("fc") || layer == "project"
+        let isLinear = layer.hasPrefix("fc") || layer == "project" || layer == "labelPlane"
         switch tensor {
         case "weight": return (layer, "learnables", layer.hasPrefix("bn") ? "Scale" : "Weights", isLinear)
         case "bias": return (layer, "learnables", layer.hasPrefix("bn") ? "Offset" : "Bias", false)
@@ -110,18 +120,25 @@ import Testing
         #expect(metadata["output_shape"] == (sampler.settings.dataset.isPlanar ? "[2]" : "[1,\(sampler.settings.imageSize),\(sampler.settings.imageSize)]"))
         #expect(try JSONDecoder().decode(GANSettings.self, from: Data(try #require(metadata["gan.settings"]).utf8)) == sampler.settings)
 
-        // The check file: the latent vectors of seed 1 and SwiftDL's outputs, which PyTorch's
-        // forward pass over the exported tensors reproduces (for the DCGAN on the first two
-        // rows: plain loops are slow).
+        #expect(metadata["class_count"] == (architecture.isConditional ? "10" : nil))
+        #expect(metadata["embedding_size"] == (architecture.isConditional ? "50" : nil))
+
+        // The check file: the latent vectors of seed 1 (one per class for a conditional
+        // generator, with the classes) and SwiftDL's outputs, which PyTorch's forward pass over
+        // the exported tensors reproduces (for the DCGANs on two rows: plain loops are slow).
         let (check, _) = try SafeTensors.read(from: directory.appendingPathComponent("generator.check.safetensors"))
         let latents = try #require(check["latents"]), outputs = try #require(check["outputs"])
-        #expect(firstDifference(latents.scalars(as: Float.self), try sampler.latentVectors(8, seed: 1).scalars(as: Float.self)) == nil)
-        #expect(outputs.shape == (sampler.settings.dataset.isPlanar ? [8, 2] : [8, 1, 28, 28]))
+        let count = architecture.isConditional ? 10 : 8
+        #expect(firstDifference(latents.scalars(as: Float.self), try sampler.latentVectors(count, seed: 1).scalars(as: Float.self)) == nil)
+        #expect(outputs.shape == (sampler.settings.dataset.isPlanar ? [count, 2] : [count, 1, 28, 28]))
+        let classes = check["classes"]?.scalars(as: Double.self)
+        #expect(classes == (architecture.isConditional ? (0..<10).map(Double.init) : nil))
         let reference = PyTorchGenerator(tensors: tensors, architecture: architecture)
         let z = latents.scalars(as: Double.self), y = outputs.scalars(as: Double.self)
-        let (latentSize, outputSize) = (latents.shape[1], outputs.count / 8)
-        for row in 0..<(architecture == .dcgan ? 2 : 8) {
-            let actual = reference.forward(Array(z[row * latentSize ..< (row + 1) * latentSize]))
+        let (latentSize, outputSize) = (latents.shape[1], outputs.count / count)
+        let rows = architecture == .dcgan ? [0, 1] : architecture == .conditionalDCGAN ? [2, 7] : Array(0..<count)
+        for row in rows {
+            let actual = reference.forward(Array(z[row * latentSize ..< (row + 1) * latentSize]), class: classes.map { Int($0[row]) })
             let expectedRow = Array(y[row * outputSize ..< (row + 1) * outputSize])
             let scale = expectedRow.map(Swift.abs).max()!
             let error = zip(actual, expectedRow).map { Swift.abs($0 - $1) }.max()!
@@ -180,7 +197,9 @@ import Testing
 /// in PyTorch's layouts, for one latent vector, in double precision and plain loops:
 /// `nn.Linear` (`y = W x + b`, `W` `[out, in]`), `nn.BatchNorm2d` in eval mode, and
 /// `nn.ConvTranspose2d` (input element `(c, i, j)` adds `x · W[c, o, p, q]` at
-/// `(i·stride + p − padding, j·stride + q − padding)`, the kernel not flipped).
+/// `(i·stride + p − padding, j·stride + q − padding)`, the kernel not flipped), and for a
+/// conditional generator `nn.Embedding` (row `class` of the table) concatenated after the latent
+/// vector (MLP) or, through `labelPlane`, as one more channel before `tconv1` (DCGAN).
 struct PyTorchGenerator {
     let tensors: [String: [Double]]
     let architecture: GANExportTests.Architecture
@@ -190,16 +209,22 @@ struct PyTorchGenerator {
         self.architecture = architecture
     }
 
-    func forward(_ z: [Double]) -> [Double] {
+    func forward(_ z: [Double], class label: Int? = nil) -> [Double] {
         let relu = { (x: [Double]) in x.map { Swift.max($0, 0) } }
         let tanh = { (x: [Double]) in x.map { Foundation.tanh($0) } }
+        let embedding = label.map { label in
+            let table = tensors["labelEmbedding.weight"]!
+            let width = table.count / 10
+            return Array(table[label * width ..< (label + 1) * width])
+        }
         switch architecture {
         case .ring8MLP, .ring8MLPAverage:
             return linear("fc4", relu(linear("fc3", relu(linear("fc2", relu(linear("fc1", z)))))))
-        case .imageMLP:
-            return tanh(linear("fc3", relu(linear("fc2", relu(linear("fc1", z))))))
-        case .dcgan:
+        case .imageMLP, .conditionalImageMLP:
+            return tanh(linear("fc3", relu(linear("fc2", relu(linear("fc1", z + (embedding ?? [])))))))
+        case .dcgan, .conditionalDCGAN:
             var x = relu(batchNorm("bn1", linear("project", z), channels: 128))
+            if let embedding { x += linear("labelPlane", embedding) }
             x = relu(batchNorm("bn2", transposedConvolution("tconv1", x, side: 7, stride: 2, padding: 1), channels: 64))
             return tanh(transposedConvolution("tconv2", x, side: 14, stride: 2, padding: 1))
         }
