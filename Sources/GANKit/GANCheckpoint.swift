@@ -116,7 +116,9 @@ extension GANTrainer {
         return true
     }
 
-    private static func decodeSettings(_ metadata: [String: String], _ url: URL) throws -> GANSettings {
+    /// The settings stored in a checkpoint's metadata.
+    /// - Throws: `DLError.file` when there are none or they cannot be read.
+    static func decodeSettings(_ metadata: [String: String], _ url: URL) throws -> GANSettings {
         guard let text = metadata[settingsKey] else {
             throw DLError.file("\(url.path) is not a GAN checkpoint (it has no \(settingsKey) metadata)")
         }

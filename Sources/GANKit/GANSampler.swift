@@ -27,7 +27,7 @@ public struct GANSampler: Sendable {
         }
         let (tensors, metadata) = try SafeTensors.read(from: url)
         _ = try GANTrainer.verifyChecksums(tensors, metadata, url)
-        settings = try GANTrainer.checkpointSettings(at: url)
+        settings = try GANTrainer.decodeSettings(metadata, url)
         iteration = try GANTrainer.checkpointIteration(metadata, url)
         var generator = try GANArchitecture.networks(for: settings).generator
         let prefix = settings.generatorAverageDecay > 0 ? "averageGenerator" : "generator"
