@@ -13,7 +13,8 @@ import Foundation
 ///
 /// Layouts: each primitive computes in the layouts oneDNN's kernels want (channels in blocks of
 /// 8 or 16 on AVX2 and AVX-512); the plain `[N, C, spatial…]` arrays are reordered to and from
-/// them part by part, so the reordered data stays in the core's cache.
+/// them part by part, so the reordered data stays in the core's cache, and the filters once per
+/// call for all the parts.
 enum DNNLConvolution {
     /// The convolution of `x` with `filters` plus `bias`, or nil when oneDNN does not take it
     /// (see ``takes(_:)``).
@@ -24,10 +25,11 @@ enum DNNLConvolution {
         let output = ClosureKernel { inputs, output in
             let source = inputs[0].assumingMemoryBound(to: Float.self)
             let destination = output.assumingMemoryBound(to: Float.self)
-            ran.value = forEachPart(kind, layout) { primitive, images in
+            ran.value = forEachPart(kind, layout, filters: inputs[1]) { primitive, filters, images in
                 primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
-                               inputs[1]] + (inputs.count > 2 ? [inputs[2]] : []),
-                              into: destination + images.lowerBound * layout.filters * layout.positionCount)
+                               filters] + (inputs.count > 2 ? [inputs[2]] : []),
+                              into: destination + images.lowerBound * layout.filters * layout.positionCount,
+                              filtersReordered: true)
             }
         }.output(reading: [x, filters] + (bias.map { [$0] } ?? []),
                  KernelOutput(count: layout.outputShape.reduce(1, *), dataType: .float32))
@@ -46,10 +48,10 @@ enum DNNLConvolution {
             let source = inputs[0].assumingMemoryBound(to: Float.self)
             let shift = inputs.count > 2 ? inputs[2].assumingMemoryBound(to: Float.self) : nil
             let destination = output.assumingMemoryBound(to: Float.self)
-            ran.value = forEachPart(.backwardData, layout) { primitive, images in
+            ran.value = forEachPart(.backwardData, layout, filters: inputs[1]) { primitive, filters, images in
                 let part = destination + images.lowerBound * layout.channels * layout.planeSize
                 primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.filters * layout.positionCount),
-                               inputs[1]], into: part)
+                               filters], into: part, filtersReordered: true)
                 if let shift { addChannelBias(shift, to: part, images: images.count, layout: layout) }
             }
         }.output(reading: [y, filters] + (bias.map { [$0] } ?? []),
@@ -121,18 +123,22 @@ enum DNNLConvolution {
         return max(1, (batch + parts - 1) / parts)
     }
 
-    /// Runs `body` with the primitive for each part of the batch; false when oneDNN has no
-    /// primitive for these shapes (nothing is run then).
-    private static func forEachPart(_ kind: Kind, _ layout: ConvolutionLayout,
-                                    _ body: (Primitive, Range<Int>) -> Void) -> Bool {
+    /// Runs `body` with the primitive for each part of the batch and `filters` (a forward or
+    /// backward-data primitive's second input) in the layout that primitive wants, reordered
+    /// once for all the parts; false when oneDNN has no primitive for these shapes (nothing is
+    /// run then).
+    private static func forEachPart(_ kind: Kind, _ layout: ConvolutionLayout, filters: UnsafeRawPointer,
+                                    _ body: (Primitive, UnsafeRawPointer, Range<Int>) -> Void) -> Bool {
         let size = partSize(layout.batch)
-        var primitives = [Int: Primitive]()
+        var primitives = [Int: (primitive: Primitive, filters: WantedInput)]()
+        defer { primitives.values.forEach { $0.filters.release() } }
         for images in Set([size, layout.batch % size]) where images > 0 {
             guard let primitive = cache.primitive(kind, layout.with(batch: images)) else { return false }
-            primitives[images] = primitive
+            primitives[images] = (primitive, primitive.wantedInput(1, from: filters))
         }
         Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
-            body(primitives[images.count]!, images)
+            let (primitive, filters) = primitives[images.count]!
+            body(primitive, filters.pointer, images)
         }
         return true
     }
@@ -188,6 +194,15 @@ enum DNNLConvolution {
             var description = wanted
             return dnnl_memory_desc_get_size(&description)
         }
+    }
+
+    /// An input in the layout a primitive wants: the plain data itself, or a reordered copy in
+    /// memory of its own, freed by ``release()``.
+    private struct WantedInput {
+        let pointer: UnsafeRawPointer
+        let copy: UnsafeMutableRawPointer?
+
+        func release() { copy?.deallocate() }
     }
 
     /// A oneDNN convolution primitive for one kind and layout, with the reorders of its operands.
@@ -297,10 +312,32 @@ enum DNNLConvolution {
             for operand in inputs + [output] { if let reorder = operand.reorder { dnnl_primitive_destroy(reorder) } }
         }
 
+        /// Input `index` (in the order of the kind's arguments), given in the plain layout, in
+        /// the layout the primitive wants, reordered on the calling thread when they differ.
+        func wantedInput(_ index: Int, from plain: UnsafeRawPointer) -> WantedInput {
+            let operand = inputs[index]
+            guard let reorder = operand.reorder else { return WantedInput(pointer: plain, copy: nil) }
+            swiftdl_dnnl_use_calling_thread_only()
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: max(operand.wantedBytes, 1), alignment: 64)
+            var stream: dnnl_stream_t?, from: dnnl_memory_t?, to: dnnl_memory_t?
+            var (plainDescription, wantedDescription) = (operand.plain, operand.wanted)
+            dnnl_stream_create(&stream, engine, UInt32(dnnl_stream_default_flags.rawValue))
+            dnnl_memory_create(&from, &plainDescription, engine, UnsafeMutableRawPointer(mutating: plain))
+            dnnl_memory_create(&to, &wantedDescription, engine, copy)
+            execute(reorder, from: from, to: to, stream)
+            dnnl_memory_destroy(from)
+            dnnl_memory_destroy(to)
+            dnnl_stream_destroy(stream)
+            return WantedInput(pointer: UnsafeRawPointer(copy), copy: copy)
+        }
+
         /// Runs the primitive on the calling thread alone, on `inputs` (in the plain layout, in
-        /// the order of the kind's arguments) into `result`: in the plain layout, or in the
-        /// primitive's own when not `reorderingOutput` (``outputBytes`` bytes).
-        func run(_ data: [UnsafeRawPointer], into result: UnsafeMutableRawPointer, reorderingOutput: Bool = true) {
+        /// the order of the kind's arguments, but the filters, input 1, in the primitive's own
+        /// layout when `filtersReordered`, see ``wantedInput(_:from:)``) into `result`: in the
+        /// plain layout, or in the primitive's own when not `reorderingOutput` (``outputBytes``
+        /// bytes).
+        func run(_ data: [UnsafeRawPointer], into result: UnsafeMutableRawPointer, reorderingOutput: Bool = true,
+                 filtersReordered: Bool = false) {
             swiftdl_dnnl_use_calling_thread_only()
             var stream: dnnl_stream_t?
             dnnl_stream_create(&stream, engine, UInt32(dnnl_stream_default_flags.rawValue))
@@ -322,7 +359,12 @@ enum DNNLConvolution {
                 return made
             }
             var arguments = [dnnl_exec_arg_t]()
-            for (operand, pointer) in zip(inputs, data) {
+            for (index, (operand, pointer)) in zip(inputs, data).enumerated() {
+                if filtersReordered && index == 1 {
+                    arguments.append(dnnl_exec_arg_t(arg: operand.argument,
+                                                     memory: memory(operand.wanted, UnsafeMutableRawPointer(mutating: pointer))))
+                    continue
+                }
                 let plain = memory(operand.plain, UnsafeMutableRawPointer(mutating: pointer))
                 guard let reorder = operand.reorder else {
                     arguments.append(dnnl_exec_arg_t(arg: operand.argument, memory: plain))

@@ -18,18 +18,24 @@ struct ReduceAlongDimension: FloatingKernel {
         let output = ClosureKernel { inputs, output in
             let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
             let start: T = kind == .sum ? .zero : T(dlValue: 1)
-            Parallel.forEachChunk(count: outer, grain: max(1, Parallel.elementGrain / max(length * inner, 1))) { range in
-                for o in range {
-                    let row = destination + o * inner
-                    row.update(repeating: start, count: inner)
+            // The cores share the output elements (a batch reduced away leaves one long row of
+            // them), each summed along `dim` in order: the same bits however they are shared.
+            Parallel.forEachChunk(count: outer * inner, grain: max(1, Parallel.elementGrain / max(length, 1))) { range in
+                var first = range.lowerBound
+                while first < range.upperBound {
+                    let (o, i) = first.quotientAndRemainder(dividingBy: inner)
+                    let count = min(range.upperBound, (o + 1) * inner) - first
+                    let row = destination + first
+                    row.update(repeating: start, count: count)
                     for j in 0..<length {
-                        let from = source + (o * length + j) * inner
+                        let from = source + (o * length + j) * inner + i
                         if kind == .sum {
-                            for i in 0..<inner { row[i] += from[i] }
+                            for k in 0..<count { row[k] += from[k] }
                         } else {
-                            for i in 0..<inner { row[i] *= from[i] }
+                            for k in 0..<count { row[k] *= from[k] }
                         }
                     }
+                    first += count
                 }
             }
         }.output(reading: x, KernelOutput(count: outer * inner, dataType: T.dataType))
@@ -37,12 +43,27 @@ struct ReduceAlongDimension: FloatingKernel {
     }
 }
 
-/// The sum of all elements of an array, as a one-element array.
+/// The sum of all elements of an array, as a one-element array: the sums of consecutive
+/// blocks of ``Parallel/elementGrain`` elements, which the cores share, added in the blocks'
+/// order, so the bits depend neither on timing nor on the number of cores.
 struct SumAll<T: DLFloatingElement>: Kernel {
     let count: Int
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
-        let source = inputs[0].assumingMemoryBound(to: T.self)
-        // Four partial sums: vectorizes, and rounds better than one running sum.
+        let source = inputs[0].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
+        if count <= Parallel.elementGrain { return result[0] = Self.sum(source, count: count) }
+        var total = T.zero, first = true
+        Parallel.share(count: count, part: Parallel.elementGrain, scratch: {}, { block, _ in
+            Self.sum(source + block.lowerBound, count: block.count)
+        }, combine: { _, sum in
+            total = first ? sum : total + sum
+            first = false
+        })
+        result[0] = total
+    }
+
+    /// The sum of `count` elements in four partial sums: vectorizes, and rounds better than
+    /// one running sum.
+    private static func sum(_ source: UnsafePointer<T>, count: Int) -> T {
         var s0 = T.zero, s1 = T.zero, s2 = T.zero, s3 = T.zero
         var i = 0
         while i + 4 <= count {
@@ -50,7 +71,7 @@ struct SumAll<T: DLFloatingElement>: Kernel {
             i += 4
         }
         while i < count { s0 += source[i]; i += 1 }
-        output.assumingMemoryBound(to: T.self)[0] = (s0 + s1) + (s2 + s3)
+        return (s0 + s1) + (s2 + s3)
     }
 }
 

@@ -137,6 +137,33 @@ fileprivate func expectClose(_ actual: [Complex<Double>], _ expected: [Complex<D
         }
     }
 
+    /// Sums large enough for the cores to share: a sum over the leading dimension (a batch
+    /// reduced away leaves one long row of sums) adds each element's terms in order, as a loop
+    /// does, to the bit; the sum of all elements adds the sums of blocks of
+    /// `Parallel.elementGrain` elements in order, each in four interleaved partial sums.
+    @Test func sharedSumsMatchLoopsBitForBit() throws {
+        let (rows, columns) = (4, 300_000)
+        let x = DLArray.randn([rows, columns], type: .float32, seed: 22)
+        let v = x.scalars(as: Float.self)
+        let columnSums = try sum(x, dims: [0]).scalars(as: Float.self)
+        let differing = (0..<columns).first { j in
+            var total: Float = 0
+            for i in 0..<rows { total += v[i * columns + j] }
+            return total.bitPattern != columnSums[j].bitPattern
+        }
+        #expect(differing == nil, "column \(differing ?? -1) differs")
+        var expected: Float?
+        for start in stride(from: 0, to: v.count, by: Parallel.elementGrain) {
+            var partial = [Float](repeating: 0, count: 4)
+            for (k, value) in v[start..<min(v.count, start + Parallel.elementGrain)].enumerated() { partial[k % 4] += value }
+            let blockSum = (partial[0] + partial[1]) + (partial[2] + partial[3])
+            expected = expected.map { $0 + blockSum } ?? blockSum
+        }
+        let total = sum(x).scalar(as: Float.self)
+        #expect(total.bitPattern == expected?.bitPattern, "sum \(total), blocks added in order \(expected ?? .nan)")
+        #expect(abs(Double(total) - v.reduce(0.0) { $0 + Double($1) }) < 1e-2)
+    }
+
     // MARK: prod
 
     @Test func prodValues() throws {
