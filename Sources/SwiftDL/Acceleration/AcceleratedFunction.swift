@@ -14,8 +14,10 @@ import Foundation
 /// arguments is fixed at the first call: a random draw made inside it, an array it captured,
 /// a global setting. Pass random numbers in as arguments. Values the function reads into Swift
 /// (`scalars(as:)`, a branch on a loss) are checked at each replay, and the function runs
-/// eagerly when they differ; set ``checkMode`` to `.tolerance` to compare every replay with an
-/// eager run while developing.
+/// eagerly when they differ; indices that operations read only to validate them (`embed`'s
+/// words, `gather`'s positions, class indices) are checked against their rule instead, so new
+/// indices replay and an invalid one runs eagerly and throws the operation's error. Set
+/// ``checkMode`` to `.tolerance` to compare every replay with an eager run while developing.
 ///
 /// ```swift
 /// let accelerated = dlaccelerate(modelLoss)
@@ -157,10 +159,10 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
                 if checkMode == .tolerance { try check(outputs, against: try traced(arguments)) }
                 locked { eagerReason = nil }
                 return outputs
-            } catch is AccelerationPlan.CheckFailed {
+            } catch let failed as AccelerationPlan.CheckFailed {
                 locked {
                     hits -= 1
-                    eagerReason = "a value the function read into Swift differs from the traced call's"
+                    eagerReason = failed.reason
                 }
                 return try traced(arguments)
             }

@@ -43,6 +43,9 @@ final class AccelerationPlan: @unchecked Sendable {
         /// A value the function read into Swift: the call must see the same bytes, or the plan
         /// does not apply (a branch on a value, say) and the function runs eagerly.
         case check(value: Int, bytes: [UInt8])
+        /// Indices the function read into Swift to validate them: the call's `count` float64
+        /// values must keep `rule`, or the function runs eagerly (and throws its error).
+        case validate(value: Int, count: Int, rule: IndexRule)
     }
 
     /// Elements per block of a fused run: a multiple of every vector width, and small enough
@@ -123,7 +126,13 @@ final class AccelerationPlan: @unchecked Sendable {
             return places.count - 1
         }
         let outputPlaces = outputs.map { place(of: $0.storage.elementOwner) }
-        let checks = capture.reads.map { (callCount: $0.callCount, value: place(of: $0.storage), bytes: $0.bytes) }
+        let checks = capture.reads.map { read -> (callCount: Int, value: Int, step: Step) in
+            let value = place(of: read.storage)
+            switch read.check {
+            case .sameBytes(let bytes): return (read.callCount, value, .check(value: value, bytes: bytes))
+            case .indices(let rule): return (read.callCount, value, .validate(value: value, count: read.storage.count, rule: rule))
+            }
+        }
 
         // Drop calls whose values reach no output and no check.
         var live = Set(outputPlaces).union(checks.map(\.value))
@@ -164,10 +173,15 @@ final class AccelerationPlan: @unchecked Sendable {
         }
 
         // Buffers: each intermediate value takes a free buffer at its producing run and frees
-        // it after the last run that reads it (best fit by size).
+        // it after the last run that reads it (best fit by size). A checked value lives until
+        // the run its check comes before (or to the end), so no run before the check reuses it.
         var lastUse: [Int: Int] = [:]
         for index in capture.calls.indices where liveCalls[index] {
             for value in callInputs[index] { lastUse[value] = max(lastUse[value] ?? -1, unitOfCall[index]) }
+        }
+        for check in checks {
+            let before = units.firstIndex { $0[0] >= check.callCount } ?? units.count
+            lastUse[check.value] = max(lastUse[check.value] ?? -1, before)
         }
         var bufferBytes: [Int] = []
         var free: [Int] = []
@@ -211,7 +225,7 @@ final class AccelerationPlan: @unchecked Sendable {
         let orderedChecks = checks.enumerated().sorted { ($0.element.callCount, $0.offset) < ($1.element.callCount, $1.offset) }.map(\.element)
         func emitChecks(upTo callCount: Int) {
             while nextCheck < orderedChecks.count, orderedChecks[nextCheck].callCount <= callCount {
-                steps.append(.check(value: orderedChecks[nextCheck].value, bytes: orderedChecks[nextCheck].bytes))
+                steps.append(orderedChecks[nextCheck].step)
                 nextCheck += 1
             }
         }
@@ -247,8 +261,12 @@ final class AccelerationPlan: @unchecked Sendable {
         self.fusedCallCount = fusedCallCount
     }
 
-    /// A check of the plan failed: a value read into Swift differs from the captured one.
-    struct CheckFailed: Error {}
+    /// A check of the plan failed: a value read into Swift differs from the captured one, or
+    /// breaks the rule it was validated against.
+    struct CheckFailed: Error {
+        /// Why, for ``AcceleratedFunction/lastEagerReason``.
+        let reason: String
+    }
 
     /// Runs the plan on `inputs` (the flattened input arrays, in capture order).
     /// - Throws: ``CheckFailed`` when a value the function branched on differs.
@@ -292,7 +310,12 @@ final class AccelerationPlan: @unchecked Sendable {
                 }
             case .check(let value, let bytes):
                 let same = bytes.withUnsafeBytes { memcmp($0.baseAddress!, pointers[value]!, bytes.count) == 0 }
-                if !same { throw CheckFailed() }
+                if !same { throw CheckFailed(reason: "a value the function read into Swift differs from the traced call's") }
+            case .validate(let value, let count, let rule):
+                let values = UnsafeBufferPointer(start: pointers[value]!.assumingMemoryBound(to: Double.self), count: count)
+                if !values.allSatisfy(rule.admits) {
+                    throw CheckFailed(reason: "an index the function validates is not a whole number below \(rule.bound)")
+                }
             }
         }
         return outputs.indices.map { index in
