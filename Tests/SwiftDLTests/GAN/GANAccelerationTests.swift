@@ -98,20 +98,21 @@ import Testing
         var trainer = try GANTrainer(settings: settings, data: data)
         let passes = try #require(trainer.acceleratedPasses)
         _ = try trainer.step()
+        let workers = trainer.workers
         let z = DLArray.randn([4, 4], type: .float32, labels: "BC", seed: 3)
-        let valid = try DLArray([1.0, 9, 0, 4], shape: [4, 1], labels: "BC")
+        let valid = try DLArray([Float(1), 9, 0, 4], shape: [4, 1], labels: "BC")
         _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, valid)
         #expect(passes.generator.lastEagerReason == nil)
-        for (bad, eager) in [(10.0, "index 10 is out of range"), (2.5, "index 2.5 is not a whole number")] {
-            let classes = try DLArray([1.0, bad, 0, 4], shape: [4, 1], labels: "BC")
+        for (bad, eager) in [(Float(10), "index 10 is out of range"), (2.5, "index 2.5 is not a whole number")] {
+            let classes = try DLArray([1, bad, 0, 4], shape: [4, 1], labels: "BC")
             let accelerated = errorMessage(DLError.invalidArgument) {
                 _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, classes)
             }
             let reference = errorMessage(DLError.invalidArgument) {
                 var unused = DLRandomGenerator(seed: 0)
-                _ = try dlfeval({ g, d, z, c in
-                    try GANTrainer.generatorPass(g, d, z: z, classes: c, settings: settings, workers: trainer.workers, dropout: &unused)
-                }, trainer.generator, trainer.discriminator, z, classes)
+                _ = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, c: DLArray?) in
+                    try GANTrainer.generatorPass(g, d, z: z, classes: c, settings: settings, workers: workers, dropout: &unused)
+                }, trainer.generator, trainer.discriminator, z, Optional(classes))
             }
             #expect(accelerated == reference)
             #expect(accelerated.contains(eager), "\(accelerated)")
@@ -157,20 +158,21 @@ import Testing
         var trainer = try GANTrainer(settings: settings, data: data)
         let passes = try #require(trainer.acceleratedPasses)
         _ = try trainer.step()
+        let workers = trainer.workers
         let z = DLArray.randn([4, 4], type: .float32, labels: "BC", seed: 3)
-        let valid = try DLArray([1.0, 9, 0, 4], shape: [4, 1], labels: "BC")
+        let valid = try DLArray([Float(1), 9, 0, 4], shape: [4, 1], labels: "BC")
         _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, valid)
         #expect(passes.generator.lastEagerReason == nil)
-        for (bad, eager) in [(10.0, "index 10 is out of range"), (2.5, "index 2.5 is not a whole number")] {
-            let classes = try DLArray([1.0, bad, 0, 4], shape: [4, 1], labels: "BC")
+        for (bad, eager) in [(Float(10), "index 10 is out of range"), (2.5, "index 2.5 is not a whole number")] {
+            let classes = try DLArray([1, bad, 0, 4], shape: [4, 1], labels: "BC")
             let accelerated = errorMessage(DLError.invalidArgument) {
                 _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, classes)
             }
             let reference = errorMessage(DLError.invalidArgument) {
                 var unused = DLRandomGenerator(seed: 0)
-                _ = try dlfeval({ g, d, z, c in
-                    try GANTrainer.generatorPass(g, d, z: z, classes: c, settings: settings, workers: trainer.workers, dropout: &unused)
-                }, trainer.generator, trainer.discriminator, z, classes)
+                _ = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, c: DLArray?) in
+                    try GANTrainer.generatorPass(g, d, z: z, classes: c, settings: settings, workers: workers, dropout: &unused)
+                }, trainer.generator, trainer.discriminator, z, Optional(classes))
             }
             #expect(accelerated == reference)
             #expect(accelerated.contains(eager), "\(accelerated)")
