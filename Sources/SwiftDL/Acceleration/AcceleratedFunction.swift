@@ -76,6 +76,7 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     public func clearCache() {
         locked {
             entries = [:]
+            lastSlot = nil
             calls = 0
             hits = 0
         }
@@ -93,6 +94,7 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     let eager: (Arguments) throws -> Outputs
     let traced: (Arguments) throws -> Outputs
     let key: (Arguments) -> AccelerationKey
+    let matches: (Arguments, AccelerationKey) -> Bool
     let flattenArguments: (Arguments) -> [DLArray]
     let flattenOutputs: (Outputs) -> [DLArray]
     let rebuildOutputs: (Outputs, [DLArray]) -> Outputs
@@ -102,12 +104,24 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
         case eager(reason: String)
     }
 
+    /// A cached entry with its key and its last use (a class, so that the last one used is
+    /// kept at hand and its use counted without a dictionary lookup).
+    private final class Slot {
+        let key: AccelerationKey
+        let entry: Entry
+        var lastUse: Int
+        init(key: AccelerationKey, entry: Entry, lastUse: Int) { (self.key, self.entry, self.lastUse) = (key, entry, lastUse) }
+    }
+
     private let lock = NSLock()
     private var isEnabled = true
     private var capacity = 50
     private var mode = CheckMode.none
     private var tolerance = 1e-4
-    private var entries: [AccelerationKey: (entry: Entry, lastUse: Int)] = [:]
+    private var entries: [AccelerationKey: Slot] = [:]
+    /// The entry the last call used: a call with the same pattern finds it by comparing its
+    /// arguments with its key, without building and hashing a key.
+    private var lastSlot: Slot?
     private var clock = 0
     private var calls = 0
     private var hits = 0
@@ -115,11 +129,13 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     private var lastCounts: (calls: Int, fused: Int)?
 
     init(eager: @escaping (Arguments) throws -> Outputs, traced: @escaping (Arguments) throws -> Outputs,
-         key: @escaping (Arguments) -> AccelerationKey, flattenArguments: @escaping (Arguments) -> [DLArray],
+         key: @escaping (Arguments) -> AccelerationKey, matches: @escaping (Arguments, AccelerationKey) -> Bool,
+         flattenArguments: @escaping (Arguments) -> [DLArray],
          flattenOutputs: @escaping (Outputs) -> [DLArray], rebuildOutputs: @escaping (Outputs, [DLArray]) -> Outputs) {
         self.eager = eager
         self.traced = traced
         self.key = key
+        self.matches = matches
         self.flattenArguments = flattenArguments
         self.flattenOutputs = flattenOutputs
         self.rebuildOutputs = rebuildOutputs
@@ -134,30 +150,48 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     private func evict() {
         while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             entries.removeValue(forKey: oldest.key)
+            if lastSlot === oldest.value { lastSlot = nil }
         }
     }
 
     /// Runs the function as `dlfeval` does: replays the cached trace for the arguments' pattern,
     /// or runs it traced and caches what it ran.
     func evaluate(_ arguments: Arguments) throws -> Outputs {
+        lock.lock()
+        let (enabled, last) = (isEnabled, lastSlot)
+        lock.unlock()
         guard enabled else { return try traced(arguments) }
-        let pattern = key(arguments)
-        let cached: Entry? = locked {
-            calls += 1
-            clock += 1
-            guard let index = entries.index(forKey: pattern) else { return nil }
-            entries.values[index].lastUse = clock
-            let entry = entries.values[index].entry
-            if case .plan = entry { hits += 1 }
-            return entry
+        // The last entry used, when the arguments match its key; else the entry of their key.
+        var pattern: AccelerationKey?
+        if last == nil || !matches(arguments, last!.key) { pattern = key(arguments) }
+        lock.lock()
+        calls += 1
+        clock += 1
+        let slot: Slot?
+        if pattern == nil, let last, last === lastSlot {
+            slot = last
+        } else {
+            slot = entries[pattern ?? last!.key]
         }
-        switch cached {
+        slot?.lastUse = clock
+        if let slot { lastSlot = slot }
+        let checking = mode == .tolerance
+        switch slot?.entry {
+        case .plan?:
+            hits += 1
+            eagerReason = nil
+        case .eager(let reason)?:
+            eagerReason = reason
+        case nil:
+            break
+        }
+        lock.unlock()
+        switch slot?.entry {
         case .plan(let plan, let template)?:
             let inputs = flattenArguments(arguments)
             do {
                 let outputs = rebuildOutputs(template, try plan.replay(inputs))
-                if checkMode == .tolerance { try check(outputs, against: try traced(arguments)) }
-                locked { eagerReason = nil }
+                if checking { try check(outputs, against: try traced(arguments)) }
                 return outputs
             } catch let failed as AccelerationPlan.CheckFailed {
                 locked {
@@ -166,11 +200,10 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
                 }
                 return try traced(arguments)
             }
-        case .eager(let reason)?:
-            locked { eagerReason = reason }
+        case .eager?:
             return try traced(arguments)
         case nil:
-            return try capture(arguments, pattern: pattern)
+            return try capture(arguments, pattern: pattern ?? key(arguments))
         }
     }
 
@@ -203,7 +236,9 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
             locked { lastCounts = (plan.callCount, plan.fusedCallCount) }
         }
         locked {
-            entries[pattern] = (entry, clock)
+            let slot = Slot(key: pattern, entry: entry, lastUse: clock)
+            entries[pattern] = slot
+            lastSlot = slot
             if case .eager(let reason) = entry { eagerReason = reason } else { eagerReason = nil }
             evict()
         }
@@ -246,8 +281,13 @@ public func dlaccelerate<each Argument: DLArrayContainer, each Output: DLArrayCo
         traced: { arguments in try dlfeval(function, repeat each arguments) },
         key: { arguments in
             var key = AccelerationKey()
-            repeat key.append(each arguments)
+            repeat AccelerationKey.visit(each arguments, &key)
             return key
+        },
+        matches: { arguments, key in
+            var matcher = AccelerationKey.Matcher(key)
+            repeat AccelerationKey.visit(each arguments, &matcher)
+            return matcher.matches
         },
         flattenArguments: { arguments in
             var arrays: [DLArray] = []
