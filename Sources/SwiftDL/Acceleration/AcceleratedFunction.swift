@@ -99,18 +99,21 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     let flattenOutputs: (Outputs) -> [DLArray]
     let rebuildOutputs: (Outputs, [DLArray]) -> Outputs
 
-    private enum Entry {
-        case plan(AccelerationPlan, template: Outputs)
-        case eager(reason: String)
-    }
-
-    /// A cached entry with its key and its last use (a class, so that the last one used is
-    /// kept at hand and its use counted without a dictionary lookup).
+    /// A cached entry: its key, its plan and how to make outputs of the plan's arrays (or why
+    /// it runs eagerly), and its last use. A class, so that the last one used is kept at hand
+    /// and its use counted without a dictionary lookup; its fields are not generic values, so
+    /// reading them needs no type metadata made at run time.
     private final class Slot {
         let key: AccelerationKey
-        let entry: Entry
+        let plan: AccelerationPlan?
+        let rebuild: (([DLArray]) -> Outputs)?
+        let eagerReason: String?
         var lastUse: Int
-        init(key: AccelerationKey, entry: Entry, lastUse: Int) { (self.key, self.entry, self.lastUse) = (key, entry, lastUse) }
+
+        init(key: AccelerationKey, plan: AccelerationPlan?, rebuild: (([DLArray]) -> Outputs)?, eagerReason: String?,
+             lastUse: Int) {
+            (self.key, self.plan, self.rebuild, self.eagerReason, self.lastUse) = (key, plan, rebuild, eagerReason, lastUse)
+        }
     }
 
     private let lock = NSLock()
@@ -176,21 +179,16 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
         slot?.lastUse = clock
         if let slot { lastSlot = slot }
         let checking = mode == .tolerance
-        switch slot?.entry {
-        case .plan?:
-            hits += 1
-            eagerReason = nil
-        case .eager(let reason)?:
-            eagerReason = reason
-        case nil:
-            break
+        if let slot {
+            if slot.plan != nil { hits += 1 }
+            eagerReason = slot.eagerReason
         }
         lock.unlock()
-        switch slot?.entry {
-        case .plan(let plan, let template)?:
+        guard let slot else { return try capture(arguments, pattern: pattern ?? key(arguments)) }
+        if let plan = slot.plan, let rebuild = slot.rebuild {
             let inputs = flattenArguments(arguments)
             do {
-                let outputs = rebuildOutputs(template, try plan.replay(inputs))
+                let outputs = rebuild(try plan.replay(inputs))
                 if checking { try check(outputs, against: try traced(arguments)) }
                 return outputs
             } catch let failed as AccelerationPlan.CheckFailed {
@@ -200,11 +198,8 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
                 }
                 return try traced(arguments)
             }
-        case .eager?:
-            return try traced(arguments)
-        case nil:
-            return try capture(arguments, pattern: pattern ?? key(arguments))
         }
+        return try traced(arguments)
     }
 
     /// Runs the function traced while recording its kernels, and caches the plan.
@@ -226,20 +221,21 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
             defer { KernelCapture.setCurrent(previous) }
             outputs = try traced(distinct)
         }
-        let entry: Entry
+        let slot: Slot
         if let reason = capture.unreplayableReason {
-            entry = .eager(reason: reason)
+            slot = Slot(key: pattern, plan: nil, rebuild: nil, eagerReason: reason, lastUse: 0)
         } else {
             let plan = AccelerationPlan(capture: capture, inputs: inputs.map { $0.storage.elementOwner },
                                         outputs: flattenOutputs(outputs))
-            entry = .plan(plan, template: outputs)
+            let rebuildOutputs = self.rebuildOutputs
+            slot = Slot(key: pattern, plan: plan, rebuild: { rebuildOutputs(outputs, $0) }, eagerReason: nil, lastUse: 0)
             locked { lastCounts = (plan.callCount, plan.fusedCallCount) }
         }
         locked {
-            let slot = Slot(key: pattern, entry: entry, lastUse: clock)
+            slot.lastUse = clock
             entries[pattern] = slot
             lastSlot = slot
-            if case .eager(let reason) = entry { eagerReason = reason } else { eagerReason = nil }
+            eagerReason = slot.eagerReason
             evict()
         }
         return outputs
