@@ -7,11 +7,11 @@ import SwiftDL
 /// A trainer evaluates a pass with `dlfeval`, or through its accelerated function when
 /// ``GANTrainer/accelerate`` is on and the pass can replay: one process (a data-parallel worker's
 /// batch-normalization statistics and penalty gradients are summed over the workers inside the
-/// pass), no dropout (its masks are drawn inside the pass), no conditioning (the class
-/// embedding reads the classes into Swift to check them, so each new batch's classes would fail
-/// the plan's check and run the pass twice) and no consensus optimization (whose one trace holds
-/// both players). Both ways run the same kernels in the same order, so they give
-/// the same bits.
+/// pass), no dropout (its masks are drawn inside the pass) and no consensus optimization (whose
+/// one trace holds both players). Conditional players replay too: the class embedding reads the
+/// classes into Swift only to check that they are class numbers, a rule the plan checks again
+/// on each batch's classes. Both ways run the same kernels in the same order, so they give the
+/// same bits.
 final class GANPasses: Sendable {
     /// D's pass: its network, the real batch, the generated batch, the real targets, the input
     /// of the penalty's gradient, the two batches' classes (conditional runs), and whether this

@@ -70,15 +70,15 @@ public struct GANTrainer: Sendable {
     public internal(set) var resumedWithoutChecksums = false
     /// Whether the discriminator's and generator's passes run through SwiftDL's `dlaccelerate`
     /// (on by default): each pass's trace is cached and replayed on the next batches, with the
-    /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout,
-    /// conditional players and consensus optimization run eagerly whatever this says.
+    /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout and
+    /// consensus optimization run eagerly whatever this says.
     public var accelerate = true
     /// The accelerated passes (shared by copies of this trainer, as their caches may be).
     private let passes: GANPasses
 
     /// The accelerated passes when this trainer runs them.
     var acceleratedPasses: GANPasses? {
-        guard accelerate, !workers.isParallel, settings.regularizer != .consensus, settings.conditioning == nil,
+        guard accelerate, !workers.isParallel, settings.regularizer != .consensus,
               !(generator.layers + discriminator.layers).contains(where: { $0 is DropoutLayer }) else { return nil }
         return passes
     }

@@ -14,8 +14,10 @@ import Foundation
 /// arguments is fixed at the first call: a random draw made inside it, an array it captured,
 /// a global setting. Pass random numbers in as arguments. Values the function reads into Swift
 /// (`scalars(as:)`, a branch on a loss) are checked at each replay, and the function runs
-/// eagerly when they differ; set ``checkMode`` to `.tolerance` to compare every replay with an
-/// eager run while developing.
+/// eagerly when they differ; indices that operations read only to validate them (`embed`'s
+/// words, `gather`'s positions, class indices) are checked against their rule instead, so new
+/// indices replay and an invalid one runs eagerly and throws the operation's error. Set
+/// ``checkMode`` to `.tolerance` to compare every replay with an eager run while developing.
 ///
 /// ```swift
 /// let accelerated = dlaccelerate(modelLoss)
@@ -74,6 +76,7 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     public func clearCache() {
         locked {
             entries = [:]
+            lastSlot = nil
             calls = 0
             hits = 0
         }
@@ -91,13 +94,26 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     let eager: (Arguments) throws -> Outputs
     let traced: (Arguments) throws -> Outputs
     let key: (Arguments) -> AccelerationKey
+    let matches: (Arguments, AccelerationKey) -> Bool
     let flattenArguments: (Arguments) -> [DLArray]
     let flattenOutputs: (Outputs) -> [DLArray]
     let rebuildOutputs: (Outputs, [DLArray]) -> Outputs
 
-    private enum Entry {
-        case plan(AccelerationPlan, template: Outputs)
-        case eager(reason: String)
+    /// A cached entry: its key, its plan and how to make outputs of the plan's arrays (or why
+    /// it runs eagerly), and its last use. A class, so that the last one used is kept at hand
+    /// and its use counted without a dictionary lookup; its fields are not generic values, so
+    /// reading them needs no type metadata made at run time.
+    private final class Slot {
+        let key: AccelerationKey
+        let plan: AccelerationPlan?
+        let rebuild: (([DLArray]) -> Outputs)?
+        let eagerReason: String?
+        var lastUse: Int
+
+        init(key: AccelerationKey, plan: AccelerationPlan?, rebuild: (([DLArray]) -> Outputs)?, eagerReason: String?,
+             lastUse: Int) {
+            (self.key, self.plan, self.rebuild, self.eagerReason, self.lastUse) = (key, plan, rebuild, eagerReason, lastUse)
+        }
     }
 
     private let lock = NSLock()
@@ -105,7 +121,10 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     private var capacity = 50
     private var mode = CheckMode.none
     private var tolerance = 1e-4
-    private var entries: [AccelerationKey: (entry: Entry, lastUse: Int)] = [:]
+    private var entries: [AccelerationKey: Slot] = [:]
+    /// The entry the last call used: a call with the same pattern finds it by comparing its
+    /// arguments with its key, without building and hashing a key.
+    private var lastSlot: Slot?
     private var clock = 0
     private var calls = 0
     private var hits = 0
@@ -113,11 +132,13 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     private var lastCounts: (calls: Int, fused: Int)?
 
     init(eager: @escaping (Arguments) throws -> Outputs, traced: @escaping (Arguments) throws -> Outputs,
-         key: @escaping (Arguments) -> AccelerationKey, flattenArguments: @escaping (Arguments) -> [DLArray],
+         key: @escaping (Arguments) -> AccelerationKey, matches: @escaping (Arguments, AccelerationKey) -> Bool,
+         flattenArguments: @escaping (Arguments) -> [DLArray],
          flattenOutputs: @escaping (Outputs) -> [DLArray], rebuildOutputs: @escaping (Outputs, [DLArray]) -> Outputs) {
         self.eager = eager
         self.traced = traced
         self.key = key
+        self.matches = matches
         self.flattenArguments = flattenArguments
         self.flattenOutputs = flattenOutputs
         self.rebuildOutputs = rebuildOutputs
@@ -132,44 +153,53 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     private func evict() {
         while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             entries.removeValue(forKey: oldest.key)
+            if lastSlot === oldest.value { lastSlot = nil }
         }
     }
 
     /// Runs the function as `dlfeval` does: replays the cached trace for the arguments' pattern,
     /// or runs it traced and caches what it ran.
     func evaluate(_ arguments: Arguments) throws -> Outputs {
+        lock.lock()
+        let (enabled, last) = (isEnabled, lastSlot)
+        lock.unlock()
         guard enabled else { return try traced(arguments) }
-        let pattern = key(arguments)
-        let cached: Entry? = locked {
-            calls += 1
-            clock += 1
-            guard let index = entries.index(forKey: pattern) else { return nil }
-            entries.values[index].lastUse = clock
-            let entry = entries.values[index].entry
-            if case .plan = entry { hits += 1 }
-            return entry
+        // The last entry used, when the arguments match its key; else the entry of their key.
+        var pattern: AccelerationKey?
+        if last == nil || !matches(arguments, last!.key) { pattern = key(arguments) }
+        lock.lock()
+        calls += 1
+        clock += 1
+        let slot: Slot?
+        if pattern == nil, let last, last === lastSlot {
+            slot = last
+        } else {
+            slot = entries[pattern ?? last!.key]
         }
-        switch cached {
-        case .plan(let plan, let template)?:
+        slot?.lastUse = clock
+        if let slot { lastSlot = slot }
+        let checking = mode == .tolerance
+        if let slot {
+            if slot.plan != nil { hits += 1 }
+            eagerReason = slot.eagerReason
+        }
+        lock.unlock()
+        guard let slot else { return try capture(arguments, pattern: pattern ?? key(arguments)) }
+        if let plan = slot.plan, let rebuild = slot.rebuild {
             let inputs = flattenArguments(arguments)
             do {
-                let outputs = rebuildOutputs(template, try plan.replay(inputs))
-                if checkMode == .tolerance { try check(outputs, against: try traced(arguments)) }
-                locked { eagerReason = nil }
+                let outputs = rebuild(try plan.replay(inputs))
+                if checking { try check(outputs, against: try traced(arguments)) }
                 return outputs
-            } catch is AccelerationPlan.CheckFailed {
+            } catch let failed as AccelerationPlan.CheckFailed {
                 locked {
                     hits -= 1
-                    eagerReason = "a value the function read into Swift differs from the traced call's"
+                    eagerReason = failed.reason
                 }
                 return try traced(arguments)
             }
-        case .eager(let reason)?:
-            locked { eagerReason = reason }
-            return try traced(arguments)
-        case nil:
-            return try capture(arguments, pattern: pattern)
         }
+        return try traced(arguments)
     }
 
     /// Runs the function traced while recording its kernels, and caches the plan.
@@ -191,18 +221,21 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
             defer { KernelCapture.setCurrent(previous) }
             outputs = try traced(distinct)
         }
-        let entry: Entry
+        let slot: Slot
         if let reason = capture.unreplayableReason {
-            entry = .eager(reason: reason)
+            slot = Slot(key: pattern, plan: nil, rebuild: nil, eagerReason: reason, lastUse: 0)
         } else {
             let plan = AccelerationPlan(capture: capture, inputs: inputs.map { $0.storage.elementOwner },
                                         outputs: flattenOutputs(outputs))
-            entry = .plan(plan, template: outputs)
+            let rebuildOutputs = self.rebuildOutputs
+            slot = Slot(key: pattern, plan: plan, rebuild: { rebuildOutputs(outputs, $0) }, eagerReason: nil, lastUse: 0)
             locked { lastCounts = (plan.callCount, plan.fusedCallCount) }
         }
         locked {
-            entries[pattern] = (entry, clock)
-            if case .eager(let reason) = entry { eagerReason = reason } else { eagerReason = nil }
+            slot.lastUse = clock
+            entries[pattern] = slot
+            lastSlot = slot
+            eagerReason = slot.eagerReason
             evict()
         }
         return outputs
@@ -244,8 +277,13 @@ public func dlaccelerate<each Argument: DLArrayContainer, each Output: DLArrayCo
         traced: { arguments in try dlfeval(function, repeat each arguments) },
         key: { arguments in
             var key = AccelerationKey()
-            repeat key.append(each arguments)
+            repeat AccelerationKey.visit(each arguments, &key)
             return key
+        },
+        matches: { arguments, key in
+            var matcher = AccelerationKey.Matcher(key)
+            repeat AccelerationKey.visit(each arguments, &matcher)
+            return matcher.matches
         },
         flattenArguments: { arguments in
             var arrays: [DLArray] = []

@@ -17,32 +17,45 @@ final class AccelerationPlan: @unchecked Sendable {
         case output(KernelOutput)
     }
 
-    /// One kernel call: its kernel, the values it reads and the value it writes. A class, so
-    /// that stepping through the plan retains one reference per call, not each of its parts.
-    final class Call {
-        let kernel: KernelReplay
-        let inputs: [Int]
-        let output: Int
-        let outputSpecification: KernelOutput
-        /// Where this call's input pointers go in the workspace's pointer table.
-        let tableOffset: Int
+    /// A recorded kernel's work, held by the plan (``kernels``) and reached from its calls
+    /// without reference counting.
+    final class KernelWork {
+        /// The kernel's whole work.
+        let run: (KernelInputs, UnsafeMutableRawPointer) -> Void
+        /// An elementwise kernel's work over some elements.
+        let runElements: ((KernelInputs, UnsafeMutableRawPointer, Range<Int>) -> Void)?
 
-        init(kernel: KernelReplay, inputs: [Int], output: Int, outputSpecification: KernelOutput, tableOffset: Int) {
-            (self.kernel, self.inputs, self.output) = (kernel, inputs, output)
-            (self.outputSpecification, self.tableOffset) = (outputSpecification, tableOffset)
-        }
+        init(_ replay: KernelReplay) { (run, runElements) = (replay.run, replay.elementwise?.run) }
     }
 
-    /// What the plan does, in order.
+    /// One kernel call: its kernel's work, the values it reads and the value it writes.
+    struct Call {
+        /// The kernel's work, owned by the plan's ``kernels``.
+        let kernel: Unmanaged<KernelWork>
+        /// Where this call's input pointers go in the workspace's pointer table, and where its
+        /// input values are in ``inputValues``.
+        let tableOffset: Int
+        let inputCount: Int
+        let output: Int
+        /// The bytes of the output set to zero before the call (kernels that accumulate), or 0.
+        let zeroedBytes: Int
+    }
+
+    /// What the plan does, in order: plain values (indices into the plan's tables), so that
+    /// stepping through the plan copies no references.
     enum Step {
-        /// One kernel call.
-        case call(Call)
+        /// Kernel call `k` of ``calls``.
+        case call(Int)
         /// Elementwise calls over the same number of elements, run block by block so that each
         /// block goes through every call while it is in cache.
-        case fused([Call], count: Int, grain: Int)
-        /// A value the function read into Swift: the call must see the same bytes, or the plan
-        /// does not apply (a branch on a value, say) and the function runs eagerly.
-        case check(value: Int, bytes: [UInt8])
+        case fused(Range<Int>, count: Int, grain: Int)
+        /// A value the function read into Swift: the call must see the bytes ``checkedBytes``
+        /// holds at `bytes`, or the plan does not apply (a branch on a value, say) and the
+        /// function runs eagerly.
+        case check(value: Int, bytes: Int)
+        /// Indices the function read into Swift to validate them: the call's `count` float64
+        /// values must keep `rule`, or the function runs eagerly (and throws its error).
+        case validate(value: Int, count: Int, rule: IndexRule)
     }
 
     /// Elements per block of a fused run: a multiple of every vector width, and small enough
@@ -51,6 +64,15 @@ final class AccelerationPlan: @unchecked Sendable {
 
     let places: [Place]
     let steps: [Step]
+    /// The kernel calls, in the order the steps run them, and their kernels' work.
+    let calls: [Call]
+    let kernels: [KernelWork]
+    /// The values each call reads, at its table offset.
+    let inputValues: [Int]
+    /// The bytes that ``Step/check(value:bytes:)`` steps compare.
+    let checkedBytes: [[UInt8]]
+    /// Where each of ``outputs`` comes from on a replay.
+    private let outputSources: [OutputSource]
     /// The value of each flattened output array, with the shape and labels to give it.
     let outputs: [(value: Int, shape: [Int], labels: String)]
     /// The values the arguments fill (value, index of the flattened input), and the values
@@ -58,16 +80,23 @@ final class AccelerationPlan: @unchecked Sendable {
     /// and buffers keep their addresses in a workspace.
     let inputSlots: [(value: Int, input: Int)]
     let outputSlots: [(value: Int, specification: KernelOutput)]
-    /// For each of ``outputs``, its index in ``outputSlots`` when a replay makes it anew.
-    let outputSlotOfOutput: [Int?]
     let bufferBytes: [Int]
     let tableSize: Int
     /// Kernel calls in the plan (after dead calls are dropped), and how many of them run fused.
     let callCount: Int
     let fusedCallCount: Int
 
+    /// Where a returned array's storage comes from on a replay.
+    private enum OutputSource {
+        case input(Int)
+        case constant(Storage)
+        case made(Int)
+    }
+
     private let lock = NSLock()
-    private var idleWorkspaces: [Workspace] = []
+    /// Workspaces not in use: one kept at hand, more when several threads replayed at once.
+    private var idleWorkspace: Workspace?
+    private var moreIdleWorkspaces: [Workspace] = []
 
     /// The buffers and pointer tables of one running replay.
     final class Workspace {
@@ -123,7 +152,17 @@ final class AccelerationPlan: @unchecked Sendable {
             return places.count - 1
         }
         let outputPlaces = outputs.map { place(of: $0.storage.elementOwner) }
-        let checks = capture.reads.map { (callCount: $0.callCount, value: place(of: $0.storage), bytes: $0.bytes) }
+        var checkedBytes: [[UInt8]] = []
+        let checks = capture.reads.map { read -> (callCount: Int, value: Int, step: Step) in
+            let value = place(of: read.storage)
+            switch read.check {
+            case .sameBytes(let bytes):
+                checkedBytes.append(bytes)
+                return (read.callCount, value, .check(value: value, bytes: checkedBytes.count - 1))
+            case .indices(let rule):
+                return (read.callCount, value, .validate(value: value, count: read.storage.count, rule: rule))
+            }
+        }
 
         // Drop calls whose values reach no output and no check.
         var live = Set(outputPlaces).union(checks.map(\.value))
@@ -164,10 +203,15 @@ final class AccelerationPlan: @unchecked Sendable {
         }
 
         // Buffers: each intermediate value takes a free buffer at its producing run and frees
-        // it after the last run that reads it (best fit by size).
+        // it after the last run that reads it (best fit by size). A checked value lives until
+        // the run its check comes before (or to the end), so no run before the check reuses it.
         var lastUse: [Int: Int] = [:]
         for index in capture.calls.indices where liveCalls[index] {
             for value in callInputs[index] { lastUse[value] = max(lastUse[value] ?? -1, unitOfCall[index]) }
+        }
+        for check in checks {
+            let before = units.firstIndex { $0[0] >= check.callCount } ?? units.count
+            lastUse[check.value] = max(lastUse[check.value] ?? -1, before)
         }
         var bufferBytes: [Int] = []
         var free: [Int] = []
@@ -198,12 +242,17 @@ final class AccelerationPlan: @unchecked Sendable {
         }
 
         // The steps, with each call's slice of the pointer table.
-        var tableSize = 0
-        func planned(_ index: Int) -> Call {
-            defer { tableSize += callInputs[index].count }
+        var calls: [Call] = []
+        var kernels: [KernelWork] = []
+        var inputValues: [Int] = []
+        func planned(_ index: Int) -> Int {
             let call = capture.calls[index]
-            return Call(kernel: call.kernel, inputs: callInputs[index], output: callOutputs[index],
-                        outputSpecification: call.outputSpecification, tableOffset: tableSize)
+            kernels.append(KernelWork(call.kernel))
+            calls.append(Call(kernel: .passUnretained(kernels[kernels.count - 1]), tableOffset: inputValues.count,
+                              inputCount: callInputs[index].count, output: callOutputs[index],
+                              zeroedBytes: call.outputSpecification.startsZeroed ? call.outputSpecification.byteCount : 0))
+            inputValues += callInputs[index]
+            return calls.count - 1
         }
         var steps: [Step] = []
         var fusedCallCount = 0
@@ -211,25 +260,32 @@ final class AccelerationPlan: @unchecked Sendable {
         let orderedChecks = checks.enumerated().sorted { ($0.element.callCount, $0.offset) < ($1.element.callCount, $1.offset) }.map(\.element)
         func emitChecks(upTo callCount: Int) {
             while nextCheck < orderedChecks.count, orderedChecks[nextCheck].callCount <= callCount {
-                steps.append(.check(value: orderedChecks[nextCheck].value, bytes: orderedChecks[nextCheck].bytes))
+                steps.append(orderedChecks[nextCheck].step)
                 nextCheck += 1
             }
         }
-        for calls in units {
-            emitChecks(upTo: calls[0])
-            if calls.count == 1 {
-                steps.append(.call(planned(calls[0])))
+        for unit in units {
+            emitChecks(upTo: unit[0])
+            if unit.count == 1 {
+                steps.append(.call(planned(unit[0])))
             } else {
-                let kernels = calls.map { capture.calls[$0].kernel.elementwise! }
-                steps.append(.fused(calls.map(planned), count: kernels[0].count, grain: kernels.map(\.grain).min()!))
-                fusedCallCount += calls.count
+                let kernels = unit.map { capture.calls[$0].kernel.elementwise! }
+                let indices = unit.map(planned)
+                steps.append(.fused(indices[0] ..< indices[indices.count - 1] + 1, count: kernels[0].count,
+                                    grain: kernels.map(\.grain).min()!))
+                fusedCallCount += unit.count
             }
         }
         emitChecks(upTo: Int.max)
 
         self.places = places
         self.steps = steps
-        self.outputs = zip(outputPlaces, outputs).map { ($0, $1.shape, $1.labels) }
+        self.calls = calls
+        self.kernels = kernels
+        self.inputValues = inputValues
+        self.checkedBytes = checkedBytes
+        let planOutputs = zip(outputPlaces, outputs).map { (value: $0, shape: $1.shape, labels: $1.labels) }
+        self.outputs = planOutputs
         var inputSlots: [(value: Int, input: Int)] = [], outputSlots: [(value: Int, specification: KernelOutput)] = []
         for (value, place) in places.enumerated() {
             switch place {
@@ -240,15 +296,26 @@ final class AccelerationPlan: @unchecked Sendable {
         }
         self.inputSlots = inputSlots
         self.outputSlots = outputSlots
-        outputSlotOfOutput = self.outputs.map { output in outputSlots.firstIndex { $0.value == output.value } }
+        outputSources = planOutputs.map { output in
+            switch places[output.value] {
+            case .input(let k): .input(k)
+            case .constant(let constant): .constant(constant)
+            case .output: .made(outputSlots.firstIndex { $0.value == output.value }!)
+            case .buffer: preconditionFailure("a returned value was planned into a shared buffer")
+            }
+        }
         self.bufferBytes = bufferBytes
-        self.tableSize = tableSize
+        self.tableSize = inputValues.count
         self.callCount = liveCalls.filter { $0 }.count
         self.fusedCallCount = fusedCallCount
     }
 
-    /// A check of the plan failed: a value read into Swift differs from the captured one.
-    struct CheckFailed: Error {}
+    /// A check of the plan failed: a value read into Swift differs from the captured one, or
+    /// breaks the rule it was validated against.
+    struct CheckFailed: Error {
+        /// Why, for ``AcceleratedFunction/lastEagerReason``.
+        let reason: String
+    }
 
     /// Runs the plan on `inputs` (the flattened input arrays, in capture order).
     /// - Throws: ``CheckFailed`` when a value the function branched on differs.
@@ -265,53 +332,67 @@ final class AccelerationPlan: @unchecked Sendable {
             pointers[slot.value] = storage.unsafeElements
         }
         let table = workspace.table
+        let (calls, inputValues) = (self.calls, self.inputValues)
+        /// Fills call `k`'s slice of the pointer table.
+        @inline(__always) func fillTable(_ k: Int) {
+            let offset = calls[k].tableOffset
+            for i in offset ..< offset + calls[k].inputCount { table[i] = UnsafeRawPointer(pointers[inputValues[i]]!) }
+        }
         for step in steps {
             switch step {
-            case .call(let call):
-                let output = pointers[call.output]!
-                if call.outputSpecification.startsZeroed {
-                    output.initializeMemory(as: UInt8.self, repeating: 0, count: call.outputSpecification.byteCount)
-                }
-                for (k, value) in call.inputs.enumerated() { table[call.tableOffset + k] = UnsafeRawPointer(pointers[value]!) }
-                call.kernel.run(KernelInputs(start: table + call.tableOffset, count: call.inputs.count), output)
-            case .fused(let calls, let count, let grain):
-                for call in calls {
-                    for (k, value) in call.inputs.enumerated() { table[call.tableOffset + k] = UnsafeRawPointer(pointers[value]!) }
-                }
+            case .call(let k):
+                let output = pointers[calls[k].output]!
+                if calls[k].zeroedBytes > 0 { output.initializeMemory(as: UInt8.self, repeating: 0, count: calls[k].zeroedBytes) }
+                fillTable(k)
+                let inputs = KernelInputs(start: table + calls[k].tableOffset, count: calls[k].inputCount)
+                calls[k].kernel._withUnsafeGuaranteedRef { $0.run(inputs, output) }
+            case .fused(let range, let count, let grain):
+                for k in range { fillTable(k) }
                 let block = Self.blockSize
-                Parallel.forEachChunk(count: count, grain: grain) { range in
-                    var start = range.lowerBound
-                    while start < range.upperBound {
-                        let elements = start ..< min(start + block, range.upperBound)
-                        for call in calls {
-                            call.kernel.elementwise!.run(KernelInputs(start: table + call.tableOffset, count: call.inputs.count),
-                                                         pointers[call.output]!, elements)
+                Parallel.forEachChunk(count: count, grain: grain) { chunk in
+                    var start = chunk.lowerBound
+                    while start < chunk.upperBound {
+                        let elements = start ..< min(start + block, chunk.upperBound)
+                        for k in range {
+                            let (inputs, output) = (KernelInputs(start: table + calls[k].tableOffset, count: calls[k].inputCount),
+                                                    pointers[calls[k].output]!)
+                            calls[k].kernel._withUnsafeGuaranteedRef { $0.runElements!(inputs, output, elements) }
                         }
                         start += block
                     }
                 }
             case .check(let value, let bytes):
-                let same = bytes.withUnsafeBytes { memcmp($0.baseAddress!, pointers[value]!, bytes.count) == 0 }
-                if !same { throw CheckFailed() }
+                let same = checkedBytes[bytes].withUnsafeBytes { memcmp($0.baseAddress!, pointers[value]!, $0.count) == 0 }
+                if !same { throw CheckFailed(reason: "a value the function read into Swift differs from the traced call's") }
+            case .validate(let value, let count, let rule):
+                let values = UnsafeBufferPointer(start: pointers[value]!.assumingMemoryBound(to: Double.self), count: count)
+                if !values.allSatisfy(rule.admits) {
+                    throw CheckFailed(reason: "an index the function validates is not a whole number below \(rule.bound)")
+                }
             }
         }
-        return outputs.indices.map { index in
-            let output = outputs[index]
+        var results: [DLArray] = []
+        results.reserveCapacity(outputs.count)
+        for (output, source) in zip(outputs, outputSources) {
             let storage: Storage
-            switch places[output.value] {
+            switch source {
             case .input(let k): storage = inputs[k].storage.elementOwner
             case .constant(let constant): storage = constant
-            case .output: storage = made[outputSlotOfOutput[index]!]
-            case .buffer: preconditionFailure("a returned value was planned into a shared buffer")
+            case .made(let slot): storage = made[slot]
             }
-            return DLArray(storage: storage, shape: output.shape, labels: output.labels)
+            results.append(DLArray(storage: storage, shape: output.shape, labels: output.labels))
         }
+        return results
     }
 
     private func takeWorkspace() -> Workspace {
         lock.lock()
         defer { lock.unlock() }
-        if let idle = idleWorkspaces.popLast() { return idle }
+        if let idle = idleWorkspace {
+            idleWorkspace = nil
+            return idle
+        }
+        if let idle = moreIdleWorkspaces.popLast() { return idle }
         let workspace = Workspace(bufferBytes: bufferBytes, placeCount: places.count, tableSize: tableSize)
         for (value, place) in places.enumerated() {
             switch place {
@@ -325,7 +406,7 @@ final class AccelerationPlan: @unchecked Sendable {
 
     private func giveBack(_ workspace: Workspace) {
         lock.lock()
-        idleWorkspaces.append(workspace)
+        if idleWorkspace == nil { idleWorkspace = workspace } else { moreIdleWorkspaces.append(workspace) }
         lock.unlock()
     }
 }

@@ -8,7 +8,9 @@ import CSwiftDLSupport
 /// and that are not the function's inputs are constants of the plan. Whatever the capture
 /// cannot replay makes it unreplayable, with the reason: storage filled by Swift loops outside
 /// a kernel, or an array written in place. Reading a computed array's values into Swift (a
-/// branch on a value) is recorded as a guard that the plan checks when it replays.
+/// branch on a value) is recorded as a guard that the plan checks when it replays; reading
+/// indices only to validate them (``DLArray/indexValues(checkedBy:)``) is recorded as their
+/// rule, which the plan checks on the new values.
 final class KernelCapture {
     /// One recorded kernel call.
     struct Call {
@@ -19,11 +21,19 @@ final class KernelCapture {
         let outputSpecification: KernelOutput
     }
 
-    /// A value read into Swift after `callCount` calls: replaying checks that it is the same.
+    /// A value read into Swift after `callCount` calls, and what replaying checks of it.
     struct Read {
         let callCount: Int
         let storage: Storage
-        let bytes: [UInt8]
+        let check: ReadCheck
+    }
+
+    /// What a replay checks of a value the function read into Swift.
+    enum ReadCheck {
+        /// The value must have these bytes again (the function may have branched on them).
+        case sameBytes([UInt8])
+        /// The value (float64) must keep the rule the function validated it against.
+        case indices(IndexRule)
     }
 
     private(set) var calls: [Call] = []
@@ -68,7 +78,17 @@ final class KernelCapture {
         let id = ObjectIdentifier(base)
         guard written.contains(id) || inputStorages.contains(id) else { return }
         let bytes = Array(UnsafeRawBufferPointer(start: base.unsafeElements, count: base.count * base.dataType.byteCount))
-        reads.append(Read(callCount: calls.count, storage: base, bytes: bytes))
+        reads.append(Read(callCount: calls.count, storage: base, check: .sameBytes(bytes)))
+    }
+
+    /// Notes that Swift code reads `storage`'s float64 values only to check them against `rule`;
+    /// a computed or input value gets that rule as its check.
+    func noteValidation(_ storage: Storage, _ rule: IndexRule) {
+        guard depth == 0 else { return }
+        let base = storage.elementOwner
+        let id = ObjectIdentifier(base)
+        guard written.contains(id) || inputStorages.contains(id) else { return }
+        reads.append(Read(callCount: calls.count, storage: base, check: .indices(rule)))
     }
 }
 

@@ -58,7 +58,10 @@ public func embed(_ x: DLArray, _ weights: DLArray, dataFormat: String? = nil) t
             labels.remove(at: labels.index(labels.startIndex, offsetBy: channel))
         }
     }
-    let values = extractdata(indices).scalars(as: Double.self)
+    // The indices are read into Swift only to check them; the rows are gathered by a kernel
+    // that reads them, so that a plan cached by dlaccelerate replays on new indices.
+    let positions = extractdata(indices).converted(to: .float64)
+    let values = positions.indexValues(checkedBy: IndexRule(bound: words))
     if let bad = values.first(where: { !$0.isFinite || $0.rounded() != $0 }) {
         throw DLError.invalidArgument("embed: index \(bad) is not a whole number; indices are 0-based word numbers")
     }
@@ -68,7 +71,8 @@ public func embed(_ x: DLArray, _ weights: DLArray, dataFormat: String? = nil) t
     }
 
     // One row per index, [count, dimension], then the index layout with C last.
-    let rows = try select(stripdims(weights), dim: 0, list: values.map { Int($0) })
+    let rowPositions = try reshape(positions, [values.count, 1]).broadcast(to: [values.count, dimension])
+    let rows = gather(stripdims(weights), dim: 0, positions: rowPositions)
     var y = try reshape(rows, indices.shape + [dimension])
     guard let format else { return y }
     // C goes after the U, T and B dimensions and before the spatial ones (canonical order).

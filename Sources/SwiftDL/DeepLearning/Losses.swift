@@ -295,7 +295,9 @@ public func indexcrossentropy(_ predictions: DLArray, _ classIndices: DLArray, _
         throw DLError.shapeMismatch(
             "\(operation): class indices of shape \(classIndices.shape) do not fit predictions of shape \(input.shape) (labeled \"\(input.labels)\"); give one index per position: shape \(positionShape), or without the channel dimension")
     }
-    let values = aligned.scalars(as: Double.self)
+    // Read into Swift only to check them: the kernels that pick the classes read the positions.
+    let classPositions = aligned.converted(to: .float64).withLabels("")
+    let values = classPositions.indexValues(checkedBy: IndexRule(bound: classes))
     if let bad = values.first(where: { !$0.isFinite || $0.rounded() != $0 }) {
         throw DLError.invalidArgument("\(operation): class index \(bad) is not a whole number; indices are 0-based class numbers")
     }
@@ -303,13 +305,12 @@ public func indexcrossentropy(_ predictions: DLArray, _ classIndices: DLArray, _
         throw DLError.invalidArgument(
             "\(operation): class index \(bad.magnitude < 1e15 ? "\(Int(bad))" : "\(bad)") is out of range for \(classes) classes; indices are 0-based (0..<\(classes)), MATLAB's 1-based index k is k - 1 here")
     }
-    let indices = values.map { Int($0) }
-    var losses = -(try gather(clampedLog(input.predictions), dim: channel, indices: indices, shape: positionShape))
+    var losses = try -gather(clampedLog(input.predictions), dim: channel, positions: classPositions)
     if let weights {
         var w = try input.align(weights, "weights", operandFormat: weightsFormat, classVector: true)
         if w.shape[channel] == classes && classes != 1 {
             // Class (or per-element) weights: the weight of each position's target class.
-            w = try gather(w.broadcast(to: input.shape), dim: channel, indices: indices, shape: positionShape)
+            w = gather(try w.broadcast(to: input.shape), dim: channel, positions: classPositions)
         }
         losses = try losses * w
     }

@@ -19,23 +19,28 @@ public func onehotencode(_ classIndices: DLArray, featureDim: Int, classCount: I
             "onehotencode: dimension \(featureDim) of shape \(classIndices.shape) must have size 1; it becomes the \(classCount) classes")
     }
     guard classCount >= 1 else { throw DLError.invalidArgument("onehotencode: classCount must be 1 or more, got \(classCount)") }
-    let indices = classIndices.scalars(as: Double.self)
+    // Read into Swift only to check them: the kernel below reads the indices itself, so that a
+    // plan cached by dlaccelerate replays on new classes.
+    let positions = extractdata(classIndices).converted(to: .float64)
+    let indices = positions.indexValues(checkedBy: IndexRule(bound: classCount, allowsNaN: true))
     if let bad = indices.first(where: { !$0.isNaN && ($0 < 0 || $0 >= Double(classCount) || $0.rounded() != $0) }) {
         throw DLError.invalidArgument("onehotencode: index \(bad) is not a 0-based class below \(classCount)")
     }
     let (outer, _, inner) = splitAround(classIndices.shape, featureDim)
-    var values = [Double](repeating: 0, count: outer * classCount * inner)
-    for o in 0..<outer {
-        for i in 0..<inner {
-            let index = indices[o * inner + i]
-            for c in 0..<classCount {
-                values[(o * classCount + c) * inner + i] = index.isNaN ? .nan : (Int(index) == c ? 1 : 0)
-            }
-        }
-    }
     var shape = classIndices.shape
     shape[featureDim] = classCount
-    return try DLArray(values, shape: shape).converted(to: type).withLabels(classIndices.labels)
+    let encoded = ClosureKernel { inputs, output in
+        let index = inputs[0].assumingMemoryBound(to: Double.self), values = output.assumingMemoryBound(to: Double.self)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let k = index[o * inner + i]
+                for c in 0..<classCount {
+                    values[(o * classCount + c) * inner + i] = k.isNaN ? .nan : (Int(k) == c ? 1 : 0)
+                }
+            }
+        }
+    }.output(reading: positions, KernelOutput(count: outer * classCount * inner, dataType: .float64))
+    return DLArray(storage: encoded, shape: shape).converted(to: type).withLabels(classIndices.labels)
 }
 
 /// Labels encoded as one-hot rows against `classNames`: an array of shape

@@ -70,7 +70,8 @@ extension DLArray {
 public func gather(_ x: DLArray, dim: Int, indices: DLArray) throws -> DLArray {
     _ = try checkedDimension(dim, of: x, "gather")
     try requireReal(indices, "gather (for its indices)")
-    let values = indices.scalars(as: Double.self)
+    let positions = extractdata(indices).converted(to: .float64).withLabels("")
+    let values = positions.indexValues(checkedBy: IndexRule(bound: x.shape[dim]))
     // Int(_:) traps on NaN, infinities and values beyond Int's range: check first.
     if let bad = values.first(where: { !$0.isFinite || $0.rounded() != $0 || abs($0) > 1e15 }) {
         throw DLError.invalidArgument("gather: index \(bad) is not an integer position; indices are 0-based whole numbers")
@@ -80,7 +81,7 @@ public func gather(_ x: DLArray, dim: Int, indices: DLArray) throws -> DLArray {
     if let bad = values.first(where: { $0 < 0 || $0 >= Double(size) }) {
         throw DLError.invalidArgument("gather: index \(Int(bad)) is out of range for dimension \(dim) of size \(size)")
     }
-    return gather(x, dim: dim, positions: extractdata(indices).converted(to: .float64).withLabels(""))
+    return gather(x, dim: dim, positions: positions)
 }
 
 /// `gather` with positions as Swift integers, laid out in `shape`.

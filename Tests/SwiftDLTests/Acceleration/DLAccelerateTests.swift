@@ -150,6 +150,61 @@ private func random(_ shape: [Int], seed: UInt64, type: DLDataType = .float64, l
         #expect(accelerated.lastEagerReason == nil)
     }
 
+    /// Indices that operations read into Swift only to validate them (embed's words, gather's
+    /// positions, class indices, one-hot classes) are checked against their rule on each
+    /// replay: new values replay the plan, bit for bit as eager, and a value that breaks the
+    /// rule runs eagerly and throws the eager error.
+    @Test func validatedIndicesReplayOnNewValues() throws {
+        let function = { (weights: DLArray, words: DLArray, classes: DLArray) throws -> (DLArray, DLArray) in
+            let vectors = try embed(words, weights)                                  // [5, 3] "BC"
+            let column = try reshape(classes, [5, 1])
+            let picked = sum(try gather(stripdims(vectors), dim: 1, indices: column))
+            let crossEntropy = try indexcrossentropy(softmax(vectors), classes)
+            let encoded = try onehotencode(column, featureDim: 1, classCount: 3)
+            let loss = try picked + crossEntropy + sum(encoded * stripdims(vectors * vectors))
+            return (loss, try dlgradient(loss, weights))
+        }
+        let accelerated = dlaccelerate(function)
+        let weights = random([4, 3], seed: 1)
+        let cases: [([Double], [Float])] = [([0, 1, 2, 3, 1], [0, 1, 2, 0, 1]), ([3, 3, 0, 2, 1], [2, 2, 1, 0, 0]),
+                                            ([1, 0, 0, 0, 2], [1, 0, 2, 2, 1])]
+        for (wordValues, classValues) in cases {
+            let words = try DLArray(wordValues, shape: [5], labels: "B"), classes = DLArray(classValues)
+            let (loss, gradient) = try dlfeval(accelerated, weights, words, classes)
+            let (eagerLoss, eagerGradient) = try dlfeval(function, weights, words, classes)
+            #expect(firstDifference(loss, eagerLoss) == nil, "\(wordValues) \(classValues)")
+            #expect(firstDifference(gradient, eagerGradient) == nil, "\(wordValues) \(classValues)")
+            #expect(accelerated.lastEagerReason == nil, "\(accelerated.lastEagerReason ?? "")")
+        }
+        #expect(accelerated.cachedTraceCount == 1)
+        #expect(accelerated.hitRate == 200.0 / 3)
+        // Values that break a rule: the eager error, and the plan still replays afterwards.
+        let bad: [([Double], [Float], String)] = [([0, 1, 4, 3, 1], [0, 1, 2, 0, 1], "embed: index 4 is out of range"),
+                                                  ([0, 1, 2, 3, 1], [0, 1, 2, 0, 3], "gather: index 3 is out of range"),
+                                                  ([0, 1, 2, 3, 1], [0, 1, 0.5, 0, 1], "gather: index 0.5 is not an integer"),
+                                                  ([0, -1, 2, 3, 1], [0, 1, 2, 0, 1], "embed: index -1 is out of range")]
+        for (wordValues, classValues, expected) in bad {
+            let words = try DLArray(wordValues, shape: [5], labels: "B"), classes = DLArray(classValues)
+            let replayed = errorMessage(DLError.invalidArgument) { _ = try dlfeval(accelerated, weights, words, classes) }
+            let eager = errorMessage(DLError.invalidArgument) { _ = try dlfeval(function, weights, words, classes) }
+            #expect(replayed == eager)
+            #expect(replayed.hasPrefix(expected), "\(replayed)")
+            #expect(accelerated.lastEagerReason?.contains("not a whole number below") == true)
+        }
+        _ = try dlfeval(accelerated, weights, try DLArray([2.0, 2, 2, 2, 2], shape: [5], labels: "B"), DLArray([Float](repeating: 1, count: 5)))
+        #expect(accelerated.lastEagerReason == nil)
+        #expect(accelerated.cachedTraceCount == 1)
+        // onehotencode takes NaN (an undefined class, a row of NaN): it replays.
+        let encode = dlaccelerate { (c: DLArray) -> DLArray in try onehotencode(c, featureDim: 1, classCount: 3, type: .float32) }
+        for values in [[0.0, 2], [1, .nan], [.nan, 0]] {
+            let c = try DLArray(values, shape: [2, 1])
+            let encoded = try dlfeval(encode, c)
+            #expect(firstDifference(encoded, try onehotencode(c, featureDim: 1, classCount: 3, type: .float32)) == nil)
+            #expect(encode.lastEagerReason == nil)
+        }
+        #expect(encode.hitRate == 200.0 / 3)
+    }
+
     @Test func twoThreadsShareOneAcceleratedFunction() throws {
         let accelerated = dlaccelerate { (x: DLArray, w: DLArray) -> (DLArray, DLArray) in
             let loss = sum(tanh(try fullyconnectLike(x, w)))
