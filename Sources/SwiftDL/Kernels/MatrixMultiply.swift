@@ -90,7 +90,8 @@ enum BLAS {
 }
 
 /// Multiplies matching pages of `a` and `b` (the last two dimensions are the matrices, the
-/// leading ones broadcast), through OpenBLAS.
+/// leading ones broadcast): one page as ``splitProduct(_:_:_:_:_:_:accumulating:into:_:m:n:k:)``
+/// does, several through OpenBLAS.
 struct BatchedMatrixProduct: FloatingKernel {
     let a: DLArray, b: DLArray
     let operationA: MatrixOperation, operationB: MatrixOperation
@@ -193,10 +194,10 @@ struct AffineProduct: FloatingKernel {
     }
 }
 
-/// The size below which a product is not split over the cores: handing half of it to another
-/// core (waking a worker thread) costs more than the half takes below about 1 M multiply-adds
-/// (measured on the MLP GAN's products, BENCHMARKS.md).
-let splitProductLimit = 1 << 20
+/// The size below which a product is not split over the cores: below about 2 M multiply-adds
+/// (a 64×256 by 256×64 product) handing half of it to another core costs about what the half
+/// takes (measured on the MLP GAN's products with benchmarks/gemm/small_gemm.c, BENCHMARKS.md).
+let splitProductLimit = 1 << 21
 
 /// `c = op(a)·op(b)` (or `c += …` when `accumulating`), as ``matrixProduct(_:_:_:_:_:_:accumulating:into:_:m:n:k:)``,
 /// for the products of a small network's layers: those of ``splitProductLimit`` multiply-adds
@@ -211,13 +212,13 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
                                         m: Int, n: Int, k: Int) {
     let multiplyAdds = m * n * k
     let parts = min(Parallel.coreCount, max(m, n) / 32)
-    if multiplyAdds >= BLAS.smallProductLimit || (Knobs.libraryThreads && multiplyAdds >= Knobs.splitLimit) {
+    if multiplyAdds >= BLAS.smallProductLimit {
         BLAS.allThreads {
             matrixProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
         }
         return
     }
-    guard Knobs.split, multiplyAdds >= Knobs.splitLimit, parts > 1 else {
+    guard multiplyAdds >= splitProductLimit, parts > 1 else {
         BLAS.singleThreaded {
             threadProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
         }
@@ -246,14 +247,17 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
     }
 }
 
-/// A product on the calling thread alone (inside a ``BLAS/singleThreaded(_:)`` section), by the
-/// library that multiplies its shape fastest: oneDNN's sgemm or OpenBLAS.
+/// A product on the calling thread alone (inside a ``BLAS/singleThreaded(_:)`` section): float32
+/// on oneDNN's sgemm, which multiplies every product of an MLP GAN step (a batch of 64 by 1-784
+/// features, in the forms x·W, g·Wᵀ and xᵀ·g) 1.05-1.4x faster than OpenBLAS and 1.8-2x faster
+/// than BLIS on one core (BENCHMARKS.md), and on OpenBLAS if oneDNN refuses the call; the
+/// other types on OpenBLAS.
 @inline(__always)
 func threadProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
                                          _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
                                          accumulating: Bool, into c: UnsafeMutablePointer<T>, _ ldc: Int,
                                          m: Int, n: Int, k: Int) {
-    if T.dataType == .float32, Knobs.library == "dnnl", m > 0, n > 0, k > 0 {
+    if T.dataType == .float32, m > 0, n > 0, k > 0 {
         swiftdl_dnnl_use_calling_thread_only_fast()
         let status = dnnl_sgemm(operationA == .none ? 78 : 84, operationB == .none ? 78 : 84,
                                 Int64(m), Int64(n), Int64(k), 1,

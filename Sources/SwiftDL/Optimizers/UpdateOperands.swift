@@ -169,10 +169,6 @@ struct ElementwiseUpdate {
     /// next begin there. Each element is written by one fused expression of its own inputs, so
     /// the results do not depend on where the chunks fall.
     static func run(_ updates: [ElementwiseUpdate]) {
-        if !Knobs.joinedUpdates {
-            for update in updates { Parallel.forEachChunk(count: update.count) { update.work($0) } }
-            return
-        }
         var starts = [0]
         for update in updates { starts.append(starts[starts.count - 1] + update.count) }
         Parallel.forEachChunk(count: starts[starts.count - 1]) { chunk in

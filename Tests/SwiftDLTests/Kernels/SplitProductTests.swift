@@ -31,12 +31,12 @@ import Testing
         return "element \(i): \(actual[i]) vs \(expected[i])"
     }
 
-    /// 70×130 results (cut at column 64 on two cores, an uneven cut) from 120 terms, above the
+    /// 70×130 results (cut at column 64 on two cores, an uneven cut) from 240 terms, above the
     /// size from which products are split, in the forms x·W, g·Wᵀ and xᵀ·g; and a tall one, cut
     /// by rows.
-    @Test(arguments: [(MatrixOperation.none, MatrixOperation.none, 70, 130, 120),
-                      (.none, .transpose, 70, 130, 120), (.transpose, .none, 70, 130, 120),
-                      (.transpose, .none, 300, 64, 64)])
+    @Test(arguments: [(MatrixOperation.none, MatrixOperation.none, 70, 130, 240),
+                      (.none, .transpose, 70, 130, 240), (.transpose, .none, 70, 130, 240),
+                      (.transpose, .none, 300, 64, 128)])
     func productsMatchTheDefinition(_ operationA: MatrixOperation, _ operationB: MatrixOperation,
                                     m: Int, n: Int, k: Int) throws {
         #expect(m * n * k >= splitProductLimit)
@@ -49,8 +49,8 @@ import Testing
 
     /// A fully connected layer's forward product, which starts from the bias, split the same way.
     @Test func affineProductAddsTheBiasToEveryBlock() throws {
-        let x = DLArray.randn([70, 120], type: .float32, seed: 3)
-        let w = DLArray.randn([120, 130], type: .float32, seed: 4)
+        let x = DLArray.randn([70, 240], type: .float32, seed: 3)
+        let w = DLArray.randn([240, 130], type: .float32, seed: 4)
         let bias = DLArray.randn([130], type: .float32, seed: 5)
         let y = try fullyconnect(x, w, bias, dataFormat: "BC")
         let product = reference(x, .none, w, .none), shift = bias.scalars(as: Double.self)
