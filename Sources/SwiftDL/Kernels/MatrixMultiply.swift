@@ -248,10 +248,11 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
 }
 
 /// A product on the calling thread alone (inside a ``BLAS/singleThreaded(_:)`` section): float32
-/// on oneDNN's sgemm, which multiplies every product of an MLP GAN step (a batch of 64 by 1-784
-/// features, in the forms x·W, g·Wᵀ and xᵀ·g) 1.05-1.4x faster than OpenBLAS and 1.8-2x faster
-/// than BLIS on one core (BENCHMARKS.md), and on OpenBLAS if oneDNN refuses the call; the
-/// other types on OpenBLAS.
+/// on oneDNN's sgemm, which multiplies the products of an MLP GAN step (a batch of 64 by 64-784
+/// features, in the forms x·W, g·Wᵀ and xᵀ·g) 1.05-1.44x faster than OpenBLAS and about 2x faster
+/// than BLIS on one core, and those with a single output or term (a few microseconds each)
+/// within 10% of OpenBLAS (BENCHMARKS.md); on OpenBLAS if oneDNN refuses the call. The other
+/// types run on OpenBLAS.
 @inline(__always)
 func threadProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
                                          _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
