@@ -250,15 +250,15 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
 /// A product on the calling thread alone (inside a ``BLAS/singleThreaded(_:)`` section): float32
 /// on oneDNN's sgemm, which multiplies the products of an MLP GAN step (a batch of 64 by 64-784
 /// features, in the forms x·W, g·Wᵀ and xᵀ·g) 1.05-1.44x faster than OpenBLAS and about 2x faster
-/// than BLIS on one core, and those with a single output or term (a few microseconds each)
-/// within 10% of OpenBLAS (BENCHMARKS.md); on OpenBLAS if oneDNN refuses the call. The other
-/// types run on OpenBLAS.
+/// than BLIS on one core (BENCHMARKS.md); on OpenBLAS if oneDNN refuses the call. Products with
+/// a single output column or a single term (a few microseconds each), where OpenBLAS measured
+/// 6-10% faster, and the other types run on OpenBLAS.
 @inline(__always)
 func threadProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
                                          _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
                                          accumulating: Bool, into c: UnsafeMutablePointer<T>, _ ldc: Int,
                                          m: Int, n: Int, k: Int) {
-    if T.dataType == .float32, m > 0, n > 0, k > 0 {
+    if T.dataType == .float32, m > 0, n > 1, k > 1 {
         swiftdl_dnnl_use_calling_thread_only_fast()
         let status = dnnl_sgemm(operationA == .none ? 78 : 84, operationB == .none ? 78 : 84,
                                 Int64(m), Int64(n), Int64(k), 1,
