@@ -11,3 +11,16 @@ static inline void swiftdl_dnnl_use_calling_thread_only(void) {
     void (*set_num_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
     if (set_num_threads) set_num_threads(1);
 }
+
+// The same for a thread that calls oneDNN often (a matrix product per layer): the lookup of
+// omp_set_num_threads is made once per process, not per call.
+static inline void swiftdl_dnnl_use_calling_thread_only_fast(void) {
+    static void (*set_num_threads)(int);
+    static int looked_up;
+    if (!__atomic_load_n(&looked_up, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&set_num_threads, (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads"), __ATOMIC_RELAXED);
+        __atomic_store_n(&looked_up, 1, __ATOMIC_RELEASE);
+    }
+    void (*set)(int) = __atomic_load_n(&set_num_threads, __ATOMIC_RELAXED);
+    if (set) set(1);
+}

@@ -1,3 +1,4 @@
+import CDNNL
 import COpenBLAS
 import CSwiftDLSupport
 import ComplexModule
@@ -89,7 +90,8 @@ enum BLAS {
 }
 
 /// Multiplies matching pages of `a` and `b` (the last two dimensions are the matrices, the
-/// leading ones broadcast), through OpenBLAS.
+/// leading ones broadcast): one page as ``splitProduct(_:_:_:_:_:_:accumulating:into:_:m:n:k:)``
+/// does, several through OpenBLAS.
 struct BatchedMatrixProduct: FloatingKernel {
     let a: DLArray, b: DLArray
     let operationA: MatrixOperation, operationB: MatrixOperation
@@ -126,7 +128,11 @@ struct BatchedMatrixProduct: FloatingKernel {
                     }
                 }
             }
-            BLAS.run(multiplyPages, multiplyAdds: batches * m * n * k)
+            if batches == 1 {
+                splitProduct(operationA, pa, lda, operationB, pb, ldb, into: pc, n, m: m, n: n, k: k)
+            } else {
+                BLAS.run(multiplyPages, multiplyAdds: batches * m * n * k)
+            }
         }.output(reading: a, b, KernelOutput(count: batches * m * n, dataType: T.dataType))
         return DLArray(storage: output, shape: shape)
     }
@@ -181,13 +187,85 @@ struct AffineProduct: FloatingKernel {
         let output = ClosureKernel { inputs, output in
             let c = output.assumingMemoryBound(to: T.self), b = inputs[2].assumingMemoryBound(to: T.self)
             for row in 0..<m { (c + row * n).initialize(from: b, count: n) }
-            let multiply = {
-                matrixProduct(.none, inputs[0].assumingMemoryBound(to: T.self), k,
-                              .none, inputs[1].assumingMemoryBound(to: T.self), n,
-                              accumulating: true, into: c, n, m: m, n: n, k: k)
-            }
-            BLAS.run(multiply, multiplyAdds: m * n * k)
+            splitProduct(.none, inputs[0].assumingMemoryBound(to: T.self), k, .none, inputs[1].assumingMemoryBound(to: T.self), n,
+                         accumulating: true, into: c, n, m: m, n: n, k: k)
         }.output(reading: [x, weights, bias], KernelOutput(count: m * n, dataType: T.dataType))
         return DLArray(storage: output, shape: [m, n])
     }
+}
+
+/// The size below which a product is not split over the cores: below about 2 M multiply-adds
+/// (a 64×256 by 256×64 product) handing half of it to another core costs about what the half
+/// takes (measured on the MLP GAN's products with benchmarks/gemm/small_gemm.c, BENCHMARKS.md).
+let splitProductLimit = 1 << 21
+
+/// `c = op(a)·op(b)` (or `c += …` when `accumulating`), as ``matrixProduct(_:_:_:_:_:_:accumulating:into:_:m:n:k:)``,
+/// for the products of a small network's layers: those of ``splitProductLimit`` multiply-adds
+/// and more, below ``BLAS/smallProductLimit``, are cut into one block of result columns (or
+/// rows, whichever dimension is larger) per core, each multiplied on its core by a
+/// single-threaded library call. The cut depends only on the sizes and the core count, so the
+/// result's bits never depend on timing. Larger products use OpenBLAS's own threads, smaller
+/// ones run on the calling thread.
+func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
+                                        _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
+                                        accumulating: Bool = false, into c: UnsafeMutablePointer<T>, _ ldc: Int,
+                                        m: Int, n: Int, k: Int) {
+    let multiplyAdds = m * n * k
+    let parts = min(Parallel.coreCount, max(m, n) / 32)
+    if multiplyAdds >= BLAS.smallProductLimit {
+        BLAS.allThreads {
+            matrixProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
+        }
+        return
+    }
+    guard multiplyAdds >= splitProductLimit, parts > 1 else {
+        BLAS.singleThreaded {
+            threadProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
+        }
+        return
+    }
+    let splitsColumns = n >= m, length = splitsColumns ? n : m
+    // Block edges on multiples of 16 elements: whole vectors for the kernels.
+    let edges = (0...parts).map { $0 == parts ? length : (length * $0 / parts + 8) / 16 * 16 }
+    let pointers = UncheckedSendable((a, b, c))
+    BLAS.singleThreaded {
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let (a, b, c) = pointers.value
+            let block = edges[part] ..< edges[part + 1]
+            if splitsColumns {
+                // Columns of op(b): columns of b, or rows of a transposed b.
+                let columns = operationB == .none ? b + block.lowerBound : b + block.lowerBound * ldb
+                threadProduct(operationA, a, lda, operationB, columns, ldb, accumulating: accumulating,
+                              into: c + block.lowerBound, ldc, m: m, n: block.count, k: k)
+            } else {
+                // Rows of op(a): rows of a, or columns of a transposed a.
+                let rows = operationA == .none ? a + block.lowerBound * lda : a + block.lowerBound
+                threadProduct(operationA, rows, lda, operationB, b, ldb, accumulating: accumulating,
+                              into: c + block.lowerBound * ldc, ldc, m: block.count, n: n, k: k)
+            }
+        }
+    }
+}
+
+/// A product on the calling thread alone (inside a ``BLAS/singleThreaded(_:)`` section): float32
+/// on oneDNN's sgemm, which multiplies the products of an MLP GAN step (a batch of 64 by 64-784
+/// features, in the forms x·W, g·Wᵀ and xᵀ·g) 1.05-1.44x faster than OpenBLAS and about 2x faster
+/// than BLIS on one core (BENCHMARKS.md); on OpenBLAS if oneDNN refuses the call. Products with
+/// a single output column or a single term (a few microseconds each), where OpenBLAS measured
+/// 6-10% faster, and the other types run on OpenBLAS.
+@inline(__always)
+func threadProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
+                                         _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
+                                         accumulating: Bool, into c: UnsafeMutablePointer<T>, _ ldc: Int,
+                                         m: Int, n: Int, k: Int) {
+    if T.dataType == .float32, m > 0, n > 1, k > 1 {
+        swiftdl_dnnl_use_calling_thread_only_fast()
+        let status = dnnl_sgemm(operationA == .none ? 78 : 84, operationB == .none ? 78 : 84,
+                                Int64(m), Int64(n), Int64(k), 1,
+                                UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int64(lda),
+                                UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int64(ldb), accumulating ? 1 : 0,
+                                UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int64(ldc))
+        if status == dnnl_success { return }
+    }
+    matrixProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
 }

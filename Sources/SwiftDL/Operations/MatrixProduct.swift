@@ -1,7 +1,7 @@
 import RealModule
 /// The products of matching pages of `a` and `b`, as MATLAB's `pagemtimes`: the last two
 /// dimensions are matrices, the leading (batch) dimensions broadcast. Each operand can enter
-/// transposed or conjugate transposed. Runs on OpenBLAS.
+/// transposed or conjugate transposed. Runs on OpenBLAS, and on oneDNN for float32 matrices.
 ///
 /// - Throws: ``DLError/shapeMismatch(_:)`` when the inner sizes differ or the batch
 ///   dimensions do not broadcast; ``DLError/invalidArgument(_:)`` for arrays of rank below 2.

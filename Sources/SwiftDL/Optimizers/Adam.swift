@@ -73,6 +73,7 @@ public func adamupdate<P: DLArrayContainer>(
     let t = Double(iteration)
     let biasCorrection = (1 - Double.pow(squaredGradientDecay, t)).squareRoot() / (1 - Double.pow(gradientDecay, t))
     var updated: (parameters: [DLArray], averages: [DLArray], squaredAverages: [DLArray]) = ([], [], [])
+    var steps: [ElementwiseUpdate] = []
     for (index, parameter) in operands.parameters.enumerated() {
         let average = averages?[index] ?? .zeros(like: parameter)
         let squaredAverage = squaredAverages?[index] ?? .zeros(like: parameter)
@@ -83,29 +84,32 @@ public func adamupdate<P: DLArrayContainer>(
             updated.squaredAverages.append(squaredAverage)
             continue
         }
-        let step = AdamStep(parameter: parameter, gradient: operands.gradients[index], average: average,
-                            squaredAverage: squaredAverage, learnRate: rate * biasCorrection, gradientDecay: gradientDecay,
-                            squaredGradientDecay: squaredGradientDecay, epsilon: epsilon)
-        let results = dispatchReal(parameter.dataType, step)
-        updated.parameters.append(results[0])
-        updated.averages.append(results[1])
-        updated.squaredAverages.append(results[2])
+        let step = dispatchReal(parameter.dataType, AdamStep(
+            parameter: parameter, gradient: operands.gradients[index], average: average, squaredAverage: squaredAverage,
+            learnRate: rate * biasCorrection, gradientDecay: gradientDecay, squaredGradientDecay: squaredGradientDecay,
+            epsilon: epsilon))
+        steps.append(step)
+        updated.parameters.append(step.outputs[0])
+        updated.averages.append(step.outputs[1])
+        updated.squaredAverages.append(step.outputs[2])
     }
+    // All arrays in one loop across the cores: a network's arrays are each too small to split.
+    ElementwiseUpdate.run(steps)
     return (parameters.replacingArrays(with: updated.parameters),
             parameters.replacingArrays(with: updated.averages),
             parameters.replacingArrays(with: updated.squaredAverages))
 }
 
-/// The fused Adam step of one array, as MATLAB's: the new parameter, average gradient and
-/// average squared gradient, from a learn rate that already holds the bias correction. The loop
+/// The fused Adam step of one array, as MATLAB's, prepared: the new parameter, average gradient
+/// and average squared gradient, from a learn rate that already holds the bias correction. The loop
 /// is C's (CSwiftDLSupport), where the square root vectorizes.
 private struct AdamStep: RealKernel {
     let parameter, gradient, average, squaredAverage: DLArray
     let learnRate, gradientDecay, squaredGradientDecay, epsilon: Double
 
-    func run<T: DLRealElement>(_ type: T.Type) -> [DLArray] {
+    func run<T: DLRealElement>(_ type: T.Type) -> ElementwiseUpdate {
         let settings = (learnRate, gradientDecay, 1 - gradientDecay, squaredGradientDecay, 1 - squaredGradientDecay, epsilon)
-        return elementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, average, squaredAverage],
+        return ElementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, average, squaredAverage],
                                  outputCount: 3) { range, input, output in
             let count = range.count, start = range.lowerBound
             func pointers<E>(_ type: E.Type) -> (inputs: [UnsafeMutablePointer<E>], outputs: [UnsafeMutablePointer<E>]) {

@@ -51,6 +51,7 @@ public func rmspropupdate<P: DLArrayContainer>(
     let operands = try UpdateOperands("rmspropupdate", parameters: parameters, gradients: gradients, allowComplex: false)
     let squaredAverages = try operands.state(averageSquaredGradient, named: "averageSquaredGradient")
     var updated: (parameters: [DLArray], squaredAverages: [DLArray]) = ([], [])
+    var steps: [ElementwiseUpdate] = []
     for (index, parameter) in operands.parameters.enumerated() {
         let squaredAverage = squaredAverages?[index] ?? .zeros(like: parameter)
         let rate = learnRate * operands.learnRateFactors[index]
@@ -61,23 +62,25 @@ public func rmspropupdate<P: DLArrayContainer>(
         }
         let step = RMSPropStep(parameter: parameter, gradient: operands.gradients[index], squaredAverage: squaredAverage,
                                learnRate: rate, squaredGradientDecay: squaredGradientDecay, epsilon: epsilon)
-        let results = dispatchReal(parameter.dataType, step)
-        updated.parameters.append(results[0])
-        updated.squaredAverages.append(results[1])
+        let update = dispatchReal(parameter.dataType, step)
+        steps.append(update)
+        updated.parameters.append(update.outputs[0])
+        updated.squaredAverages.append(update.outputs[1])
     }
+    ElementwiseUpdate.run(steps)
     return (parameters.replacingArrays(with: updated.parameters),
             parameters.replacingArrays(with: updated.squaredAverages))
 }
 
-/// The fused RMSProp step of one array, as MATLAB's: the new parameter and average squared gradient.
+/// The fused RMSProp step of one array, as MATLAB's, prepared: the new parameter and average squared gradient.
 private struct RMSPropStep: RealKernel {
     let parameter, gradient, squaredAverage: DLArray
     let learnRate, squaredGradientDecay, epsilon: Double
 
-    func run<T: DLRealElement>(_ type: T.Type) -> [DLArray] {
+    func run<T: DLRealElement>(_ type: T.Type) -> ElementwiseUpdate {
         let rate = T(learnRate), epsilon = T(epsilon)
         let decay = T(squaredGradientDecay), complement = T(1 - squaredGradientDecay)
-        return elementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, squaredAverage],
+        return ElementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, squaredAverage],
                                  outputCount: 2) { range, input, output in
             let (p, g, v) = (input[0], input[1], input[2])
             let (newP, newV) = (output[0], output[1])

@@ -48,6 +48,7 @@ public func sgdmupdate<P: DLArrayContainer>(
     let operands = try UpdateOperands("sgdmupdate", parameters: parameters, gradients: gradients, allowComplex: true)
     let velocities = try operands.state(velocity, named: "velocity")
     var updated: (parameters: [DLArray], velocities: [DLArray]) = ([], [])
+    var steps: [ElementwiseUpdate] = []
     for (index, parameter) in operands.parameters.enumerated() {
         let previous = velocities?[index] ?? .zeros(like: parameter)
         let rate = learnRate * operands.learnRateFactors[index]
@@ -58,21 +59,23 @@ public func sgdmupdate<P: DLArrayContainer>(
         }
         let step = SGDMomentumStep(parameter: parameter, gradient: operands.gradients[index], velocity: previous,
                                    learnRate: rate, momentum: momentum)
-        let results = dispatchFloating(parameter.dataType, step)
-        updated.parameters.append(results[0])
-        updated.velocities.append(results[1])
+        let update = dispatchFloating(parameter.dataType, step)
+        steps.append(update)
+        updated.parameters.append(update.outputs[0])
+        updated.velocities.append(update.outputs[1])
     }
+    ElementwiseUpdate.run(steps)
     return (parameters.replacingArrays(with: updated.parameters), parameters.replacingArrays(with: updated.velocities))
 }
 
-/// The fused SGDM step of one array, as MATLAB's: the new parameter and velocity.
+/// The fused SGDM step of one array, as MATLAB's, prepared: the new parameter and velocity.
 private struct SGDMomentumStep: FloatingKernel {
     let parameter, gradient, velocity: DLArray
     let learnRate, momentum: Double
 
-    func run<T: DLFloatingElement>(_ type: T.Type) -> [DLArray] {
+    func run<T: DLFloatingElement>(_ type: T.Type) -> ElementwiseUpdate {
         let rate = T(dlValue: learnRate), momentum = T(dlValue: momentum)
-        return elementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, velocity],
+        return ElementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, velocity],
                                  outputCount: 2) { range, input, output in
             let (p, g, v) = (input[0], input[1], input[2])
             let (newP, newV) = (output[0], output[1])

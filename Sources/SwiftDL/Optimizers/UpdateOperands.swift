@@ -130,14 +130,54 @@ func requireSetting(_ condition: Bool, _ message: @autoclosure () -> String) thr
 /// `parameter`'s count, of type `T`): a fused, untraced elementwise update.
 func elementwiseUpdate<T: DLFloatingElement>(
     _ type: T.Type, like parameter: DLArray, inputs: [DLArray], outputCount: Int,
-    _ body: (_ range: Range<Int>, _ inputs: [UnsafeMutablePointer<T>], _ outputs: [UnsafeMutablePointer<T>]) -> Void
+    _ body: @escaping (_ range: Range<Int>, _ inputs: [UnsafeMutablePointer<T>], _ outputs: [UnsafeMutablePointer<T>]) -> Void
 ) -> [DLArray] {
-    let count = parameter.count
-    let outputs = (0..<outputCount).map { _ in Storage.allocate(count: count, dataType: T.dataType) }
-    withExtendedLifetime(inputs) {
+    let update = ElementwiseUpdate(T.self, like: parameter, inputs: inputs, outputCount: outputCount, body)
+    ElementwiseUpdate.run([update])
+    return update.outputs
+}
+
+/// A fused, untraced elementwise update of one array, prepared but not yet run: its output
+/// arrays (allocated, not yet written) and the work that writes them. An optimizer prepares one
+/// per parameter array and runs them all with ``run(_:)``, as one loop split across the cores:
+/// the arrays of a small network are each too small to be worth splitting on their own.
+struct ElementwiseUpdate {
+    /// The arrays the work writes, with the parameter's shape, element type and labels.
+    let outputs: [DLArray]
+    /// The number of elements of each input and output.
+    let count: Int
+    /// Writes output elements `range` from the same elements of the inputs.
+    let work: (_ range: Range<Int>) -> Void
+
+    /// Prepares the update whose `body` writes `outputCount` new arrays like `parameter`, range
+    /// by range, from the elements of `inputs` (each with `parameter`'s count, of type `T`).
+    init<T: DLFloatingElement>(
+        _ type: T.Type, like parameter: DLArray, inputs: [DLArray], outputCount: Int,
+        _ body: @escaping (_ range: Range<Int>, _ inputs: [UnsafeMutablePointer<T>], _ outputs: [UnsafeMutablePointer<T>]) -> Void
+    ) {
+        count = parameter.count
+        let storages = (0..<outputCount).map { _ in Storage.allocate(count: parameter.count, dataType: T.dataType) }
         let sources = inputs.map { $0.storage.pointer(as: T.self) }
-        let destinations = outputs.map { $0.pointer(as: T.self) }
-        Parallel.forEachChunk(count: count) { range in body(range, sources, destinations) }
+        let destinations = storages.map { $0.pointer(as: T.self) }
+        // The work holds the inputs, so that their elements live until it has run.
+        work = { range in withExtendedLifetime(inputs) { body(range, sources, destinations) } }
+        outputs = storages.map { DLArray(storage: $0, shape: parameter.shape, labels: parameter.labels) }
     }
-    return outputs.map { DLArray(storage: $0, shape: parameter.shape, labels: parameter.labels) }
+
+    /// Runs the updates' work as one loop over all their elements, in chunks across the cores
+    /// (see ``Parallel/forEachChunk(count:grain:_:)``); a chunk may end inside one array and the
+    /// next begin there. Each element is written by one fused expression of its own inputs, so
+    /// the results do not depend on where the chunks fall.
+    static func run(_ updates: [ElementwiseUpdate]) {
+        var starts = [0]
+        for update in updates { starts.append(starts[starts.count - 1] + update.count) }
+        Parallel.forEachChunk(count: starts[starts.count - 1]) { chunk in
+            var index = starts.lastIndex { $0 <= chunk.lowerBound }!
+            while index < updates.count && starts[index] < chunk.upperBound {
+                let range = max(chunk.lowerBound, starts[index]) ..< min(chunk.upperBound, starts[index + 1])
+                if !range.isEmpty { updates[index].work(range.lowerBound - starts[index] ..< range.upperBound - starts[index]) }
+                index += 1
+            }
+        }
+    }
 }

@@ -128,4 +128,27 @@ import Testing
         }
         #expect(complexGradient.contains("gradients array 0 is complex128 but its parameter is float64"), "\(complexGradient)")
     }
+
+    /// A network's arrays are updated in one loop split across the cores, whose chunks end
+    /// inside arrays (here inside the first one and between the others): every array gets the
+    /// same bits as when it is updated alone, which splits nothing (each is below the size worth
+    /// splitting), the float32 and the float64 one alike.
+    @Test func arraysUpdatedTogetherMatchArraysUpdatedAlone() throws {
+        let sizes = [200_000, 90_000, 5], types: [DLDataType] = [.float32, .float64, .float32]
+        let parameters = sizes.indices.map { DLArray.randn([sizes[$0]], type: types[$0], seed: UInt64($0)) }
+        let gradients = sizes.indices.map { DLArray.randn([sizes[$0]], type: types[$0], seed: UInt64(10 + $0)) }
+        let first = try adamupdate(parameters, gradients, nil, nil, iteration: 1)
+        let together = try adamupdate(first.parameters, gradients, first.averageGradient, first.averageSquaredGradient,
+                                      iteration: 2, learnRate: 0.01)
+        for i in sizes.indices {
+            let alone = try adamupdate(first.parameters[i], gradients[i], first.averageGradient[i],
+                                       first.averageSquaredGradient[i], iteration: 2, learnRate: 0.01)
+            for (name, a, b) in [("parameters", together.parameters[i], alone.parameters),
+                                 ("averageGradient", together.averageGradient[i], alone.averageGradient),
+                                 ("averageSquaredGradient", together.averageSquaredGradient[i], alone.averageSquaredGradient)] {
+                #expect(firstDifference(a.scalars(as: Double.self).map(\.bitPattern), b.scalars(as: Double.self).map(\.bitPattern)) == nil,
+                        "array \(i) \(name)")
+            }
+        }
+    }
 }
