@@ -87,12 +87,16 @@ public struct GANTrainer: Sendable {
     /// training on its rows of every global mini-batch of `settings.batchSize`.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together, do not
     ///   fit the data (a batch larger than the images, a conditional GAN on images without
-    ///   classes), need more memory than the machine has, or leave a worker without a sample,
-    ///   and for consensus optimization on several workers.
+    ///   classes), need more memory than the machine has, or leave a worker without a sample
+    ///   or with a share of the batch that is not a multiple of the packing, and for consensus
+    ///   optimization on several workers.
     public init(settings: GANSettings, data: GANData, communicator: (any DLCommunicator)? = nil) throws {
         try settings.validate()
         workers = try communicator.map { try GANWorkers(communicator: $0, batchSize: settings.batchSize) }
             ?? .single(batchSize: settings.batchSize)
+        guard workers.rows.count % settings.packing == 0 else {
+            throw DLError.invalidArgument("this worker's \(workers.rows.count) samples of each batch cannot be packed in groups of \(settings.packing): choose a batch size that gives every worker a multiple of \(settings.packing)")
+        }
         guard !(workers.isParallel && settings.regularizer == .consensus) else {
             throw DLError.invalidArgument("consensus optimization runs in one process only: its penalty needs the whole batch's gradient inside the trace")
         }
