@@ -44,8 +44,9 @@ extension GANTrainer {
     /// and on the generated batch (a constant), each with its classes when D is conditional, the
     /// loss of ``GANSettings/loss``, and the penalty (WGAN-GP's on `penaltyInput`, the
     /// interpolated batch, with the real classes; R1's on `penaltyInput`, the real batch, when
-    /// `applyR1`; both per input of D, a packed group of samples with ``GANSettings/packing``). Returns the gradients, the loss (penalty included), the penalty, D's two mean
-    /// scores and D's new state.
+    /// `applyR1`; both per input of D, a packed group of samples with ``GANSettings/packing``).
+    /// Returns the gradients, the loss (penalty included), the penalty, D's two mean scores and
+    /// D's new state.
     static func discriminatorPass(_ d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray,
                                   realClasses: DLArray?, fakeClasses: DLArray?, applyR1: Bool,
                                   settings: GANSettings, workers: GANWorkers,
