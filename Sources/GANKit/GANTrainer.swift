@@ -241,11 +241,14 @@ public struct GANTrainer: Sendable {
         workers.slice(DLArray.randn([settings.batchSize, settings.latentSize], type: .float32, labels: "BC", using: &random))
     }
 
-    /// The targets of the real batch: 1, or 0 where a label is flipped.
+    /// The targets of the real batch: 1, or 0 where a label is flipped; with packing, 1 for each
+    /// packed group (``GANSettings/validate()`` refuses flips with packing).
     private mutating func realTargets() throws -> DLArray {
         let n = settings.batchSize, p = settings.realLabelFlipProbability
         let values: [Float] = (0..<n).map { _ in p > 0 && random.nextUniform() < p ? 0 : 1 }
-        return workers.slice(try DLArray(values, shape: [n, 1], labels: "BC"))
+        let targets = workers.slice(try DLArray(values, shape: [n, 1], labels: "BC"))
+        guard settings.packing > 1 else { return targets }
+        return DLArray.ones([targets.shape[0] / settings.packing, 1], type: .float32, labels: "BC")
     }
 
     /// The generator of a pass's dropout masks: worker 1's (and one process's) from the next
