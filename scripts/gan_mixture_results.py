@@ -13,7 +13,7 @@ captured and % high-quality samples: every seed, and the mean.
 Usage::
 
     python3 scripts/gan_mixture_results.py [--gan .build/release/gan] [--seeds 1 2 3 4 5]
-        [--datasets ring-8 grid-25] [--methods baseline r1 consensus] [--reuse]
+        [--datasets ring-8 grid-25] [--methods baseline r1 consensus] [--iterations 10000] [--reuse]
 
 ``--reuse`` reads the summaries of runs already done instead of training again.
 ``--jobs N`` (default 2) trains N runs at a time, each on one thread
@@ -46,18 +46,16 @@ METHODS = {
                           "--g-average", "0.999", "--pack", "4"]),
 }
 
-#: Options shared by every run (the rest are gan's 2-D defaults: MLP of width 64, latent 16,
-#: batch 256, Adam 1e-3 with beta1 0.5 decaying linearly to 0).
-COMMON = ["--iterations", "10000", "--sample-every", "2500"]
 
 
-def run(gan: str, dataset: str, method: str, seed: int, reuse: bool) -> dict:
-    """Train one run (unless reusing) and return its summary."""
-    out = os.path.join(REPO_ROOT, "gan-output", "results", dataset, method, f"seed{seed}")
+def run(gan: str, dataset: str, method: str, seed: int, reuse: bool, iterations: int = 10000) -> dict:
+    """Train one run of ``iterations`` (unless reusing) and return its summary."""
+    name = method if iterations == 10000 else f"{method}-{iterations}"
+    out = os.path.join(REPO_ROOT, "gan-output", "results", dataset, name, f"seed{seed}")
     summary = os.path.join(out, "summary.json")
     if not (reuse and os.path.exists(summary)):
         command = [gan, "--dataset", dataset, "--seed", str(seed), "--output", out,
-                   *COMMON, *METHODS[method][1]]
+                   "--iterations", str(iterations), "--sample-every", str(iterations // 4), *METHODS[method][1]]
         print("$", " ".join(command), file=sys.stderr, flush=True)
         env = dict(os.environ, SWIFTDL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         subprocess.run(command, cwd=REPO_ROOT, check=True, env=env, stdout=subprocess.DEVNULL,
@@ -74,11 +72,14 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=["baseline", "r1", "consensus"], choices=list(METHODS))
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--iterations", type=int, default=10000,
+                        help="iterations per run (measured every quarter); the rest are gan's 2-D defaults: "
+                             "MLP of width 64, latent 16, batch 256, Adam 1e-3 with beta1 0.5 decaying linearly to 0")
     args = parser.parse_args()
 
     runs = [(d, m, s) for d in args.datasets for m in args.methods for s in args.seeds]
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {key: pool.submit(run, args.gan, *key, args.reuse) for key in runs}
+        futures = {key: pool.submit(run, args.gan, *key, args.reuse, args.iterations) for key in runs}
         results = {key: future.result() for key, future in futures.items()}
 
     print("| data | method | modes captured (seeds " + ", ".join(map(str, args.seeds))
