@@ -60,6 +60,9 @@ struct GAN: ParsableCommand {
     var method: GANTrainingMethod?
     @Option(name: .customLong("d-steps"), parsing: .unconditional, help: "Discriminator updates per generator update (n_critic).")
     var discriminatorSteps: Int?
+    @Option(name: .customLong("pack"), parsing: .unconditional,
+            help: "PacGAN: the discriminator judges this many samples at once, joined along their channels (1).")
+    var packing: Int?
     @Option(name: .customLong("flip"), parsing: .unconditional, help: "The probability of flipping a real label in D's loss.")
     var flipProbability: Double?
     @Option(parsing: .unconditional, help: "The number of iterations (generator updates).")
@@ -214,7 +217,8 @@ struct GAN: ParsableCommand {
     func checkSizes() throws {
         for (value, least, flag) in [(batchSize, 2, "--batch-size"), (latentSize, 1, "--latent-size"), (hiddenSize, 1, "--hidden-size"),
                                      (iterations, 1, "--iterations"), (discriminatorSteps, 1, "--d-steps"),
-                                     (r1Interval, 1, "--r1-interval"), (measureSamples, 2, "--measure-samples")] {
+                                     (r1Interval, 1, "--r1-interval"), (packing, 1, "--pack"),
+                                     (measureSamples, 2, "--measure-samples")] {
             if let value, value < least { throw DLError.invalidArgument("\(flag) must be at least \(least), not \(value)") }
         }
         if let imageSize, ![28, 64].contains(imageSize) { throw DLError.invalidArgument("--image-size must be 28 or 64, not \(imageSize)") }
@@ -243,6 +247,7 @@ struct GAN: ParsableCommand {
         if let generatorAverageDecay { s.generatorAverageDecay = generatorAverageDecay }
         if let method { s.method = method }
         if let discriminatorSteps { s.discriminatorSteps = discriminatorSteps }
+        if let packing { s.packing = packing }
         if let flipProbability { s.realLabelFlipProbability = flipProbability }
         if let iterations { s.iterations = iterations }
         if let batchSize { s.batchSize = batchSize }
@@ -309,7 +314,7 @@ struct GAN: ParsableCommand {
     func describe(_ s: GANSettings) -> String {
         let regularizer = s.regularizer == .none ? "" : " + \(s.regularizer.rawValue) (gamma \(s.gamma)\(s.r1Interval > 1 ? ", every \(s.r1Interval) D updates" : ""))"
         let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
-        let spectral = s.spectralNormalization ? ", spectrally normalized D" : ""
+        let spectral = (s.spectralNormalization ? ", spectrally normalized D" : "") + (s.packing > 1 ? ", D packing \(s.packing) samples" : "")
         let conditional = s.conditioning.map { ", conditional (\($0.rawValue))" } ?? ""
         return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral)\(conditional), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }

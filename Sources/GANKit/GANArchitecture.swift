@@ -25,7 +25,8 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
     /// The untrained generator and discriminator for `settings`, their parameters created from
     /// `settings.seed`. With ``GANSettings/spectralNormalization`` every fully connected and
     /// convolution layer of the discriminator is wrapped in a `SpectralNormalizationLayer` and
-    /// the discriminator has no batch or layer normalization. With
+    /// the discriminator has no batch or layer normalization. With ``GANSettings/packing`` m > 1
+    /// the discriminator starts with a ``PackingLayer`` (its first layer sees m samples). With
     /// ``GANSettings/conditioning`` both are graphs with a second input, `label` (`[N, 1]` "BC"
     /// class indices), conditioned as ``GANConditioning`` describes.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together.
@@ -38,10 +39,12 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
                 SpectralNormalizationLayer.canWrap(layer) ? try SpectralNormalizationLayer(layer) : layer
             }
         }
+        if settings.packing > 1 { discriminatorLayers.insert(PackingLayer(samples: settings.packing, name: "pack"), at: 0) }
         let latent = DLArray.zeros([1, settings.latentSize], type: .float32, labels: "BC")
+        let m = settings.packing
         let sample = settings.dataset.isPlanar
-            ? DLArray.zeros([1, 2], type: .float32, labels: "BC")
-            : DLArray.zeros([1, 1, settings.imageSize, settings.imageSize], type: .float32, labels: "BCSS")
+            ? DLArray.zeros([m, 2], type: .float32, labels: "BC")
+            : DLArray.zeros([m, 1, settings.imageSize, settings.imageSize], type: .float32, labels: "BCSS")
         var generator: DLNetwork, discriminator: DLNetwork
         if let conditioning = settings.conditioning, let classCount = settings.dataset.classCount {
             generator = try conditionalGenerator(generatorLayers, classCount: classCount)

@@ -44,15 +44,15 @@ extension GANTrainer {
     /// and on the generated batch (a constant), each with its classes when D is conditional, the
     /// loss of ``GANSettings/loss``, and the penalty (WGAN-GP's on `penaltyInput`, the
     /// interpolated batch, with the real classes; R1's on `penaltyInput`, the real batch, when
-    /// `applyR1`). Returns the gradients, the loss (penalty included), the penalty, D's two mean
-    /// scores and D's new state.
+    /// `applyR1`; both per input of D, a packed group of samples with ``GANSettings/packing``).
+    /// Returns the gradients, the loss (penalty included), the penalty, D's two mean scores and
+    /// D's new state.
     static func discriminatorPass(_ d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray,
                                   realClasses: DLArray?, fakeClasses: DLArray?, applyR1: Bool,
                                   settings: GANSettings, workers: GANWorkers,
                                   dropout: inout DLRandomGenerator)
         throws -> (DLParameterTable, DLArray, DLArray, DLArray, DLParameterTable) {
         var d = workers.synchronized(d)
-        let n = real.shape[0]
         let realInput = settings.regularizer == .r1 ? penaltyInput : real
         let (realOutputs, s1) = try d.forward(inputs(realInput, realClasses), using: &dropout)
         d.state = s1
@@ -67,12 +67,12 @@ extension GANTrainer {
             let criticOutput = criticOutputs[0]
             d.state = s3
             let g = try workers.inputGradient(sum(criticOutput), penaltyInput)
-            let norms = sqrt(try sum(reshape(g * g, [n, -1]), dims: [1]) + 1e-10)
+            let norms = sqrt(try sum(reshape(g * g, [criticOutput.shape[0], -1]), dims: [1]) + 1e-10)
             penalty = settings.lambda * mean((norms - 1) ** 2)
         case (_, .r1) where applyR1:
             let g = try workers.inputGradient(sum(realLogits), penaltyInput)
             let weight = settings.gamma * Double(settings.r1Interval)
-            penalty = try weight / 2 * sum(g * g) / Double(n)
+            penalty = try weight / 2 * sum(g * g) / Double(realLogits.shape[0])
         default:
             break
         }

@@ -153,6 +153,11 @@ public struct GANSettings: Codable, Sendable, Equatable {
     public var generatorAverageDecay: Double
     /// D updates per G update (WGAN-GP's `n_critic`).
     public var discriminatorSteps: Int
+    /// PacGAN's degree of packing m (Lin et al. 2018): the discriminator judges m samples of a
+    /// batch at once, joined along their channels by a ``PackingLayer`` (m = 1: one at a time).
+    /// The batch must be a multiple of m; R1 and WGAN-GP penalize the gradient of each packed
+    /// input.
+    public var packing: Int
     /// The probability that a real sample's label is flipped to "fake" in D's loss (MATLAB's
     /// example uses 0.35).
     public var realLabelFlipProbability: Double
@@ -188,6 +193,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         lambda = 10
         generatorAverageDecay = 0
         discriminatorSteps = 1
+        packing = 1
         realLabelFlipProbability = 0
         imageSize = 28
         learnRateSchedule = .constant
@@ -215,8 +221,8 @@ public struct GANSettings: Codable, Sendable, Equatable {
     }
 
     /// Decodes settings; those written before ``r1Interval``, ``generatorAverageDecay``,
-    /// ``spectralNormalization`` and ``conditioning`` existed decode with an interval of 1, no
-    /// average, no spectral normalization and unconditional.
+    /// ``spectralNormalization``, ``conditioning`` and ``packing`` existed decode with an
+    /// interval of 1, no average, no spectral normalization, unconditional and unpacked.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try container.decode(GANDataset.self, forKey: .dataset)
@@ -234,6 +240,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         lambda = try container.decode(Double.self, forKey: .lambda)
         generatorAverageDecay = try container.decodeIfPresent(Double.self, forKey: .generatorAverageDecay) ?? 0
         discriminatorSteps = try container.decode(Int.self, forKey: .discriminatorSteps)
+        packing = try container.decodeIfPresent(Int.self, forKey: .packing) ?? 1
         realLabelFlipProbability = try container.decode(Double.self, forKey: .realLabelFlipProbability)
         generatorOptimizer = try container.decode(OptimizerSettings.self, forKey: .generatorOptimizer)
         discriminatorOptimizer = try container.decode(OptimizerSettings.self, forKey: .discriminatorOptimizer)
@@ -256,6 +263,11 @@ public struct GANSettings: Codable, Sendable, Equatable {
         try require(iterations >= 1, "the number of iterations must be at least 1, not \(iterations)")
         try require(discriminatorSteps >= 1, "the discriminator steps per iteration must be at least 1, not \(discriminatorSteps)")
         try require(gamma.isFinite && gamma >= 0, "gamma must be finite and non-negative, not \(gamma)")
+        try require(packing >= 1, "the packing must be at least 1 sample, not \(packing)")
+        try require(batchSize % packing == 0, "the batch size \(batchSize) is not a multiple of the packing \(packing)")
+        try require(packing == 1 || conditioning == nil, "packing joins unlabeled samples; a conditional GAN cannot be packed")
+        try require(packing == 1 || realLabelFlipProbability == 0,
+                    "label flipping flips one sample's label; with packing D has one label per packed group: leave out the flips")
         try require(r1Interval >= 1, "the R1 interval must be at least 1, not \(r1Interval)")
         try require(r1Interval == 1 || regularizer == .r1, "an R1 interval other than 1 needs the r1 regularizer")
         try require(lambda.isFinite && lambda >= 0, "lambda must be finite and non-negative, not \(lambda)")

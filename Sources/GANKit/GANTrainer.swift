@@ -87,12 +87,16 @@ public struct GANTrainer: Sendable {
     /// training on its rows of every global mini-batch of `settings.batchSize`.
     /// - Throws: `DLError.invalidArgument` when the settings do not fit together, do not
     ///   fit the data (a batch larger than the images, a conditional GAN on images without
-    ///   classes), need more memory than the machine has, or leave a worker without a sample,
-    ///   and for consensus optimization on several workers.
+    ///   classes), need more memory than the machine has, or leave a worker without a sample
+    ///   or with a share of the batch that is not a multiple of the packing, and for consensus
+    ///   optimization on several workers.
     public init(settings: GANSettings, data: GANData, communicator: (any DLCommunicator)? = nil) throws {
         try settings.validate()
         workers = try communicator.map { try GANWorkers(communicator: $0, batchSize: settings.batchSize) }
             ?? .single(batchSize: settings.batchSize)
+        guard workers.rows.count % settings.packing == 0 else {
+            throw DLError.invalidArgument("this worker's \(workers.rows.count) samples of each batch cannot be packed in groups of \(settings.packing): choose a batch size that gives every worker a multiple of \(settings.packing)")
+        }
         guard !(workers.isParallel && settings.regularizer == .consensus) else {
             throw DLError.invalidArgument("consensus optimization runs in one process only: its penalty needs the whole batch's gradient inside the trace")
         }
@@ -237,11 +241,14 @@ public struct GANTrainer: Sendable {
         workers.slice(DLArray.randn([settings.batchSize, settings.latentSize], type: .float32, labels: "BC", using: &random))
     }
 
-    /// The targets of the real batch: 1, or 0 where a label is flipped.
+    /// The targets of the real batch: 1, or 0 where a label is flipped; with packing, 1 for each
+    /// packed group (``GANSettings/validate()`` refuses flips with packing).
     private mutating func realTargets() throws -> DLArray {
         let n = settings.batchSize, p = settings.realLabelFlipProbability
         let values: [Float] = (0..<n).map { _ in p > 0 && random.nextUniform() < p ? 0 : 1 }
-        return workers.slice(try DLArray(values, shape: [n, 1], labels: "BC"))
+        let targets = workers.slice(try DLArray(values, shape: [n, 1], labels: "BC"))
+        guard settings.packing > 1 else { return targets }
+        return DLArray.ones([targets.shape[0] / settings.packing, 1], type: .float32, labels: "BC")
     }
 
     /// The generator of a pass's dropout masks: worker 1's (and one process's) from the next
