@@ -3,18 +3,12 @@
 #include <dlfcn.h>
 
 // Makes the OpenMP parallel regions that oneDNN starts from the calling thread use that thread
-// alone: SwiftDL shares a convolution's batch among the cores itself. oneDNN sizes its work
-// split by the thread count when a primitive is created and runs it with that count, so this
-// is called before creating primitives and before running them. A build of oneDNN without
-// OpenMP has no such setting, and nothing is done.
+// alone: SwiftDL shares a convolution's batch, or a product's blocks, among the cores itself.
+// oneDNN sizes its work split by the thread count when a primitive is created and runs it with
+// that count, so this is called before creating primitives, before running them and before each
+// sgemm. A build of oneDNN without OpenMP has no such setting, and nothing is done. The lookup
+// of omp_set_num_threads is made once per process, not per call (a product per layer calls this).
 static inline void swiftdl_dnnl_use_calling_thread_only(void) {
-    void (*set_num_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    if (set_num_threads) set_num_threads(1);
-}
-
-// The same for a thread that calls oneDNN often (a matrix product per layer): the lookup of
-// omp_set_num_threads is made once per process, not per call.
-static inline void swiftdl_dnnl_use_calling_thread_only_fast(void) {
     static void (*set_num_threads)(int);
     static int looked_up;
     if (!__atomic_load_n(&looked_up, __ATOMIC_ACQUIRE)) {

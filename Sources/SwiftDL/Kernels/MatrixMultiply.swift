@@ -259,7 +259,7 @@ func threadProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Uns
                                          accumulating: Bool, into c: UnsafeMutablePointer<T>, _ ldc: Int,
                                          m: Int, n: Int, k: Int) {
     if T.dataType == .float32, m > 0, n > 1, k > 1 {
-        swiftdl_dnnl_use_calling_thread_only_fast()
+        swiftdl_dnnl_use_calling_thread_only()
         let status = dnnl_sgemm(operationA == .none ? 78 : 84, operationB == .none ? 78 : 84,
                                 Int64(m), Int64(n), Int64(k), 1,
                                 UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), Int64(lda),
