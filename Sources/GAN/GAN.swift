@@ -31,7 +31,8 @@ struct GAN: ParsableCommand {
             process is a worker (gan must be built with swift build --traits default,MPI). Each worker computes \
             on its share of every batch; worker 1 prints and writes the files. \
             `gan sample --from RUN_DIR` draws samples from a trained run (gan sample --help); \
-            `gan export --from RUN_DIR` writes its generator for PyTorch (gan export --help).
+            `gan export --from RUN_DIR` writes its generator for PyTorch (gan export --help); \
+            `gan measure --from RUN_DIR` measures its samples (gan measure --help).
             """)
 
     @Option(parsing: .unconditional, help: "The data: ring-8, grid-25, mnist or fashion-mnist (mnist when --data is given).")
@@ -290,7 +291,11 @@ struct GAN: ParsableCommand {
         return s
     }
 
-    func loadData(_ settings: GANSettings) throws -> GANData {
+    func loadData(_ settings: GANSettings) throws -> GANData { try Self.loadData(settings, from: data) }
+
+    /// The data of `settings`: the 2-D mixture, or the images read from the directory `data`
+    /// (fashion-mnist: Debian's directory by default).
+    static func loadData(_ settings: GANSettings, from data: String?) throws -> GANData {
         if settings.dataset.isPlanar {
             if let data { throw DLError.invalidArgument("--data \(data) was given, but \(settings.dataset.rawValue) is generated, not read") }
             return try GANData(mixtureOf: settings.dataset)
@@ -384,10 +389,55 @@ struct GANExportCommand: ParsableCommand {
     }
 }
 
+/// `gan measure --from RUN_DIR`: measures samples of a run's checkpoint as the run measures
+/// them: the modes and high-quality share of 2-D data, the classifier measures of images (and
+/// the share drawn for their class, conditional runs), optionally with the truncation trick or
+/// more samples.
+struct GANMeasureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan measure",
+        abstract: "Measure the samples of a trained run's generator.",
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums), draws --samples samples (the run's own number, 2500) from the run's measuring latent vectors (or --seed S) and prints the run's measures for them, as one JSON line with --json. Without --seed, --samples and --truncation these are the measures the run logged at the checkpoint's iteration. Images are measured with the data set's classifier against 10,000 of its training images, read as the run read them (--data for mnist).")
+
+    @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
+    var runDirectory: String
+    @Option(help: "The number of samples (2500; a conditional run: a multiple of the number of classes).")
+    var samples = 2500
+    @Option(help: "The seed of the latent vectors (the run's own measuring seed by default).")
+    var seed: UInt64?
+    @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
+    var truncation: Double?
+    @Option(help: "The directory of the IDX files of mnist or fashion-mnist (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
+    var data: String?
+    @Option(help: "The classifier's weights (Models/mnist-classifier.safetensors, or Models/fashion-mnist-classifier.safetensors for fashion-mnist).")
+    var classifier: String?
+    @Flag(help: "Print the measures as one line of JSON.")
+    var json = false
+
+    func run() throws {
+        guard samples >= 2 else { throw DLError.invalidArgument("--samples must be at least 2, not \(samples)") }
+        let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: URL(fileURLWithPath: runDirectory)))
+        let settings = sampler.settings
+        let data = try GAN.loadData(settings, from: self.data)
+        let network = try settings.dataset.isPlanar ? nil
+            : DLNetwork(contentsOf: URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"))
+        let measures = try sampler.measures(count: samples, seed: seed ?? settings.measuringSeed, truncation: truncation,
+                                            classifier: network, data: data)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            print(String(decoding: try encoder.encode(measures), as: UTF8.self))
+        } else {
+            print("iteration \(measures.iteration), \(measures.samples) samples\(truncation.map { ", truncation \($0)" } ?? ""): \(measures.summary)")
+        }
+    }
+}
+
 /// Parses and runs (`gan sample …` runs ``GANSampleCommand``, `gan export …`
-/// ``GANExportCommand``); any mistake is one line on standard error and exit status 2; a run
+/// ``GANExportCommand``, `gan measure …` ``GANMeasureCommand``); any mistake is one line on standard error and exit status 2; a run
 /// that diverges stops with one line and status 1; a run stopped by a signal exits with status 130.
-let subcommands: [String: any ParsableCommand.Type] = ["sample": GANSampleCommand.self, "export": GANExportCommand.self]
+let subcommands: [String: any ParsableCommand.Type] = ["sample": GANSampleCommand.self, "export": GANExportCommand.self,
+                                                       "measure": GANMeasureCommand.self]
 let subcommand = CommandLine.arguments.dropFirst().first.flatMap { subcommands[$0] != nil ? $0 : nil }
 let commandType: any ParsableCommand.Type = subcommand.flatMap { subcommands[$0] } ?? GAN.self
 do {

@@ -46,6 +46,51 @@ public struct GANMeasures: Codable, Sendable, Equatable {
     }
 }
 
+extension GANMeasures {
+    /// The statistics of the classifier features of 10,000 of the data's real images (drawn with
+    /// seed 0), which the Fréchet distance of every run and of `gan measure` compares with.
+    /// - Throws: `DLError` when the images do not fit the classifier.
+    public static func realFeatures(of data: GANData, classifier: DLNetwork) throws -> FeatureStatistics {
+        try MNISTClassifier.featureStatistics(classifier, images: data.samples(10000, seed: 0) * 0.5 + 0.5)
+    }
+
+    /// The measures of a generator's samples: for 2-D data, the modes captured and the
+    /// high-quality share; for images, given the classifier and the real images' feature
+    /// statistics, the Inception Score, the classes covered, the Fréchet distance and, for
+    /// samples drawn for given classes, the share classified as their class. Without a
+    /// classifier, images get no measures.
+    /// - Parameters:
+    ///   - samples: `[N, 2]` points, or `[N, 1, side, side]` images in [−1, 1].
+    ///   - classes: the classes the samples were drawn for (`[N, 1]` class indices), or nil.
+    ///   - iteration: the iteration the samples come from.
+    ///   - dataset: the data the generator learned.
+    ///   - classifier: the data set's classifier, or nil.
+    ///   - realFeatures: the classifier features' statistics of real images, or nil.
+    /// - Throws: `DLError` when the samples do not fit the data set or the classifier.
+    public init(_ samples: DLArray, drawnFor classes: DLArray?, iteration: Int, dataset: GANDataset,
+                classifier: DLNetwork?, realFeatures: FeatureStatistics?) throws {
+        self.init(iteration: iteration, samples: samples.shape[0])
+        if let mixture = dataset.mixture {
+            let coverage = try mixture.modeCoverage(of: samples)
+            modesCaptured = coverage.modesCaptured
+            modeCount = coverage.modeCount
+            highQualityPercent = coverage.highQualityPercent
+        } else if let classifier, let realFeatures {
+            let scores = try MNISTClassifier.scores(classifier, generated: samples * 0.5 + 0.5, real: realFeatures)
+            inceptionScore = scores.inceptionScore
+            classesCovered = scores.classesCovered
+            frechetDistance = scores.frechetDistance
+            classEntropy = scores.classEntropy
+            meanConditionalEntropy = scores.meanConditionalEntropy
+            if let classes {
+                let drawn = classes.scalars(as: Float.self).map { Int($0) }
+                let matching = zip(drawn, scores.predictedClasses).filter { $0 == $1 }.count
+                classAccuracyPercent = 100 * Double(matching) / Double(drawn.count)
+            }
+        }
+    }
+}
+
 /// One line of a run's JSON-lines log: an iteration's losses and scores, or the measures taken at
 /// an iteration.
 public struct GANLogEntry: Codable, Sendable, Equatable {
@@ -228,14 +273,13 @@ public final class GANRun {
         let classCount = settings.conditioning == nil ? nil : settings.dataset.classCount
         let fixedCount = classCount.map { 10 * $0 } ?? (settings.dataset.isPlanar ? 1000 : 64)
         fixedLatents = trainer.latentVectors(fixedCount, seed: settings.seed &+ 1000)
-        measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.seed &+ 2000)
+        measureLatents = trainer.latentVectors(options.measureSamples, seed: settings.measuringSeed)
         fixedClasses = try classCount.map { try GANConditioning.classBlocks(fixedCount, classCount: $0) }
         measureClasses = try classCount.map { try GANConditioning.classBlocks(options.measureSamples, classCount: $0) }
         if first, !settings.dataset.isPlanar, settings.imageSize == 28, let url = options.classifierURL {
             let net = try DLNetwork(contentsOf: url)
             classifier = net
-            let real = try data.samples(10000, seed: 0)
-            realFeatures = try MNISTClassifier.featureStatistics(net, images: real * 0.5 + 0.5)
+            realFeatures = try GANMeasures.realFeatures(of: data, classifier: net)
         } else {
             classifier = nil
             realFeatures = nil
@@ -359,26 +403,8 @@ public final class GANRun {
     /// Measures the generator's samples from the fixed measuring latents.
     public func measure() throws -> GANMeasures {
         let samples = try trainer.generate(measureLatents, classes: measureClasses)
-        var measures = GANMeasures(iteration: trainer.iteration, samples: samples.shape[0])
-        if let mixture = trainer.settings.dataset.mixture {
-            let coverage = try mixture.modeCoverage(of: samples)
-            measures.modesCaptured = coverage.modesCaptured
-            measures.modeCount = coverage.modeCount
-            measures.highQualityPercent = coverage.highQualityPercent
-        } else if let classifier, let realFeatures {
-            let scores = try MNISTClassifier.scores(classifier, generated: samples * 0.5 + 0.5, real: realFeatures)
-            measures.inceptionScore = scores.inceptionScore
-            measures.classesCovered = scores.classesCovered
-            measures.frechetDistance = scores.frechetDistance
-            measures.classEntropy = scores.classEntropy
-            measures.meanConditionalEntropy = scores.meanConditionalEntropy
-            if let measureClasses {
-                let drawn = measureClasses.scalars(as: Float.self).map { Int($0) }
-                let matching = zip(drawn, scores.predictedClasses).filter { $0 == $1 }.count
-                measures.classAccuracyPercent = 100 * Double(matching) / Double(drawn.count)
-            }
-        }
-        return measures
+        return try GANMeasures(samples, drawnFor: measureClasses, iteration: trainer.iteration,
+                               dataset: trainer.settings.dataset, classifier: classifier, realFeatures: realFeatures)
     }
 
     private func append(_ entry: GANLogEntry) {

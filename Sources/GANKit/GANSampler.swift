@@ -1,4 +1,5 @@
 import Foundation
+import MNISTClassifier
 import SwiftDL
 
 /// A trained generator read back from a run's checkpoint, for drawing samples after training
@@ -163,6 +164,39 @@ extension GANSampler {
             try SafeTensors.write(tensors, metadata: metadata, to: url)
             return "wrote \(url.path): samples \(samples.shape) of iteration \(iteration)"
         }
+    }
+}
+
+extension GANSampler {
+    /// The measures of `count` samples (``samples(_:seed:truncation:)``), as a run takes them
+    /// (``GANMeasures/init(_:drawnFor:iteration:dataset:classifier:realFeatures:)``): with the
+    /// run's measuring seed (``GANSettings/measuringSeed``), its number of measure samples and
+    /// no truncation, they are the measures the run logged at the checkpoint's iteration.
+    /// - Parameters:
+    ///   - count: the number of samples (a multiple of the number of classes for a conditional
+    ///     run).
+    ///   - seed: the seed of the latent vectors.
+    ///   - truncation: redraw latent elements outside `[−t, t]`; nil for none.
+    ///   - classifier: the data set's classifier (images); nil for 2-D data.
+    ///   - data: the run's data, for the real images' features (images) or its modes.
+    /// - Throws: `DLError.invalidArgument` for images without a classifier or of a size the
+    ///   classifier does not take (only 28×28 images are measured), and the errors of
+    ///   ``samples(_:seed:truncation:)``.
+    public func measures(count: Int, seed: UInt64, truncation: Double? = nil, classifier: DLNetwork?,
+                         data: GANData) throws -> GANMeasures {
+        var realFeatures: FeatureStatistics?
+        if !settings.dataset.isPlanar {
+            guard settings.imageSize == 28 else {
+                throw DLError.invalidArgument("the classifier measures 28×28 images; this run's are \(settings.imageSize)×\(settings.imageSize)")
+            }
+            guard let classifier else {
+                throw DLError.invalidArgument("measuring \(settings.dataset.rawValue) images needs its classifier")
+            }
+            realFeatures = try GANMeasures.realFeatures(of: data, classifier: classifier)
+        }
+        let samples = try self.samples(count, seed: seed, truncation: truncation)
+        return try GANMeasures(samples, drawnFor: classes(count), iteration: iteration, dataset: settings.dataset,
+                               classifier: classifier, realFeatures: realFeatures)
     }
 }
 

@@ -332,3 +332,9 @@ public struct GANSettings: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension GANSettings {
+    /// The seed of the latent vectors a run measures its samples with (the run's seed + 2000),
+    /// the same at every iteration so that the measures follow one set of samples.
+    public var measuringSeed: UInt64 { seed &+ 2000 }
+}

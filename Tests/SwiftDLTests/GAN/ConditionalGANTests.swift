@@ -299,6 +299,23 @@ import Testing
         #expect(read["classes"]?.scalars(as: Float.self) == (0..<20).map { Float($0 / 2) })
         try GANCommandTests.expectRefusal(["sample", "--from", straight.path, "--count", "15"], "must be a multiple of 10, not 15",
                                           unchanged: straight)
+
+        // `gan measure` with the run's own latent vectors and number of samples gives the
+        // measures the run logged; truncated latents give others, still one class in turn.
+        let measure = ["measure", "--from", straight.path, "--data", data.path, "--samples", "100", "--json"]
+        let again = try GANCommandTests.gan(measure)
+        #expect(again.status == 0, "\(again.errors)")
+        let remeasured = try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as? [String: Any]
+        #expect(remeasured.map { NSDictionary(dictionary: $0) } == NSDictionary(dictionary: measures), "\(again.output)")
+        let truncated = try GANCommandTests.gan(measure + ["--truncation", "0.5"])
+        let truncatedMeasures = try JSONSerialization.jsonObject(with: Data(truncated.output.utf8)) as? [String: Any]
+        #expect(truncatedMeasures?["samples"] as? Int == 100 && truncatedMeasures?["classAccuracyPercent"] is Double)
+        #expect(truncatedMeasures?["frechetDistance"] as? Double != measures["frechetDistance"] as? Double)
+        try GANCommandTests.expectRefusal(Array(measure.dropLast(3)) + ["--samples", "15"], "must be a multiple of 10, not 15", unchanged: straight)
+        try GANCommandTests.expectRefusal(["measure", "--from", straight.path, "--samples", "1"], "--samples must be at least 2",
+                                          unchanged: straight)
+        try GANCommandTests.expectRefusal(["measure", "--from", straight.path, "--data", data.path, "--classifier", "/nonexistent.safetensors"],
+                                          "/nonexistent.safetensors", unchanged: straight)
     }
 
     @Test func conditionalTwoDimensionalDataAreRefused() throws {
