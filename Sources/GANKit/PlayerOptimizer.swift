@@ -40,7 +40,9 @@ public struct PlayerOptimizer: Sendable {
         s.learnRate *= learnRateScale
         switch s.kind {
         case .adam:
-            let result = try adamupdate(network.learnables, gradients, state["averageGradient"], state["averageSquaredGradient"],
+            // The averages are taken out of the state, so that adamupdate updates them in place.
+            let result = try adamupdate(network.learnables, gradients, state.removeValue(forKey: "averageGradient"),
+                                        state.removeValue(forKey: "averageSquaredGradient"),
                                         iteration: step, learnRate: s.learnRate, gradientDecay: s.gradientDecay,
                                         squaredGradientDecay: s.squaredGradientDecay, epsilon: s.epsilon)
             network.learnables = result.parameters
