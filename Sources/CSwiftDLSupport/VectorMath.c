@@ -8,7 +8,9 @@
 #pragma clang fp contract(off)
 // The functions on vectors are always inlined into their target's loop: no call passes a vector
 // between code of different targets, so the ABI that the warning is about is never used.
+#if defined(__x86_64__)
 #pragma clang diagnostic ignored "-Wpsabi"
+#endif
 
 typedef float swiftdl_floats __attribute__((ext_vector_type(16)));
 typedef int swiftdl_ints __attribute__((ext_vector_type(16)));
