@@ -28,3 +28,22 @@
 
 SWIFTDL_ADAM_STEP(swiftdl_adam_step_f32, float)
 SWIFTDL_ADAM_STEP(swiftdl_adam_step_f64, double)
+
+// The same step with the averages updated in place (`m` and `v` are read and written through one
+// pointer each), for averages that nothing else holds: no new arrays, and no cache lines of
+// fresh memory read before they are written.
+#define SWIFTDL_ADAM_STEP_IN_PLACE(NAME, T)                                                      \
+    void NAME(long count, const T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
+              T *restrict newP, T rate, T decay, T complement, T squaredDecay,                   \
+              T squaredComplement, T epsilon) {                                                  \
+        for (long i = 0; i < count; i++) {                                                     \
+            T average = decay * m[i] + complement * g[i];                                      \
+            T squaredAverage = squaredDecay * v[i] + squaredComplement * (g[i] * g[i]);        \
+            m[i] = average;                                                                    \
+            v[i] = squaredAverage;                                                             \
+            newP[i] = p[i] + -rate * (average / (SWIFTDL_SQRT(squaredAverage) + epsilon));     \
+        }                                                                                      \
+    }
+
+SWIFTDL_ADAM_STEP_IN_PLACE(swiftdl_adam_step_in_place_f32, float)
+SWIFTDL_ADAM_STEP_IN_PLACE(swiftdl_adam_step_in_place_f64, double)

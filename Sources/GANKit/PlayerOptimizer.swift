@@ -33,6 +33,9 @@ public struct PlayerOptimizer: Sendable {
 
     /// Updates `network`'s learnable parameters with `gradients` (a table of its learnables'
     /// rows) and advances the state; `learnRateScale` multiplies the learning rate (a schedule).
+    /// Adam's averages are handed to `adamupdate`, which updates them in place.
+    /// - Throws: the update rule's errors (gradients that do not fit the network); the optimizer
+    ///   has then advanced its step and handed over its Adam averages, so it must not be used again.
     public mutating func update(_ network: inout DLNetwork, with gradients: DLParameterTable,
                                 learnRateScale: Double = 1) throws {
         step += 1
@@ -40,7 +43,9 @@ public struct PlayerOptimizer: Sendable {
         s.learnRate *= learnRateScale
         switch s.kind {
         case .adam:
-            let result = try adamupdate(network.learnables, gradients, state["averageGradient"], state["averageSquaredGradient"],
+            // The averages are taken out of the state, so that adamupdate updates them in place.
+            let result = try adamupdate(network.learnables, gradients, state.removeValue(forKey: "averageGradient"),
+                                        state.removeValue(forKey: "averageSquaredGradient"),
                                         iteration: step, learnRate: s.learnRate, gradientDecay: s.gradientDecay,
                                         squaredGradientDecay: s.squaredGradientDecay, epsilon: s.epsilon)
             network.learnables = result.parameters

@@ -45,6 +45,31 @@ void swiftdl_adam_step_f64(long count, const double *restrict p, const double *r
                            double *restrict newM, double *restrict newV, double rate, double decay,
                            double complement, double squaredDecay, double squaredComplement, double epsilon);
 
+/// ``swiftdl_adam_step_f32`` with the averages `m` and `v` updated in place: the same bits. `m`,
+/// `v`, `p`, `g` and `newP` must not overlap.
+void swiftdl_adam_step_in_place_f32(long count, const float *restrict p, const float *restrict g,
+                                    float *restrict m, float *restrict v, float *restrict newP,
+                                    float rate, float decay, float complement, float squaredDecay,
+                                    float squaredComplement, float epsilon);
+
+/// ``swiftdl_adam_step_in_place_f32`` for float64 arrays.
+void swiftdl_adam_step_in_place_f64(long count, const double *restrict p, const double *restrict g,
+                                    double *restrict m, double *restrict v, double *restrict newP,
+                                    double rate, double decay, double complement, double squaredDecay,
+                                    double squaredComplement, double epsilon);
+
+/// e^x of `count` float32 elements of `x` into `y` (which may be `x`): a degree-7 polynomial on
+/// the reduced argument, within 1.5 ulp, IEEE at ±0, subnormals, ±∞ and NaN. Vectorized for the
+/// widest of AVX-512, AVX2 and SSE2 that the CPU has, with the same bits on every one.
+void swiftdl_exp_f32(long count, const float *x, float *y);
+
+/// tanh x of `count` float32 elements, as ``swiftdl_exp_f32``: within 2 ulp.
+void swiftdl_tanh_f32(long count, const float *x, float *y);
+
+/// The logistic sigmoid 1/(1 + e^-x) of `count` float32 elements, as ``swiftdl_exp_f32``:
+/// within 3 ulp, never overflowing.
+void swiftdl_sigmoid_f32(long count, const float *x, float *y);
+
 /// The unnormalized discrete Fourier transform (FFTW, any length) of `outer`·`inner` complex
 /// float64 sequences of `length` elements, stored interleaved (re, im) as an
 /// `outer × length × inner` row-major array; the result has the same layout. `backward` picks

@@ -1,3 +1,4 @@
+import CSwiftDLSupport
 import RealModule
 
 // Each function: its kernel, then its derivative rule written with SwiftDL operations, so
@@ -6,7 +7,7 @@ import RealModule
 
 enum Exp: FloatingUnaryFunction, FloatVectorFunction {
     static func apply<T: DLFloatingElement>(_ x: T) -> T { .exp(x) }
-    static func apply(_ x: VectorMath.Vector) -> VectorMath.Vector { VectorMath.exp(x) }
+    static func apply(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) { swiftdl_exp_f32(count, x, y) }
 }
 enum Log: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .log(x) } }
 enum Log1p: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .log(onePlus: x) } }
@@ -22,7 +23,7 @@ enum Sinh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: 
 enum Cosh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .cosh(x) } }
 enum Tanh: FloatingUnaryFunction, FloatVectorFunction {
     static func apply<T: DLFloatingElement>(_ x: T) -> T { .tanh(x) }
-    static func apply(_ x: VectorMath.Vector) -> VectorMath.Vector { VectorMath.tanh(x) }
+    static func apply(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) { swiftdl_tanh_f32(count, x, y) }
 }
 enum Asinh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .asinh(x) } }
 enum Acosh: FloatingUnaryFunction { static func apply<T: DLFloatingElement>(_ x: T) -> T { .acosh(x) } }
@@ -53,10 +54,7 @@ enum RealSigmoid: RealUnaryFunction, FloatVectorFunction {
     static func apply<T: DLRealElement>(_ x: T) -> T {
         x >= 0 ? 1 / (1 + .exp(-x)) : { let e = T.exp(x); return e / (1 + e) }()
     }
-    static func apply(_ x: VectorMath.Vector) -> VectorMath.Vector {
-        let e = VectorMath.exp(x.replacing(with: -x, where: x .> 0))
-        return (1 / (1 + e)).replacing(with: e / (1 + e), where: .!(x .>= 0))
-    }
+    static func apply(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) { swiftdl_sigmoid_f32(count, x, y) }
 }
 
 extension DLArray {

@@ -33,6 +33,12 @@ import RealModule
 /// step is computed without tracing, keeps each parameter's shape, element type and labels, and
 /// gives the averages the same ones.
 ///
+/// The averages are taken as `consuming` arguments: an average array that nothing else holds
+/// (the caller passes its last copy, as the loop above does, or a value just taken out of a
+/// dictionary) is updated in place, with no new array and no fresh memory touched; one that is
+/// still held elsewhere is left unchanged and a new array is returned, as MATLAB's value
+/// semantics ask. The results are the same bits either way.
+///
 /// - Parameters:
 ///   - parameters: the learnable parameters, real (float32 or float64).
 ///   - gradients: the gradients of the loss with respect to `parameters`, in their structure.
@@ -50,7 +56,7 @@ import RealModule
 ///   ``DLError/shapeMismatch(_:)`` when a gradient or an average does not have its parameter's
 ///   shape; ``DLError/unsupportedType(_:)`` for complex or bool arrays.
 public func adamupdate<P: DLArrayContainer>(
-    _ parameters: P, _ gradients: P, _ averageGradient: P?, _ averageSquaredGradient: P?,
+    _ parameters: P, _ gradients: P, _ averageGradient: consuming P?, _ averageSquaredGradient: consuming P?,
     iteration: Int, learnRate: Double = 0.001, gradientDecay: Double = 0.9,
     squaredGradientDecay: Double = 0.999, epsilon: Double = 1e-8
 ) throws -> (parameters: P, averageGradient: P, averageSquaredGradient: P) {
@@ -62,8 +68,11 @@ public func adamupdate<P: DLArrayContainer>(
     try requireSetting(epsilon.isFinite && epsilon > 0, "adamupdate: epsilon must be finite and positive, got \(epsilon)")
 
     let operands = try UpdateOperands("adamupdate", parameters: parameters, gradients: gradients, allowComplex: false)
-    let averages = try operands.state(averageGradient, named: "averageGradient")
-    let squaredAverages = try operands.state(averageSquaredGradient, named: "averageSquaredGradient")
+    var averages = try operands.state(averageGradient, named: "averageGradient")
+    var squaredAverages = try operands.state(averageSquaredGradient, named: "averageSquaredGradient")
+    // Let go of the caller's containers: the arrays above may now be the averages' only holders.
+    averageGradient = nil
+    averageSquaredGradient = nil
     try requireSetting((averages == nil) == (squaredAverages == nil), """
         adamupdate: averageGradient and averageSquaredGradient must both be nil (the first step) or \
         both hold the averages the previous step returned
@@ -75,6 +84,10 @@ public func adamupdate<P: DLArrayContainer>(
     var updated: (parameters: [DLArray], averages: [DLArray], squaredAverages: [DLArray]) = ([], [], [])
     var steps: [ElementwiseUpdate] = []
     for (index, parameter) in operands.parameters.enumerated() {
+        // Both averages in place, or neither (the in-place loop reads and writes each through
+        // one pointer); asked before any other copy of them is made here.
+        let inPlace = averages?[index].isUniquelyHeld(like: parameter) == true
+            && squaredAverages?[index].isUniquelyHeld(like: parameter) == true
         let average = averages?[index] ?? .zeros(like: parameter)
         let squaredAverage = squaredAverages?[index] ?? .zeros(like: parameter)
         let rate = learnRate * operands.learnRateFactors[index]
@@ -87,7 +100,7 @@ public func adamupdate<P: DLArrayContainer>(
         let step = dispatchReal(parameter.dataType, AdamStep(
             parameter: parameter, gradient: operands.gradients[index], average: average, squaredAverage: squaredAverage,
             learnRate: rate * biasCorrection, gradientDecay: gradientDecay, squaredGradientDecay: squaredGradientDecay,
-            epsilon: epsilon))
+            epsilon: epsilon, inPlace: inPlace))
         steps.append(step)
         updated.parameters.append(step.outputs[0])
         updated.averages.append(step.outputs[1])
@@ -101,22 +114,33 @@ public func adamupdate<P: DLArrayContainer>(
 }
 
 /// The fused Adam step of one array, as MATLAB's, prepared: the new parameter, average gradient
-/// and average squared gradient, from a learn rate that already holds the bias correction. The loop
-/// is C's (CSwiftDLSupport), where the square root vectorizes.
+/// and average squared gradient, from a learn rate that already holds the bias correction; with
+/// `inPlace`, the averages are written into their own arrays. The loop is C's
+/// (CSwiftDLSupport), where the square root vectorizes.
 private struct AdamStep: RealKernel {
     let parameter, gradient, average, squaredAverage: DLArray
     let learnRate, gradientDecay, squaredGradientDecay, epsilon: Double
+    let inPlace: Bool
 
     func run<T: DLRealElement>(_ type: T.Type) -> ElementwiseUpdate {
         let settings = (learnRate, gradientDecay, 1 - gradientDecay, squaredGradientDecay, 1 - squaredGradientDecay, epsilon)
+        let inPlace = self.inPlace
         return ElementwiseUpdate(T.self, like: parameter, inputs: [parameter, gradient, average, squaredAverage],
-                                 outputCount: 3) { range, input, output in
+                                 outputCount: 3, inPlace: inPlace ? [nil, average, squaredAverage] : []) { range, input, output in
             let count = range.count, start = range.lowerBound
             func pointers<E>(_ type: E.Type) -> (inputs: [UnsafeMutablePointer<E>], outputs: [UnsafeMutablePointer<E>]) {
                 (input.map { UnsafeMutableRawPointer($0 + start).assumingMemoryBound(to: E.self) },
                  output.map { UnsafeMutableRawPointer($0 + start).assumingMemoryBound(to: E.self) })
             }
-            if T.self == Float.self {
+            if inPlace, T.self == Float.self {
+                let (i, o) = pointers(Float.self)
+                swiftdl_adam_step_in_place_f32(count, i[0], i[1], i[2], i[3], o[0], Float(settings.0), Float(settings.1),
+                                               Float(settings.2), Float(settings.3), Float(settings.4), Float(settings.5))
+            } else if inPlace {
+                let (i, o) = pointers(Double.self)
+                swiftdl_adam_step_in_place_f64(count, i[0], i[1], i[2], i[3], o[0], settings.0, settings.1, settings.2,
+                                               settings.3, settings.4, settings.5)
+            } else if T.self == Float.self {
                 let (i, o) = pointers(Float.self)
                 swiftdl_adam_step_f32(count, i[0], i[1], i[2], i[3], o[0], o[1], o[2], Float(settings.0),
                                       Float(settings.1), Float(settings.2), Float(settings.3), Float(settings.4),

@@ -151,17 +151,29 @@ struct ElementwiseUpdate {
 
     /// Prepares the update whose `body` writes `outputCount` new arrays like `parameter`, range
     /// by range, from the elements of `inputs` (each with `parameter`'s count, of type `T`).
+    ///
+    /// Output `k` is written in place into `inPlace[k]` when that is given: an array among the
+    /// inputs that nothing else holds (see ``DLArray/isUniquelyHeld(like:)``), whose output
+    /// pointer is then its input pointer. The others are new arrays.
     init<T: DLFloatingElement>(
-        _ type: T.Type, like parameter: DLArray, inputs: [DLArray], outputCount: Int,
+        _ type: T.Type, like parameter: DLArray, inputs: [DLArray], outputCount: Int, inPlace: [DLArray?] = [],
         _ body: @escaping (_ range: Range<Int>, _ inputs: [UnsafeMutablePointer<T>], _ outputs: [UnsafeMutablePointer<T>]) -> Void
     ) {
         count = parameter.count
-        let storages = (0..<outputCount).map { _ in Storage.allocate(count: parameter.count, dataType: T.dataType) }
+        let outputs = (0..<outputCount).map { k in
+            k < inPlace.count ? inPlace[k] ?? Self.newOutput(T.self, like: parameter) : Self.newOutput(T.self, like: parameter)
+        }
         let sources = inputs.map { $0.storage.pointer(as: T.self) }
-        let destinations = storages.map { $0.pointer(as: T.self) }
+        let destinations = outputs.map { $0.storage.pointer(as: T.self) }
         // The work holds the inputs, so that their elements live until it has run.
         work = { range in withExtendedLifetime(inputs) { body(range, sources, destinations) } }
-        outputs = storages.map { DLArray(storage: $0, shape: parameter.shape, labels: parameter.labels) }
+        self.outputs = outputs
+    }
+
+    /// A new array like `parameter` (its shape, element type `T` and labels), not yet written.
+    private static func newOutput<T: DLFloatingElement>(_ type: T.Type, like parameter: DLArray) -> DLArray {
+        DLArray(storage: Storage.allocate(count: parameter.count, dataType: T.dataType), shape: parameter.shape,
+                labels: parameter.labels)
     }
 
     /// Runs the updates' work as one loop over all their elements, in chunks across the cores
@@ -179,5 +191,16 @@ struct ElementwiseUpdate {
                 index += 1
             }
         }
+    }
+}
+
+extension DLArray {
+    /// Whether an optimizer may write this array's elements in place: no other array, view or
+    /// container holds them (Swift's `isKnownUniquelyReferenced`), they are an array like
+    /// `parameter` (its shape and labels) that no trace records, and no ``dlaccelerate(_:)``
+    /// capture runs on this thread (which sees only kernels' writes).
+    mutating func isUniquelyHeld(like parameter: DLArray) -> Bool {
+        KernelCapture.current == nil && !storage.isView && isKnownUniquelyReferenced(&storage)
+            && shape == parameter.shape && labels == parameter.labels && node == nil
     }
 }

@@ -151,4 +151,36 @@ import Testing
             }
         }
     }
+
+    /// Averages that the caller hands over (its last copies) are updated in place: the returned
+    /// averages live in the same memory, with the same bits as a step on averages the caller still
+    /// holds, which stay unchanged. Float32 and float64, split across the cores and not.
+    @Test func averagesNothingElseHoldsAreUpdatedInPlace() throws {
+        let shapes = [[300_000], [37], [2, 3]], types: [DLDataType] = [.float32, .float64, .float32]
+        let sizes = shapes.indices
+        let parameters = sizes.map { DLArray.randn(shapes[$0], type: types[$0], labels: $0 == 2 ? "BC" : "", seed: UInt64($0)) }
+        let gradients = sizes.indices.map { DLArray.randn(parameters[$0].shape, type: types[$0], seed: UInt64(10 + $0)) }
+        func firstStep() throws -> (parameters: [DLArray], m: [DLArray]?, v: [DLArray]?) {
+            let step = try adamupdate(parameters, parameters.map { $0 * 0.5 }, nil, nil, iteration: 1)
+            return (step.parameters, step.averageGradient, step.averageSquaredGradient)
+        }
+        let held = try firstStep()
+        let heldValues = held.m!.map { $0.scalars(as: Double.self) }
+        let reference = try adamupdate(held.parameters, gradients, held.m, held.v, iteration: 2, learnRate: 0.01)
+        for i in sizes {
+            #expect(held.m![i].scalars(as: Double.self) == heldValues[i], "held average \(i) was written")
+        }
+
+        var (updated, m, v) = try firstStep()
+        let addresses = (m!.map { Int(bitPattern: $0.storage.unsafeElements) }, v!.map { Int(bitPattern: $0.storage.unsafeElements) })
+        let inPlace = try adamupdate(updated, gradients, m.take(), v.take(), iteration: 2, learnRate: 0.01)
+        updated = inPlace.parameters
+        #expect(inPlace.averageGradient.map { Int(bitPattern: $0.storage.unsafeElements) } == addresses.0)
+        #expect(inPlace.averageSquaredGradient.map { Int(bitPattern: $0.storage.unsafeElements) } == addresses.1)
+        for i in sizes {
+            expectSameBits(updated[i], reference.parameters[i], "parameters \(i)")
+            expectSameBits(inPlace.averageGradient[i], reference.averageGradient[i], "averageGradient \(i)")
+            expectSameBits(inPlace.averageSquaredGradient[i], reference.averageSquaredGradient[i], "averageSquaredGradient \(i)")
+        }
+    }
 }
