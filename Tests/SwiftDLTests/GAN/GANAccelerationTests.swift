@@ -44,10 +44,12 @@ import Testing
         concatenation.iterations = 4
         var consensus = ring
         consensus.regularizer = .consensus
+        consensus.r1Interval = 1
         consensus.method = .simultaneous
         consensus.iterations = 4
         var matlab = dcgan
         matlab.architecture = .matlab               // dropout on D's input: new masks on every replay
+        matlab.batchSize = 4
         matlab.latentSize = 4
         var matlabConditional = matlab
         matlabConditional.conditioning = .concatenation
@@ -152,9 +154,10 @@ import Testing
     @Test(arguments: [("DCGAN, 3 workers", 3), ("ring-8 MLP, lazy R1, 2 workers", 2)])
     func acceleratedWorkersEqualEagerWorkers(_ name: String, _ workers: Int) throws {
         let dcgan = name.hasPrefix("DCGAN")
-        var settings = dcgan ? GANDataParallelTests.dcganSettings(.nonSaturating) : GANDataParallelTests.ringSettings()
-        settings.iterations = 3
-        if !dcgan { settings.r1Interval = 2 }
+        var chosen = dcgan ? GANDataParallelTests.dcganSettings(.nonSaturating) : GANDataParallelTests.ringSettings()
+        chosen.iterations = 3
+        if !dcgan { chosen.r1Interval = 2 }
+        let settings = chosen
         let data = dcgan ? try GANData(images: Self.images, as: .mnist) : try GANData(mixtureOf: .ring8)
         let runs = try spmd(workers: workers) { communicator in
             var eager = try GANTrainer(settings: settings, data: data, communicator: communicator)
