@@ -137,10 +137,11 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         return try forward(input, using: &generator)
     }
 
-    /// The outputs in training mode and the updated state, as ``forward(_:using:)`` computes
-    /// them, with the random layers (dropout) taking their uniform numbers from `randomNumbers`,
-    /// one array per random layer in layer order, instead of drawing them: the numbers that
-    /// ``randomNumbers(for:using:)`` drew give ``forward(_:using:)``'s result bit for bit.
+    /// The outputs in training mode and the updated state, as
+    /// ``forward(_:using:)->([DLArray],_)`` computes them, with the random layers (dropout) taking
+    /// their uniform numbers from `randomNumbers`, one array per random layer in layer order,
+    /// instead of drawing them: the numbers that ``randomNumbers(for:using:)`` drew give
+    /// ``forward(_:using:)->([DLArray],_)``'s result bit for bit.
     ///
     /// Inside a function accelerated with ``dlaccelerate(_:)``, a draw would be fixed at the first
     /// call; draw the numbers outside it and pass them in as an argument:
@@ -163,9 +164,9 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         return (outputs, copy.state)
     }
 
-    /// The uniform numbers that ``forward(_:using:)`` on `inputs` draws from `generator` for its
-    /// random layers, drawn now in the same order (one float64 array of each random layer's input
-    /// shape, in layer order), for ``forward(_:randomNumbers:)``. Only the shapes of the inputs
+    /// The uniform numbers that ``forward(_:using:)->([DLArray],_)`` on `inputs` draws from
+    /// `generator` for its random layers, drawn now in the same order (one float64 array of each
+    /// random layer's input shape, in layer order), for ``forward(_:randomNumbers:)``. Only the shapes of the inputs
     /// matter: the layers before the last random layer run in inference mode, untraced, to find
     /// the random layers' input shapes (none runs when dropout reads a network input).
     /// - Throws: ``DLError/invalidArgument(_:)`` for a wrong number of inputs; the layers' errors.
