@@ -68,20 +68,18 @@ public struct GANTrainer: Sendable {
     /// Whether this trainer was restored from a checkpoint without checksums (written by an
     /// earlier version), whose tensors could not be verified.
     public internal(set) var resumedWithoutChecksums = false
-    /// Whether the discriminator's and generator's passes run through SwiftDL's `dlaccelerate`
-    /// (on by default): each pass's trace is cached and replayed on the next batches, with the
-    /// same results as evaluating it eagerly. Data-parallel workers, networks with dropout and
-    /// consensus optimization run eagerly whatever this says.
+    /// Whether the passes run through SwiftDL's `dlaccelerate` (on by default): each pass's trace
+    /// is cached and replayed on the next batches, with the same results as evaluating it eagerly.
+    /// Every pass replays: the discriminator's and the generator's, consensus optimization's,
+    /// those of players with dropout (the masks' random numbers are drawn before the pass and
+    /// passed in) and those of data-parallel workers (the collectives of synchronized batch
+    /// normalization are part of the replayed plan; the gradients are aggregated after the pass).
     public var accelerate = true
     /// The accelerated passes (shared by copies of this trainer, as their caches may be).
     private let passes: GANPasses
 
     /// The accelerated passes when this trainer runs them.
-    var acceleratedPasses: GANPasses? {
-        guard accelerate, !workers.isParallel, settings.regularizer != .consensus,
-              !(generator.layers + discriminator.layers).contains(where: { $0 is DropoutLayer }) else { return nil }
-        return passes
-    }
+    var acceleratedPasses: GANPasses? { accelerate ? passes : nil }
 
     /// A trainer with freshly initialized networks; with a `communicator`, one of its workers,
     /// training on its rows of every global mini-batch of `settings.batchSize`.
@@ -258,6 +256,14 @@ public struct GANTrainer: Sendable {
         DLRandomGenerator(seed: random.next() &+ UInt64(workers.rows.lowerBound))
     }
 
+    /// An array of the shape and labels of this worker's generated batch (zeros), for drawing the
+    /// random numbers of D's forward call on a batch that the pass generates.
+    private var generatedBatchTemplate: DLArray {
+        settings.dataset.isPlanar
+            ? DLArray.zeros([workers.rows.count, 2], type: .float32, labels: "BC")
+            : DLArray.zeros([workers.rows.count, 1, settings.imageSize, settings.imageSize], type: .float32, labels: "BCSS")
+    }
+
     /// One discriminator gradient at the current point: a new real batch, and a generated batch
     /// that is a constant (G runs in training mode, untraced, and keeps its new batch-norm state).
     /// A conditional D sees the real batch with its classes and the generated batch with the
@@ -278,18 +284,22 @@ public struct GANTrainer: Sendable {
             interpolated = try (epsilon * real + (1 - epsilon) * fake).labeled(real.labels)
         }
         var dropout = dropoutGenerator()
+        let numbers = try Self.discriminatorRandomNumbers(discriminator, real: real, fake: fake, penaltyInput: interpolated,
+                                                          realClasses: realClasses, fakeClasses: fakeClasses,
+                                                          settings: settings, using: &dropout)
         let applyR1 = discriminatorOptimizer.step % settings.r1Interval == 0
         let result: (DLParameterTable, DLArray, DLArray, DLArray, DLParameterTable)
         if let passes = acceleratedPasses {
-            result = try dlfeval(passes.discriminator, discriminator, real, fake, targets, interpolated, realClasses, fakeClasses, applyR1)
+            result = try dlfeval(passes.discriminator, discriminator, real, fake, targets, interpolated, realClasses, fakeClasses,
+                                 applyR1, numbers)
         } else {
             let (settings, workers) = (self.settings, self.workers)
             result = try dlfeval({ (d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray,
-                                    realClasses: DLArray?, fakeClasses: DLArray?) in
+                                    realClasses: DLArray?, fakeClasses: DLArray?, numbers: [[DLArray]]) in
                 try Self.discriminatorPass(d, real: real, fake: fake, targets: targets, penaltyInput: penaltyInput,
                                            realClasses: realClasses, fakeClasses: fakeClasses, applyR1: applyR1,
-                                           settings: settings, workers: workers, dropout: &dropout)
-            }, discriminator, real, fake, targets, interpolated, realClasses, fakeClasses)
+                                           randomNumbers: numbers, settings: settings, workers: workers)
+            }, discriminator, real, fake, targets, interpolated, realClasses, fakeClasses, numbers)
         }
         discriminator.state = result.4
         let scores = result.3.scalars(as: Double.self)
@@ -304,14 +314,16 @@ public struct GANTrainer: Sendable {
         let z = nextLatentBatch()
         let classes = try nextFakeClasses()
         var dropout = dropoutGenerator()
+        let numbers = try Self.generatorRandomNumbers(generator, discriminator, z: z, classes: classes,
+                                                      sample: generatedBatchTemplate, using: &dropout)
         let result: (DLParameterTable, DLArray, DLParameterTable, DLParameterTable)
         if let passes = acceleratedPasses {
-            result = try dlfeval(passes.generator, generator, discriminator, z, classes)
+            result = try dlfeval(passes.generator, generator, discriminator, z, classes, numbers)
         } else {
             let (settings, workers) = (self.settings, self.workers)
-            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, classes: DLArray?) in
-                try Self.generatorPass(g, d, z: z, classes: classes, settings: settings, workers: workers, dropout: &dropout)
-            }, generator, discriminator, z, classes)
+            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, classes: DLArray?, numbers: [[DLArray]]) in
+                try Self.generatorPass(g, d, z: z, classes: classes, randomNumbers: numbers, settings: settings, workers: workers)
+            }, generator, discriminator, z, classes, numbers)
         }
         generator.state = result.2
         discriminator.state = result.3
@@ -327,30 +339,19 @@ public struct GANTrainer: Sendable {
         let fakeClasses = try nextFakeClasses()
         let targets = try realTargets()
         var dropout = dropoutGenerator()
-        let settings = self.settings
-        let result = try dlfeval({ (g: DLNetwork, d: DLNetwork) in
-            var d = d
-            let (generated, generatorState) = try g.forward(Self.inputs(z, fakeClasses), using: &dropout)
-            let (realOutputs, s1) = try d.forward(Self.inputs(real, realClasses), using: &dropout)
-            d.state = s1
-            let (fakeOutputs, s2) = try d.forward(Self.inputs(generated[0], fakeClasses), using: &dropout)
-            d.state = s2
-            let (realLogits, fakeLogits) = (realOutputs[0], fakeOutputs[0])
-            let lossD = try Self.discriminatorLoss(settings.loss, realLogits: realLogits, fakeLogits: fakeLogits, targets: targets)
-            let lossG = try Self.generatorLoss(settings.loss, fakeLogits: fakeLogits)
-            let gradientD = try dlgradient(lossD, d.learnables, enableHigherDerivatives: true)
-            let gradientG = try dlgradient(lossG, g.learnables, enableHigherDerivatives: true)
-            var squaredNorm = DLArray(0.0)
-            for row in gradientD.rows + gradientG.rows { squaredNorm = try squaredNorm + sum(row.value * row.value) }
-            let consensus = 0.5 * squaredNorm
-            let (consensusD, consensusG) = try dlgradient(consensus, d.learnables, g.learnables)
-            func direction(_ own: DLParameterTable, _ extra: DLParameterTable) throws -> DLParameterTable {
-                try own.mapRows { row in try extractdata(row.value) + settings.gamma * extra[row.layer, row.parameter]! }
-            }
-            return (try direction(gradientD, consensusD), try direction(gradientG, consensusG),
-                    extractdata(lossD), extractdata(lossG), extractdata(consensus),
-                    try Self.scores(settings.loss, realLogits, fakeLogits), generatorState, d.state)
-        }, generator, discriminator)
+        let numbers = try Self.generatorRandomNumbers(generator, discriminator, z: z, classes: fakeClasses, real: real,
+                                                      realClasses: realClasses, sample: real, using: &dropout)
+        let result: (DLParameterTable, DLParameterTable, DLArray, DLArray, DLArray, DLArray, DLParameterTable, DLParameterTable)
+        if let passes = acceleratedPasses {
+            result = try dlfeval(passes.consensus, generator, discriminator, z, real, targets, realClasses, fakeClasses, numbers)
+        } else {
+            let settings = self.settings
+            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, real: DLArray, targets: DLArray,
+                                    realClasses: DLArray?, fakeClasses: DLArray?, numbers: [[DLArray]]) in
+                try Self.consensusPass(g, d, z: z, real: real, targets: targets, realClasses: realClasses,
+                                       fakeClasses: fakeClasses, randomNumbers: numbers, settings: settings)
+            }, generator, discriminator, z, real, targets, realClasses, fakeClasses, numbers)
+        }
         generator.state = result.6
         discriminator.state = result.7
         try discriminatorOptimizer.update(&discriminator, with: result.0, learnRateScale: learnRateScale)

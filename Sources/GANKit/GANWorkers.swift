@@ -13,6 +13,10 @@ import SwiftDL
 /// by their shares (`aggregateGradients(_:factor:over:)`). A parallel run therefore
 /// follows the one-process run with the same settings up to the order of float sums.
 ///
+/// Each worker's trainer accelerates its own passes (``GANTrainer/accelerate``): the exchanges of
+/// synchronized batch normalization are kernels of the replayed plans, which call this worker's
+/// communicator in the order the eager pass does; the gradients are aggregated after the pass.
+///
 /// One worker (or none) is the one-process trainer: every helper then returns its input, so the
 /// computation is the same, bit for bit, as without workers.
 public struct GANWorkers: Sendable {

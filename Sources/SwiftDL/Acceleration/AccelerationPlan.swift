@@ -24,8 +24,12 @@ final class AccelerationPlan: @unchecked Sendable {
         let run: (KernelInputs, UnsafeMutableRawPointer) -> Void
         /// An elementwise kernel's work over some elements.
         let runElements: ((KernelInputs, UnsafeMutableRawPointer, Range<Int>) -> Void)?
+        /// A collective's error of its last run (see ``KernelReplay/takeCollectiveError``).
+        let takeCollectiveError: (() -> (any Error)?)?
 
-        init(_ replay: KernelReplay) { (run, runElements) = (replay.run, replay.elementwise?.run) }
+        init(_ replay: KernelReplay) {
+            (run, runElements, takeCollectiveError) = (replay.run, replay.elementwise?.run, replay.takeCollectiveError)
+        }
     }
 
     /// One kernel call: its kernel's work, the values it reads and the value it writes.
@@ -164,10 +168,12 @@ final class AccelerationPlan: @unchecked Sendable {
             }
         }
 
-        // Drop calls whose values reach no output and no check.
+        // Drop calls whose values reach no output and no check, but collectives, which every
+        // worker calls.
         var live = Set(outputPlaces).union(checks.map(\.value))
         var liveCalls = [Bool](repeating: false, count: capture.calls.count)
-        for index in capture.calls.indices.reversed() where live.contains(callOutputs[index]) {
+        for index in capture.calls.indices.reversed()
+        where live.contains(callOutputs[index]) || capture.calls[index].kernel.takeCollectiveError != nil {
             liveCalls[index] = true
             live.formUnion(callInputs[index])
         }
@@ -318,8 +324,9 @@ final class AccelerationPlan: @unchecked Sendable {
     }
 
     /// Runs the plan on `inputs` (the flattened input arrays, in capture order).
-    /// - Throws: ``CheckFailed`` when a value the function branched on differs.
-    func replay(_ inputs: [DLArray]) throws(CheckFailed) -> [DLArray] {
+    /// - Throws: ``CheckFailed`` when a value the function branched on differs; a collective's
+    ///   error (``DLError/communication(_:)``) when an exchange with the other workers failed.
+    func replay(_ inputs: [DLArray]) throws -> [DLArray] {
         let workspace = takeWorkspace()
         defer { giveBack(workspace) }
         let pointers = workspace.pointers
@@ -345,7 +352,10 @@ final class AccelerationPlan: @unchecked Sendable {
                 if calls[k].zeroedBytes > 0 { output.initializeMemory(as: UInt8.self, repeating: 0, count: calls[k].zeroedBytes) }
                 fillTable(k)
                 let inputs = KernelInputs(start: table + calls[k].tableOffset, count: calls[k].inputCount)
-                calls[k].kernel._withUnsafeGuaranteedRef { $0.run(inputs, output) }
+                try calls[k].kernel._withUnsafeGuaranteedRef { kernel in
+                    kernel.run(inputs, output)
+                    if let takeError = kernel.takeCollectiveError, let error = takeError() { throw error }
+                }
             case .fused(let range, let count, let grain):
                 for k in range { fillTable(k) }
                 let block = Self.blockSize

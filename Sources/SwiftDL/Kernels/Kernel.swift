@@ -36,6 +36,11 @@ struct KernelReplay {
     let run: (KernelInputs, UnsafeMutableRawPointer) -> Void
     /// For an ``ElementwiseKernel``: its element count, grain, and a run over some elements.
     let elementwise: (count: Int, grain: Int, run: (KernelInputs, UnsafeMutableRawPointer, Range<Int>) -> Void)?
+    /// For a collective (a kernel that exchanges data with the other workers, see
+    /// ``WorkerSumKernel``): takes the error of its last run, if it failed. A plan keeps every
+    /// collective, used or not, as every worker must call the same collectives in the same order,
+    /// and stops with the error.
+    var takeCollectiveError: (() -> (any Error)?)? = nil
 }
 
 /// A kernel whose output element `i` depends only on element `i` of each input (or on the single

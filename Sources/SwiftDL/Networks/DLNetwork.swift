@@ -137,6 +137,64 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         return try forward(input, using: &generator)
     }
 
+    /// The outputs in training mode and the updated state, as
+    /// ``forward(_:using:)->([DLArray],_)`` computes them, with the random layers (dropout) taking
+    /// their uniform numbers from `randomNumbers`, one array per random layer in layer order,
+    /// instead of drawing them: the numbers that ``randomNumbers(for:using:)`` drew give
+    /// ``forward(_:using:)->([DLArray],_)``'s result bit for bit.
+    ///
+    /// Inside a function accelerated with ``dlaccelerate(_:)``, a draw would be fixed at the first
+    /// call; draw the numbers outside it and pass them in as an argument:
+    ///
+    /// ```swift
+    /// let numbers = try net.randomNumbers(for: [x], using: &generator)
+    /// let gradients = try dlfeval(accelerated, net, x, numbers)   // net.forward([x], randomNumbers: numbers) inside
+    /// ```
+    /// - Throws: ``DLError/invalidArgument(_:)`` unless there is one array per random layer;
+    ///   ``DLError/shapeMismatch(_:)`` for an array of another shape than its layer's input;
+    ///   the layers' errors.
+    public func forward(_ inputs: [DLArray], randomNumbers: [DLArray]) throws -> (outputs: [DLArray], state: DLParameterTable) {
+        let needed = layers.filter { ($0 as? any RandomLayer)?.drawsRandomNumbers == true }.count
+        guard randomNumbers.count == needed else {
+            throw DLError.invalidArgument("DLNetwork.forward: \(randomNumbers.count) arrays of random numbers for \(needed) random layers")
+        }
+        var copy = self
+        var unused = DLRandomGenerator(seed: 0)
+        let outputs = try copy.run(inputs, mode: .training, using: &unused, initializing: false, randomNumbers: randomNumbers)
+        return (outputs, copy.state)
+    }
+
+    /// The uniform numbers that ``forward(_:using:)->([DLArray],_)`` on `inputs` draws from
+    /// `generator` for its random layers, drawn now in the same order (one float64 array of each
+    /// random layer's input shape, in layer order), for ``forward(_:randomNumbers:)``. Only the shapes of the inputs
+    /// matter: the layers before the last random layer run in inference mode, untraced, to find
+    /// the random layers' input shapes (none runs when dropout reads a network input).
+    /// - Throws: ``DLError/invalidArgument(_:)`` for a wrong number of inputs; the layers' errors.
+    public func randomNumbers(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws -> [DLArray] {
+        guard let last = layers.lastIndex(where: { ($0 as? any RandomLayer)?.drawsRandomNumbers == true }) else { return [] }
+        guard inputs.count == inputNames.count else {
+            throw DLError.invalidArgument("DLNetwork takes \(inputNames.count) inputs (\(inputNames)), got \(inputs.count)")
+        }
+        var values = Dictionary(uniqueKeysWithValues: zip(inputNames, inputs.map { extractdata($0).withLabels($0.labels) }))
+        var numbers: [DLArray] = []
+        var unused = DLRandomGenerator(seed: 0)
+        for index in 0...last {
+            let layerInputs = sources[index].map { values[$0]! }
+            if let random = layers[index] as? any RandomLayer, random.drawsRandomNumbers {
+                numbers.append(DLArray.rand(layerInputs[0].shape, type: .float64, using: &generator))
+            }
+            if index < last {
+                values[layers[index].name] = try layers[index].forward(layerInputs, mode: .inference, using: &unused).outputs[0]
+            }
+        }
+        return numbers
+    }
+
+    /// Whether a training-mode pass draws random numbers (the network has dropout).
+    public var drawsRandomNumbers: Bool {
+        layers.contains { ($0 as? any RandomLayer)?.drawsRandomNumbers == true }
+    }
+
     /// The outputs in inference mode (MATLAB's `predict`): running statistics, no dropout.
     public func predict(_ inputs: [DLArray]) throws -> [DLArray] {
         var copy = self
@@ -147,15 +205,22 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
     /// The output of a one-input, one-output network in inference mode.
     public func predict(_ input: DLArray) throws -> DLArray { try predict([input])[0] }
 
+    /// Runs the layers in order; with `randomNumbers`, the random layers take theirs from it.
     private mutating func run(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator,
-                              initializing: Bool) throws -> [DLArray] {
+                              initializing: Bool, randomNumbers: [DLArray]? = nil) throws -> [DLArray] {
         guard inputs.count == inputNames.count else {
             throw DLError.invalidArgument("DLNetwork takes \(inputNames.count) inputs (\(inputNames)), got \(inputs.count)")
         }
         var values = Dictionary(uniqueKeysWithValues: zip(inputNames, inputs))
+        var nextNumbers = 0
         for index in layers.indices {
             let layerInputs = sources[index].map { values[$0]! }
             if initializing { try layers[index].initialize(for: layerInputs, using: &generator) }
+            if let randomNumbers, let random = layers[index] as? any RandomLayer, random.drawsRandomNumbers {
+                values[layers[index].name] = try random.forward(layerInputs, uniforms: randomNumbers[nextNumbers])
+                nextNumbers += 1
+                continue
+            }
             let (outputs, state) = try layers[index].forward(layerInputs, mode: mode, using: &generator)
             for (name, value) in state { layers[index][parameter: name] = value }
             values[layers[index].name] = outputs[0]

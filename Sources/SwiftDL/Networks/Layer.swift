@@ -74,3 +74,14 @@ extension StatelessLayer {
         ([try self(inputs[0], mode: mode, using: &generator)], [:])
     }
 }
+
+/// A layer that draws random numbers in training mode (dropout): uniform numbers of its first
+/// input's shape, in float64, which ``DLNetwork/randomNumbers(for:using:)`` draws ahead of a
+/// pass and ``DLNetwork/forward(_:randomNumbers:)`` gives back to it.
+protocol RandomLayer: Layer {
+    /// Whether a training-mode pass draws numbers (dropout with a probability above 0).
+    var drawsRandomNumbers: Bool { get }
+    /// The training-mode output for `inputs`, with `uniforms` (of the first input's shape) as the
+    /// numbers it would have drawn.
+    func forward(_ inputs: [DLArray], uniforms: DLArray) throws -> DLArray
+}

@@ -15,13 +15,13 @@
 ///   - communicator: the workers.
 ///   - share: this worker's share of the global loss, in (0, 1]: its number of observations
 ///     over the global mini-batch size.
-/// - Throws: ``DLError/invalidArgument(_:)`` for a share outside (0, 1]; what
-///   ``DLCommunicator/plus(_:)`` throws.
+/// - Throws: ``DLError/invalidArgument(_:)`` for a share outside (0, 1];
+///   ``DLError/communication(_:)`` when a worker failed.
 public func synchronizedSum(_ x: DLArray, over communicator: any DLCommunicator, share: Double) throws -> DLArray {
     guard share > 0 && share <= 1 else {
         throw DLError.invalidArgument("synchronizedSum: share must be in (0, 1], got \(share)")
     }
-    let total = try communicator.plus(extractdata(x)).withLabels(x.labels)
+    let total = try communicator.workerSum(x)
     return total.recorded(from: x) { gradient in
         try synchronizedSum(gradient * share, over: communicator, share: share) / share
     }
@@ -41,11 +41,12 @@ func batchStatistics(_ x: DLArray, over dims: [Int], synchronizedOver communicat
 /// together, as ``centeredStatistics(_:over:)`` computes them for one array: the statistics
 /// of the global mini-batch (PyTorch's `SyncBatchNorm`), differentiable through
 /// ``synchronizedSum(_:over:share:)``. Also returns the global number of elements reduced per
-/// statistic.
+/// statistic. Its collectives are kernels (``DLCommunicator/workerSum(_:)``), so an accelerated
+/// pass replays them.
 func synchronizedStatistics(_ x: DLArray, over dims: [Int], communicator: any DLCommunicator) throws
     -> (mean: DLArray, centered: DLArray, variance: DLArray, count: Double) {
     let localCount = Double(dims.reduce(1) { $0 * x.shape[$1] })
-    let count = try communicator.plus(DLArray([localCount])).scalar(as: Double.self)
+    let count = try communicator.workerSum(DLArray([localCount])).scalar(as: Double.self)
     guard count > 0 else {
         throw DLError.invalidArgument("synchronized batch statistics: no worker has any observation")
     }

@@ -86,9 +86,57 @@ import Testing
         #expect(try dropout(single, seed: 8).dataType == .float32)
     }
 
+    @Test func givenUniformNumbersGiveTheGeneratorsResult() throws {
+        let x = DLArray.randn([6, 7], type: .float32, labels: "BC", seed: 3)
+        var generator = DLRandomGenerator(seed: 12)
+        let drawn = try dropout(x, probability: 0.3, using: &generator)
+        var again = DLRandomGenerator(seed: 12)
+        let uniforms = DLArray.rand([6, 7], type: .float64, using: &again)
+        let given = try dropout(x, probability: 0.3, uniforms: uniforms)
+        #expect(firstDifference(given, drawn) == nil)
+        #expect(given.labels == "BC" && given.dataType == .float32)
+        // Both left the generator at the same point.
+        #expect(generator.next() == again.next())
+        // Kept where the number is at least p, scaled by 1/(1 − p); float32 numbers are compared alike.
+        let expected = try select(uniforms .>= 0.3, stripdims(x) / 0.7, 0)
+        expectClose(given, expected, tolerance: 1e-6)
+        #expect(firstDifference(try dropout(x, probability: 0.3, uniforms: uniforms.converted(to: .float32)),
+                                try dropout(x, probability: 0.3, uniforms: DLArray(uniforms.converted(to: .float32).scalars(as: Double.self),
+                                                                                    shape: [6, 7]))) == nil)
+        // Inference ignores the numbers.
+        expectClose(try dropout(x, probability: 0.3, training: false, uniforms: uniforms), x, tolerance: 0)
+    }
+
+    /// An accelerated function that takes the numbers as an argument drops other elements on
+    /// each call, as the eager function does, with first and second derivatives.
+    @Test func uniformNumbersAsAnArgumentReplay() throws {
+        let f = { (x: DLArray, u: DLArray) in
+            let y = try dropout(x, probability: 0.5, uniforms: u)
+            let g = try dlgradient(sum(tanh(y) * x), x, enableHigherDerivatives: true)
+            return (extractdata(y), try dlgradient(sum(g * g), x))
+        }
+        let accelerated = dlaccelerate(f)
+        let x = DLArray.randn([5, 8], seed: 1)
+        for seed in UInt64(1)...4 {
+            let u = DLArray.rand([5, 8], type: .float64, seed: seed)
+            let (y, h) = try dlfeval(accelerated, x, u)
+            let (yEager, hEager) = try dlfeval(f, x, u)
+            #expect(firstDifference(y, yEager) == nil && firstDifference(h, hEager) == nil, "seed \(seed)")
+            #expect(firstDifference(y, try dropout(x, probability: 0.5, seed: seed)) == nil, "seed \(seed)")
+        }
+        #expect(accelerated.lastEagerReason == nil)
+        #expect(accelerated.cachedTraceCount == 1 && accelerated.hitRate == 75)
+    }
+
     @Test func errors() {
         let x = DLArray.ones([3])
         expectError(containing: "dropout", "probability must be in [0, 1], got 1.5") { _ = try dropout(x, probability: 1.5, seed: 1) }
         expectError(containing: "got -0.1") { _ = try dropout(x, probability: -0.1, seed: 1) }
+        expectError(containing: "dropout: the uniform numbers have shape [2], the input [3]") {
+            _ = try dropout(x, uniforms: DLArray([0.1, 0.9]))
+        }
+        expectError(containing: "dropout's uniform numbers", "real arrays") {
+            _ = try dropout(x, uniforms: DLArray.zeros([3], type: .complex128))
+        }
     }
 }

@@ -66,7 +66,7 @@ import Testing
         let (penalty, expected) = try dlfeval({ (d: DLNetwork, real: DLArray) in
             let pass = try GANTrainer.discriminatorPass(d, real: real, fake: fake, targets: .ones([8, 1], type: .float32, labels: "BC"),
                                                         penaltyInput: real, realClasses: nil, fakeClasses: nil, applyR1: true,
-                                                        settings: settings, workers: .single(batchSize: 32), dropout: &unused)
+                                                        randomNumbers: [[], []], settings: settings, workers: .single(batchSize: 32))
             let logits = try d.forward([real], using: &unused).outputs[0]
             #expect(logits.shape == [8, 1])
             let g = try dlgradient(sum(logits), real)

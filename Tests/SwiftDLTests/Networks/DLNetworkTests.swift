@@ -126,6 +126,36 @@ import Testing
         #expect(other.scalars(as: Double.self) != values)
     }
 
+    /// The numbers `randomNumbers(for:using:)` draws, given back to `forward(_:randomNumbers:)`,
+    /// give `forward(_:using:)`'s outputs and state bit for bit, for dropout on an input and
+    /// behind other layers (whose input shapes an inference run finds).
+    @Test func randomNumbersDrawnAheadGiveTheForwardPass() throws {
+        var net = try DLNetwork([DropoutLayer(probability: 0.25, name: "in"), FullyConnectedLayer(outputSize: 6, name: "fc1"),
+                                 BatchNormalizationLayer(name: "bn"), DropoutLayer(probability: 0, name: "none"),
+                                 DropoutLayer(probability: 0.5, name: "hidden"), FullyConnectedLayer(outputSize: 2, name: "fc2")])
+        let x = DLArray.randn([5, 3], type: .float32, labels: "BC", seed: 2)
+        try net.initialize(x, seed: 1)
+        #expect(net.drawsRandomNumbers)
+        var generator = DLRandomGenerator(seed: 8), ahead = DLRandomGenerator(seed: 8)
+        let (y, state) = try net.forward([x], using: &generator)
+        let numbers = try net.randomNumbers(for: [x], using: &ahead)
+        #expect(numbers.map(\.shape) == [[5, 3], [5, 6]])          // probability 0 draws nothing
+        #expect(generator.next() == ahead.next())
+        let (given, givenState) = try net.forward([x], randomNumbers: numbers)
+        #expect(firstDifference(given[0], y[0]) == nil)
+        for (a, b) in zip(givenState.rows, state.rows) { #expect(firstDifference(a.value, b.value) == nil) }
+        // Without random layers: nothing is drawn.
+        let plain = try DLNetwork([FullyConnectedLayer(outputSize: 2)])
+        #expect(!plain.drawsRandomNumbers)
+        #expect(try plain.randomNumbers(for: [x], using: &generator).isEmpty)
+        expectError(containing: "DLNetwork.forward: 1 arrays of random numbers for 2 random layers") {
+            _ = try net.forward([x], randomNumbers: [numbers[0]])
+        }
+        expectError(containing: "dropout: the uniform numbers have shape [5, 6], the input [5, 3]") {
+            _ = try net.forward([x], randomNumbers: numbers.reversed())
+        }
+    }
+
     @Test func projectAndReshapeMakesImages() throws {
         var net = try DLNetwork([ProjectAndReshapeLayer(outputSize: [4, 3, 3]), TransposedConvolutionLayer(kernel: [4, 4], filters: 1, stride: [2], cropping: 1)])
         let z = DLArray.randn([2, 5], type: .float32, labels: "BC", seed: 2)

@@ -207,6 +207,65 @@ import Testing
             _ = try spmd(workers: 1) { communicator in try synchronizedSum(DLArray([1.0]), over: communicator, share: 0) }
         }
     }
+
+    /// The workers' sum is a kernel: an accelerated function with synchronized sums in its
+    /// forward and backward passes replays them on every worker, with the eager results.
+    @Test func acceleratedSynchronizedSumsReplay() throws {
+        let results = try spmd(workers: 3) { communicator in
+            let share = [0.5, 0.25, 0.25][communicator.index - 1]
+            let f = { (x: DLArray) in
+                let y = try synchronizedSum(x, over: communicator, share: share)
+                let g = try dlgradient(sum(y * y * x), x, enableHigherDerivatives: true)
+                return (extractdata(y), try dlgradient(sum(g * g), x))
+            }
+            let accelerated = dlaccelerate(f)
+            var differences: [String] = []
+            for round in 0..<3 {
+                let x = DLArray.randn([4], type: .float32, seed: UInt64(10 * round + communicator.index))
+                let (y, h) = try dlfeval(accelerated, x)
+                let (yEager, hEager) = try dlfeval(f, x)
+                differences += [firstDifference(y, yEager), firstDifference(h, hEager)].compactMap { $0 }
+            }
+            return (differences, accelerated.lastEagerReason, accelerated.hitRate)
+        }
+        for (worker, (differences, reason, hitRate)) in results.enumerated() {
+            #expect(differences.isEmpty, "worker \(worker + 1): \(differences)")
+            #expect(reason == nil, "worker \(worker + 1): \(reason ?? "")")
+            #expect(abs(hitRate - 200.0 / 3) < 1e-9, "worker \(worker + 1)")   // two replays of three calls
+        }
+    }
+
+    /// A communicator whose sums fail once `failing` is set.
+    final class FailingCommunicator: DLCommunicator, @unchecked Sendable {
+        var failing = false
+        var index: Int { 1 }
+        var count: Int { 1 }
+        func sumInPlace(_ buffer: UnsafeMutableRawBufferPointer, elementType: DLDataType) throws {
+            if failing { throw DLError.communication("worker 2 left the group") }
+        }
+        func maximumInPlace(_ values: inout [Int64]) throws {}
+        func broadcastInPlace(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
+        func barrier() throws {}
+    }
+
+    /// A failed exchange inside a replayed plan throws the communicator's error, as eagerly.
+    @Test func aFailedCollectiveInAReplayThrows() throws {
+        let communicator = FailingCommunicator()
+        let accelerated = dlaccelerate { (x: DLArray) in
+            let y = try synchronizedSum(x, over: communicator, share: 1)
+            return try dlgradient(sum(y * y), x)
+        }
+        let x = DLArray([1.0, 2.0])
+        let g = try dlfeval(accelerated, x)
+        #expect(g.scalars(as: Double.self) == [2, 4])
+        #expect(try dlfeval(accelerated, DLArray([3.0, 1.0])).scalars(as: Double.self) == [6, 2])
+        #expect(accelerated.hitRate == 50)
+        communicator.failing = true
+        expectError(containing: "worker 2 left the group") { _ = try dlfeval(accelerated, x) }
+        #expect(accelerated.lastEagerReason == nil)
+        communicator.failing = false
+        #expect(try dlfeval(accelerated, x).scalars(as: Double.self) == [2, 4])
+    }
 }
 
 /// Expects `actual` to match `expected` within `relative` times `scale` (by default the

@@ -43,9 +43,9 @@ public struct ActivationLayer: StatelessLayer {
 }
 
 /// Dropout (MATLAB's `dropoutLayer`): in training, zeroes elements with `probability` and scales
-/// the rest by 1/(1 − probability), drawing from the generator passed to `forward`; identity in
-/// inference.
-public struct DropoutLayer: StatelessLayer {
+/// the rest by 1/(1 − probability), drawing from the generator passed to `forward` (or taking
+/// the numbers given to ``DLNetwork/forward(_:randomNumbers:)``); identity in inference.
+public struct DropoutLayer: StatelessLayer, RandomLayer {
     /// The layer's name.
     public var name: String
     /// The probability of dropping an element.
@@ -56,6 +56,12 @@ public struct DropoutLayer: StatelessLayer {
 
     func callAsFunction(_ x: DLArray, mode: ForwardMode, using generator: inout DLRandomGenerator) throws -> DLArray {
         try dropout(x, probability: probability, training: mode == .training, using: &generator)
+    }
+
+    var drawsRandomNumbers: Bool { probability > 0 }
+
+    func forward(_ inputs: [DLArray], uniforms: DLArray) throws -> DLArray {
+        try dropout(inputs[0], probability: probability, uniforms: uniforms)
     }
 }
 
