@@ -1,0 +1,242 @@
+// Batch normalization's training-mode passes, fused: the per-channel statistics in one pass,
+// the normalization with scale and offset in one pass, and the backward pass in two (the
+// per-channel sums of the gradient, then the input's gradient). The composition of
+// differentiable operations they replace made about 6 passes forward and 10 backward, a third
+// of a DCGAN step's CPU time. Each kernel writes one array (so that dlaccelerate captures and
+// replays it), reads a contiguous array as `[outer, channels, inner]` (NCHW: `[N, C, H·W]`) in
+// runs of `inner` elements, works eight lanes at a time, and shares the channels (or the runs)
+// among the cores; each channel's sums are taken in a fixed order, so the bits depend neither
+// on the load nor on the core count.
+
+/// A contiguous array read as `[outer, channels, inner]`: the channel dimension and the
+/// products of the sizes before and after it.
+struct ChannelLayout: Hashable {
+    let outer: Int, channels: Int, inner: Int
+
+    /// The layout of a contiguous array of `shape` with its channels along `channel`.
+    init(_ shape: [Int], channel: Int) {
+        (outer, channels, inner) = splitAround(shape, channel)
+    }
+
+    /// The number of elements per channel.
+    var perChannel: Int { outer * inner }
+    /// The number of elements.
+    var count: Int { outer * channels * inner }
+    /// The fewest channels per core worth splitting a per-channel pass for.
+    var channelGrain: Int { max(1, Parallel.elementGrain / max(perChannel, 1)) }
+    /// The fewest runs (of `inner` elements) per core worth splitting an elementwise pass for.
+    var runGrain: Int { max(1, Parallel.elementGrain / max(inner, 1)) }
+}
+
+/// The element types the fused batch-normalization kernels run on, with their vectors.
+protocol BatchNormElement: DLRealElement, SIMDScalar, Codable {}
+extension Float: BatchNormElement {}
+extension Double: BatchNormElement {}
+
+/// The elements a block of vector partial sums takes before they are added into float64 sums:
+/// float32 partial sums stay short (64 additions per lane) and the float64 total takes the rest.
+private let sumBlock = 512
+
+/// The sums of `source[0..<count] − shift` and of its squares, in float64: eight lanes of
+/// partial sums in `T` per block of ``sumBlock`` elements, added in order.
+@inline(__always)
+private func shiftedSums<T: BatchNormElement>(_ source: UnsafePointer<T>, count: Int, shift: T) -> (Double, Double) {
+    typealias Vector = SIMD8<T>
+    let raw = UnsafeRawPointer(source), stride = MemoryLayout<T>.stride
+    let k = Vector(repeating: shift)
+    var total = 0.0, squares = 0.0, i = 0
+    while i + Vector.scalarCount <= count {
+        let end = min(count, i + sumBlock)
+        var s = Vector(), q = Vector()
+        while i + Vector.scalarCount <= end {
+            let d = raw.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - k
+            s += d
+            q += d * d
+            i += Vector.scalarCount
+        }
+        total += Double(s.sum())
+        squares += Double(q.sum())
+    }
+    var s = T.zero, q = T.zero
+    while i < count {
+        let d = source[i] - shift
+        s += d
+        q += d * d
+        i += 1
+    }
+    return (total + Double(s), squares + Double(q))
+}
+
+/// The sums of `dy[0..<count]` and of `dy · (x − mean)`, in float64, blocked as
+/// ``shiftedSums(_:count:shift:)``.
+@inline(__always)
+private func gradientSums<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, count: Int,
+                                                mean: T) -> (Double, Double) {
+    typealias Vector = SIMD8<T>
+    let rawG = UnsafeRawPointer(dy), rawX = UnsafeRawPointer(x), stride = MemoryLayout<T>.stride
+    let m = Vector(repeating: mean)
+    var total = 0.0, products = 0.0, i = 0
+    while i + Vector.scalarCount <= count {
+        let end = min(count, i + sumBlock)
+        var s = Vector(), p = Vector()
+        while i + Vector.scalarCount <= end {
+            let g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
+            let d = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - m
+            s += g
+            p += g * d
+            i += Vector.scalarCount
+        }
+        total += Double(s.sum())
+        products += Double(p.sum())
+    }
+    var s = T.zero, p = T.zero
+    while i < count {
+        s += dy[i]
+        p += dy[i] * (x[i] - mean)
+        i += 1
+    }
+    return (total + Double(s), products + Double(p))
+}
+
+/// `destination[i] = a·(source[i] − center) + b` (with `other`, `a·other[i] + c·(source[i] −
+/// center) + b`), eight at a time.
+@inline(__always)
+private func affineRun<T: BatchNormElement>(_ source: UnsafePointer<T>, _ other: UnsafePointer<T>?,
+                                            _ destination: UnsafeMutablePointer<T>, count: Int,
+                                            center: T, a: T, b: T, c: T) {
+    typealias Vector = SIMD8<T>
+    let rawX = UnsafeRawPointer(source), rawD = UnsafeMutableRawPointer(destination)
+    let stride = MemoryLayout<T>.stride
+    let vCenter = Vector(repeating: center), vA = Vector(repeating: a), vB = Vector(repeating: b)
+    var i = 0
+    if let other {
+        let rawG = UnsafeRawPointer(other), vC = Vector(repeating: c)
+        while i + Vector.scalarCount <= count {
+            let x = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
+            let g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
+            rawD.storeBytes(of: vA * g + vC * (x - vCenter) + vB, toByteOffset: i * stride, as: Vector.self)
+            i += Vector.scalarCount
+        }
+        while i < count {
+            destination[i] = a * other[i] + c * (source[i] - center) + b
+            i += 1
+        }
+        return
+    }
+    while i + Vector.scalarCount <= count {
+        let x = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
+        rawD.storeBytes(of: (x - vCenter) * vA + vB, toByteOffset: i * stride, as: Vector.self)
+        i += Vector.scalarCount
+    }
+    while i < count {
+        destination[i] = (source[i] - center) * a + b
+        i += 1
+    }
+}
+
+/// The mean and biased variance of each channel, in one pass: `[2, channels]`, the means then
+/// the variances. Each channel's sums of `x − x₀` and `(x − x₀)²` (`x₀` its first element, so
+/// that a large mean does not cancel the variance away) are taken run by run in float64.
+///
+/// Measured (release, 2-core AMD EPYC, loaded machine): on DCGAN's `[64, 64, 14, 14]` batch,
+/// one pass here replaces the composite's two means, a difference and a square.
+struct ChannelMoments<T: BatchNormElement>: Kernel {
+    let layout: ChannelLayout
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let x = inputs[0].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
+        let (outer, channels, inner) = (layout.outer, layout.channels, layout.inner)
+        let count = Double(layout.perChannel)
+        Parallel.forEachChunk(count: channels, grain: layout.channelGrain) { range in
+            for c in range {
+                let shift = layout.perChannel > 0 ? x[c * inner] : T.zero
+                var total = 0.0, squares = 0.0
+                for o in 0..<outer {
+                    let (s, q) = shiftedSums(x + (o * channels + c) * inner, count: inner, shift: shift)
+                    total += s
+                    squares += q
+                }
+                let offset = total / count
+                result[c] = T(Double(shift) + offset)
+                result[channels + c] = T(max(squares / count - offset * offset, 0))
+            }
+        }
+    }
+}
+
+/// `(x − μ)·γ/√(σ² + ε) + β` per channel, in one pass, from `x`, the ``ChannelMoments``,
+/// γ and β (one value per channel).
+struct ChannelNormalization<T: BatchNormElement>: Kernel {
+    let layout: ChannelLayout
+    let epsilon: Double
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let x = inputs[0].assumingMemoryBound(to: T.self), moments = inputs[1].assumingMemoryBound(to: T.self)
+        let scale = inputs[2].assumingMemoryBound(to: T.self), offset = inputs[3].assumingMemoryBound(to: T.self)
+        let y = output.assumingMemoryBound(to: T.self)
+        let (channels, inner) = (layout.channels, layout.inner)
+        let epsilon = T(epsilon)
+        Parallel.forEachChunk(count: layout.outer * channels, grain: layout.runGrain) { runs in
+            for run in runs {
+                let c = run % channels
+                let factor = scale[c] / (moments[channels + c] + epsilon).squareRoot()
+                affineRun(x + run * inner, nil, y + run * inner, count: inner,
+                          center: moments[c], a: factor, b: offset[c], c: .zero)
+            }
+        }
+    }
+}
+
+/// The per-channel sums of the output gradient `dy` and of `dy · x̂`, `x̂ = (x − μ)/√(σ² + ε)`:
+/// `[2, channels]`, which are the gradients of the offset and of the scale.
+struct ChannelGradientSums<T: BatchNormElement>: Kernel {
+    let layout: ChannelLayout
+    let epsilon: Double
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
+        let moments = inputs[2].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
+        let (outer, channels, inner) = (layout.outer, layout.channels, layout.inner)
+        let epsilon = epsilon
+        Parallel.forEachChunk(count: channels, grain: layout.channelGrain) { range in
+            for c in range {
+                var total = 0.0, products = 0.0
+                for o in 0..<outer {
+                    let at = (o * channels + c) * inner
+                    let (s, p) = gradientSums(dy + at, x + at, count: inner, mean: moments[c])
+                    total += s
+                    products += p
+                }
+                result[c] = T(total)
+                result[channels + c] = T(products / (Double(moments[channels + c]) + epsilon).squareRoot())
+            }
+        }
+    }
+}
+
+/// The input's gradient of batch normalization in training mode, in one pass:
+/// `dx = γ/√(σ² + ε) · (dy − mean(dy) − x̂ · mean(dy · x̂))`, from `dy`, `x`, the
+/// ``ChannelMoments``, γ and the ``ChannelGradientSums``.
+struct ChannelNormalizationGradient<T: BatchNormElement>: Kernel {
+    let layout: ChannelLayout
+    let epsilon: Double
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
+        let moments = inputs[2].assumingMemoryBound(to: T.self), scale = inputs[3].assumingMemoryBound(to: T.self)
+        let sums = inputs[4].assumingMemoryBound(to: T.self), dx = output.assumingMemoryBound(to: T.self)
+        let (channels, inner) = (layout.channels, layout.inner)
+        let (epsilon, count) = (epsilon, Double(layout.perChannel))
+        Parallel.forEachChunk(count: layout.outer * channels, grain: layout.runGrain) { runs in
+            for run in runs {
+                let c = run % channels
+                // dx = a·dy + k·(x − μ) + b, with a = γ/σ, k = −a·Σ(dy·x̂)/(σM), b = −a·Σdy/M.
+                let inverse = 1 / (Double(moments[channels + c]) + epsilon).squareRoot()
+                let a = Double(scale[c]) * inverse
+                affineRun(x + run * inner, dy + run * inner, dx + run * inner, count: inner,
+                          center: moments[c], a: T(a), b: T(-a * Double(sums[c]) / count),
+                          c: T(-a * inverse * Double(sums[channels + c]) / count))
+            }
+        }
+    }
+}
