@@ -110,8 +110,9 @@ private func fusedBatchnorm(_ x: DLArray, _ offset: DLArray, _ scale: DLArray, u
         }
     }
 
-    /// Each channel's result has the same bits whichever cores share the channels: the DCGAN
-    /// generator's `[64, 64, 14, 14]` batch is split across the cores, one channel alone is not.
+    /// Each channel's result has the same bits whichever cores share the channels: this batch
+    /// (32 channels of 64×14×14, as the DCGAN generator's) is split across two cores, one
+    /// channel alone is not.
     @Test func channelsDoNotDependOnTheSplit() throws {
         let x = DLArray.randn([64, 32, 14, 14], type: .float32, seed: 42)
         let upstream = DLArray.randn([64, 32, 14, 14], type: .float32, seed: 43)
