@@ -151,6 +151,18 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
                       meanDecay: Double = 0.1, varianceDecay: Double = 0.1, epsilon: Double = 1e-5,
                       dataFormat: String? = nil,
                       synchronizedOver communicator: (any DLCommunicator)? = nil) throws -> BatchNormResult {
+    try batchnorm(x, offset, scaleFactor, runningMean: runningMean, runningVariance: runningVariance,
+                  meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon, dataFormat: dataFormat,
+                  synchronizedOver: communicator, negativeSlope: nil)!
+}
+
+/// Training-mode ``batchnorm(_:_:_:runningMean:runningVariance:meanDecay:varianceDecay:epsilon:dataFormat:synchronizedOver:)``
+/// whose output, with a `negativeSlope`, goes through a ReLU (0) or a leaky ReLU of that slope
+/// (> 0) in the normalization's own pass: nil then when the fused kernels do not apply (a
+/// communicator, or mixed or complex types), for the caller to apply the activation itself.
+func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray, runningMean: DLArray, runningVariance: DLArray,
+               meanDecay: Double, varianceDecay: Double, epsilon: Double, dataFormat: String?,
+               synchronizedOver communicator: (any DLCommunicator)?, negativeSlope: Double?) throws -> BatchNormResult? {
     let input = try NormalizationInput(x, dataFormat: dataFormat, operation: "batchnorm")
     try checkEpsilon(epsilon, "batchnorm")
     for (name, decay) in [("meanDecay", meanDecay), ("varianceDecay", varianceDecay)] where !(0...1).contains(decay) {
@@ -158,8 +170,12 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
     }
     let scale = try input.perChannel(scaleFactor, "scaleFactor"), shift = try input.perChannel(offset, "offset")
     let output: DLArray, batchMean: DLArray, batchVariance: DLArray, perChannelCount: Double
-    if communicator == nil,
-       let fused = batchNormalization(input.array, channel: input.channel, scale: scale, offset: shift, epsilon: epsilon) {
+    let fused = communicator == nil
+        ? batchNormalization(input.array, channel: input.channel, scale: scale, offset: shift, epsilon: epsilon,
+                             negativeSlope: negativeSlope)
+        : nil
+    if negativeSlope != nil && fused == nil { return nil }
+    if let fused {
         output = fused.output
         batchMean = try reshape(fused.moments.slice(dim: 0, range: 0..<1), scale.shape)
         batchVariance = try reshape(fused.moments.slice(dim: 0, range: 1..<2), scale.shape)

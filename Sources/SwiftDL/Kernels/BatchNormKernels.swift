@@ -1,6 +1,6 @@
 // Batch normalization's training-mode passes, fused: the per-channel statistics in one pass,
-// the normalization with scale and offset in one pass, and the backward pass in two (the
-// per-channel sums of the gradient, then the input's gradient). The composition of
+// the normalization with scale and offset (and a following ReLU or leaky ReLU) in one pass, and
+// the backward pass in two (the per-channel sums of the gradient, then the input's gradient). The composition of
 // differentiable operations they replace made about 6 passes forward and 10 backward, a third
 // of a DCGAN step's CPU time. Each kernel writes one array (so that dlaccelerate captures and
 // replays it), reads a contiguous array as `[outer, channels, inner]` (NCHW: `[N, C, H·W]`) in
@@ -67,11 +67,41 @@ private func shiftedSums<T: BatchNormElement>(_ source: UnsafePointer<T>, count:
     return (total + Double(s), squares + Double(q))
 }
 
+/// A ReLU (slope 0) or leaky ReLU (slope > 0) of `y`, as ``relu(_:)`` and
+/// ``leakyrelu(_:scale:)`` compute it (NaN stays NaN, ReLU gives +0).
+@inline(__always)
+private func activated<T: BatchNormElement>(_ y: SIMD8<T>, slope: T) -> SIMD8<T> {
+    y.replacing(with: slope == 0 ? SIMD8<T>() : y * slope, where: y .<= 0)
+}
+
+@inline(__always)
+private func activated<T: BatchNormElement>(_ y: T, slope: T) -> T {
+    y <= 0 ? (slope == 0 ? 0 : y * slope) : y
+}
+
+/// The gradient `g` through a (leaky) ReLU whose input was `y`: `g` where `y > 0`, `slope · g`
+/// elsewhere (0 for ReLU), as ``slopeScaled(_:by:scale:)``.
+@inline(__always)
+private func masked<T: BatchNormElement>(_ g: SIMD8<T>, at y: SIMD8<T>, slope: T) -> SIMD8<T> {
+    g.replacing(with: slope == 0 ? SIMD8<T>() : g * slope, where: .!(y .> 0))
+}
+
+@inline(__always)
+private func masked<T: BatchNormElement>(_ g: T, at y: T, slope: T) -> T {
+    y > 0 ? g : (slope == 0 ? 0 : slope * g)
+}
+
+/// A (leaky) ReLU fused after the normalization: the slope of its negative part (0 for ReLU)
+/// and the per-channel factor and offset that give its input, `(x − μ)·factor + offset`.
+private struct FusedActivation<T: BatchNormElement> {
+    let slope: T, factor: T, offset: T
+}
+
 /// The sums of `dy[0..<count]` and of `dy · (x − mean)`, in float64, blocked as
-/// ``shiftedSums(_:count:shift:)``.
+/// ``shiftedSums(_:count:shift:)``; with an activation, `dy` is first taken through it.
 @inline(__always)
 private func gradientSums<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, count: Int,
-                                                mean: T) -> (Double, Double) {
+                                                mean: T, activation: FusedActivation<T>?) -> (Double, Double) {
     typealias Vector = SIMD8<T>
     let rawG = UnsafeRawPointer(dy), rawX = UnsafeRawPointer(x), stride = MemoryLayout<T>.stride
     let m = Vector(repeating: mean)
@@ -80,8 +110,11 @@ private func gradientSums<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: Unsa
         let end = min(count, i + sumBlock)
         var s = Vector(), p = Vector()
         while i + Vector.scalarCount <= end {
-            let g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
+            var g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
             let d = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - m
+            if let activation {
+                g = masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
+            }
             s += g
             p += g * d
             i += Vector.scalarCount
@@ -91,45 +124,62 @@ private func gradientSums<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: Unsa
     }
     var s = T.zero, p = T.zero
     while i < count {
-        s += dy[i]
-        p += dy[i] * (x[i] - mean)
+        var g = dy[i]
+        let d = x[i] - mean
+        if let activation { g = masked(g, at: d * activation.factor + activation.offset, slope: activation.slope) }
+        s += g
+        p += g * d
         i += 1
     }
     return (total + Double(s), products + Double(p))
 }
 
-/// `destination[i] = a·(source[i] − center) + b` (with `other`, `a·other[i] + c·(source[i] −
-/// center) + b`), eight at a time.
+/// `destination[i] = a·(source[i] − center) + b`, then the activation when there is one.
 @inline(__always)
-private func affineRun<T: BatchNormElement>(_ source: UnsafePointer<T>, _ other: UnsafePointer<T>?,
-                                            _ destination: UnsafeMutablePointer<T>, count: Int,
-                                            center: T, a: T, b: T, c: T) {
+private func normalizedRun<T: BatchNormElement>(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>,
+                                                count: Int, center: T, a: T, b: T, slope: T?) {
     typealias Vector = SIMD8<T>
     let rawX = UnsafeRawPointer(source), rawD = UnsafeMutableRawPointer(destination)
     let stride = MemoryLayout<T>.stride
     let vCenter = Vector(repeating: center), vA = Vector(repeating: a), vB = Vector(repeating: b)
     var i = 0
-    if let other {
-        let rawG = UnsafeRawPointer(other), vC = Vector(repeating: c)
-        while i + Vector.scalarCount <= count {
-            let x = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
-            let g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
-            rawD.storeBytes(of: vA * g + vC * (x - vCenter) + vB, toByteOffset: i * stride, as: Vector.self)
-            i += Vector.scalarCount
-        }
-        while i < count {
-            destination[i] = a * other[i] + c * (source[i] - center) + b
-            i += 1
-        }
-        return
-    }
     while i + Vector.scalarCount <= count {
-        let x = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
-        rawD.storeBytes(of: (x - vCenter) * vA + vB, toByteOffset: i * stride, as: Vector.self)
+        var y = (rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - vCenter) * vA + vB
+        if let slope { y = activated(y, slope: slope) }
+        rawD.storeBytes(of: y, toByteOffset: i * stride, as: Vector.self)
         i += Vector.scalarCount
     }
     while i < count {
-        destination[i] = (source[i] - center) * a + b
+        let y = (source[i] - center) * a + b
+        destination[i] = slope.map { activated(y, slope: $0) } ?? y
+        i += 1
+    }
+}
+
+/// `destination[i] = a·dy[i] + c·(x[i] − center) + b`, with `dy` first taken through the
+/// activation when there is one.
+@inline(__always)
+private func gradientRun<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: UnsafePointer<T>,
+                                              _ destination: UnsafeMutablePointer<T>, count: Int,
+                                              center: T, a: T, b: T, c: T, activation: FusedActivation<T>?) {
+    typealias Vector = SIMD8<T>
+    let rawG = UnsafeRawPointer(dy), rawX = UnsafeRawPointer(x), rawD = UnsafeMutableRawPointer(destination)
+    let stride = MemoryLayout<T>.stride
+    let vCenter = Vector(repeating: center), vA = Vector(repeating: a), vB = Vector(repeating: b)
+    let vC = Vector(repeating: c)
+    var i = 0
+    while i + Vector.scalarCount <= count {
+        var g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
+        let d = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - vCenter
+        if let activation { g = masked(g, at: d * activation.factor + activation.offset, slope: activation.slope) }
+        rawD.storeBytes(of: vA * g + vC * d + vB, toByteOffset: i * stride, as: Vector.self)
+        i += Vector.scalarCount
+    }
+    while i < count {
+        var g = dy[i]
+        let d = x[i] - center
+        if let activation { g = masked(g, at: d * activation.factor + activation.offset, slope: activation.slope) }
+        destination[i] = a * g + c * d + b
         i += 1
     }
 }
@@ -164,46 +214,62 @@ struct ChannelMoments<T: BatchNormElement>: Kernel {
     }
 }
 
-/// `(x − μ)·γ/√(σ² + ε) + β` per channel, in one pass, from `x`, the ``ChannelMoments``,
-/// γ and β (one value per channel).
+/// `(x − μ)·γ/√(σ² + ε) + β` per channel, then the (leaky) ReLU of slope `negativeSlope` when
+/// it is not nil, in one pass, from `x`, the ``ChannelMoments``, γ and β (one value per channel).
 struct ChannelNormalization<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
     let epsilon: Double
+    let negativeSlope: Double?
 
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
         let x = inputs[0].assumingMemoryBound(to: T.self), moments = inputs[1].assumingMemoryBound(to: T.self)
         let scale = inputs[2].assumingMemoryBound(to: T.self), offset = inputs[3].assumingMemoryBound(to: T.self)
         let y = output.assumingMemoryBound(to: T.self)
         let (channels, inner) = (layout.channels, layout.inner)
-        let epsilon = T(epsilon)
+        let epsilon = T(epsilon), slope = negativeSlope.map { T($0) }
         Parallel.forEachChunk(count: layout.outer * channels, grain: layout.runGrain) { runs in
             for run in runs {
                 let c = run % channels
-                let factor = scale[c] / (moments[channels + c] + epsilon).squareRoot()
-                affineRun(x + run * inner, nil, y + run * inner, count: inner,
-                          center: moments[c], a: factor, b: offset[c], c: .zero)
+                normalizedRun(x + run * inner, y + run * inner, count: inner, center: moments[c],
+                              a: factor(scale, moments, c, channels, epsilon), b: offset[c], slope: slope)
             }
         }
     }
 }
 
+/// γ/√(σ² + ε) of channel `c`, in `T`: the forward pass and the backward pass's recomputed
+/// activation input must round alike.
+@inline(__always)
+private func factor<T: BatchNormElement>(_ scale: UnsafePointer<T>, _ moments: UnsafePointer<T>, _ c: Int,
+                                         _ channels: Int, _ epsilon: T) -> T {
+    scale[c] / (moments[channels + c] + epsilon).squareRoot()
+}
+
 /// The per-channel sums of the output gradient `dy` and of `dy · x̂`, `x̂ = (x − μ)/√(σ² + ε)`:
-/// `[2, channels]`, which are the gradients of the offset and of the scale.
+/// `[2, channels]`, which are the gradients of the offset and of the scale. With a fused
+/// activation (`negativeSlope` not nil), `dy` is the activation's output gradient, taken
+/// through it at the recomputed normalized values, which needs γ and β as further inputs.
 struct ChannelGradientSums<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
     let epsilon: Double
+    let negativeSlope: Double?
 
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
         let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
         let moments = inputs[2].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
+        let scale = negativeSlope == nil ? nil : inputs[3].assumingMemoryBound(to: T.self)
+        let offset = negativeSlope == nil ? nil : inputs[4].assumingMemoryBound(to: T.self)
         let (outer, channels, inner) = (layout.outer, layout.channels, layout.inner)
-        let epsilon = epsilon
+        let (epsilon, slope) = (epsilon, negativeSlope.map { T($0) })
         Parallel.forEachChunk(count: channels, grain: layout.channelGrain) { range in
             for c in range {
+                let activation = slope.map {
+                    FusedActivation(slope: $0, factor: factor(scale!, moments, c, channels, T(epsilon)), offset: offset![c])
+                }
                 var total = 0.0, products = 0.0
                 for o in 0..<outer {
                     let at = (o * channels + c) * inner
-                    let (s, p) = gradientSums(dy + at, x + at, count: inner, mean: moments[c])
+                    let (s, p) = gradientSums(dy + at, x + at, count: inner, mean: moments[c], activation: activation)
                     total += s
                     products += p
                 }
@@ -216,26 +282,32 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
 
 /// The input's gradient of batch normalization in training mode, in one pass:
 /// `dx = γ/√(σ² + ε) · (dy − mean(dy) − x̂ · mean(dy · x̂))`, from `dy`, `x`, the
-/// ``ChannelMoments``, γ and the ``ChannelGradientSums``.
+/// ``ChannelMoments``, γ, β and the ``ChannelGradientSums``; with a fused activation, `dy` is
+/// taken through it first, as in ``ChannelGradientSums``.
 struct ChannelNormalizationGradient<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
     let epsilon: Double
+    let negativeSlope: Double?
 
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
         let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
         let moments = inputs[2].assumingMemoryBound(to: T.self), scale = inputs[3].assumingMemoryBound(to: T.self)
-        let sums = inputs[4].assumingMemoryBound(to: T.self), dx = output.assumingMemoryBound(to: T.self)
+        let offset = inputs[4].assumingMemoryBound(to: T.self), sums = inputs[5].assumingMemoryBound(to: T.self)
+        let dx = output.assumingMemoryBound(to: T.self)
         let (channels, inner) = (layout.channels, layout.inner)
-        let (epsilon, count) = (epsilon, Double(layout.perChannel))
+        let (epsilon, count, slope) = (epsilon, Double(layout.perChannel), negativeSlope.map { T($0) })
         Parallel.forEachChunk(count: layout.outer * channels, grain: layout.runGrain) { runs in
             for run in runs {
                 let c = run % channels
+                let activation = slope.map {
+                    FusedActivation(slope: $0, factor: factor(scale, moments, c, channels, T(epsilon)), offset: offset[c])
+                }
                 // dx = a·dy + k·(x − μ) + b, with a = γ/σ, k = −a·Σ(dy·x̂)/(σM), b = −a·Σdy/M.
                 let inverse = 1 / (Double(moments[channels + c]) + epsilon).squareRoot()
                 let a = Double(scale[c]) * inverse
-                affineRun(x + run * inner, dy + run * inner, dx + run * inner, count: inner,
-                          center: moments[c], a: T(a), b: T(-a * Double(sums[c]) / count),
-                          c: T(-a * inverse * Double(sums[channels + c]) / count))
+                gradientRun(dy + run * inner, x + run * inner, dx + run * inner, count: inner, center: moments[c],
+                            a: T(a), b: T(-a * Double(sums[c]) / count),
+                            c: T(-a * inverse * Double(sums[channels + c]) / count), activation: activation)
             }
         }
     }

@@ -127,4 +127,54 @@ private func fusedBatchnorm(_ x: DLArray, _ offset: DLArray, _ scale: DLArray, u
             #expect(firstDifference(try whole.2.slice(dim: 0, range: c..<c + 1), alone.2) == nil, "dscale channel \(c)")
         }
     }
+
+    /// In a network in training, batch normalization followed by a ReLU or leaky ReLU layer
+    /// runs as one fused operation; its output, gradients and updated state have the bits of
+    /// batchnorm and the activation applied one after the other.
+    @Test(arguments: [Activation.relu, .leakyrelu(scale: 0.2)])
+    func networkFusesTheFollowingActivation(_ activation: Activation) throws {
+        let x = DLArray.randn([8, 6, 5, 5], type: .float32, labels: "BCSS", seed: 46)
+        let upstream = DLArray.randn([8, 6, 5, 5], type: .float32, seed: 47)
+        var net = try DLNetwork([BatchNormalizationLayer(name: "bn"), ActivationLayer(activation, name: "act")])
+        try net.initialize(x, seed: 1)
+        var learnables = net.learnables
+        learnables["bn", "Offset"] = DLArray.randn([6], type: .float32, seed: 48)
+        learnables["bn", "Scale"] = DLArray.randn([6], type: .float32, seed: 49)
+        net.learnables = learnables
+        let (y, dx, gradients, state) = try dlfeval({ (net: DLNetwork, x: DLArray) in
+            let (y, state) = try net.forward(x)
+            let (dx, gradients) = try dlgradient(sum(y * upstream), x, net.learnables)
+            return (extractdata(y), dx, gradients, state)
+        }, net, x)
+        let (offset, scale) = (net.learnables["bn", "Offset"]!, net.learnables["bn", "Scale"]!)
+        let (mean, variance) = (net.state["bn", "TrainedMean"]!, net.state["bn", "TrainedVariance"]!)
+        let reference = try dlfeval({ (x: DLArray, offset: DLArray, scale: DLArray) in
+            let result = try batchnorm(x, offset, scale, runningMean: mean, runningVariance: variance)
+            let y = try activation == .relu ? relu(result.output) : leakyrelu(result.output, scale: 0.2)
+            let (dx, doffset, dscale) = try dlgradient(sum(y * upstream), x, offset, scale)
+            return (extractdata(y), dx, doffset, dscale, result.runningMean, result.runningVariance)
+        }, x, offset, scale)
+        #expect(firstDifference(y, reference.0) == nil, "y")
+        #expect(firstDifference(dx, reference.1) == nil, "dx")
+        #expect(firstDifference(gradients["bn", "Offset"]!, reference.2) == nil, "doffset")
+        #expect(firstDifference(gradients["bn", "Scale"]!, reference.3) == nil, "dscale")
+        #expect(firstDifference(state["bn", "TrainedMean"]!, reference.4) == nil, "running mean")
+        #expect(firstDifference(state["bn", "TrainedVariance"]!, reference.5) == nil, "running variance")
+        // ReLU's zeros: some outputs are clipped, so the mask is exercised.
+        #expect(y.scalars(as: Float.self).contains { $0 <= 0 })
+    }
+
+    /// The fused activation's gradients of order 1 and 2 against finite differences.
+    @Test(arguments: [0.0, 0.2])
+    func fusedActivationGradcheck(_ slope: Double) throws {
+        let (rm, rv) = (DLArray.zeros([2]), DLArray.ones([2]))
+        let point = [try DLArray.randn([3, 2, 3, 5], seed: 50) + 0.5, DLArray([0.3, -0.4]), DLArray([1.2, 0.7])]
+        for order in 1...2 {
+            let result = try gradcheck({ p in
+                try batchnorm(p[0], p[1], p[2], runningMean: rm, runningVariance: rv, meanDecay: 0.1, varianceDecay: 0.1,
+                              epsilon: 1e-5, dataFormat: "BCSS", synchronizedOver: nil, negativeSlope: slope)!.output
+            }, at: point, order: order)
+            #expect(result.passed, "slope \(slope) order \(order): \(result)")
+        }
+    }
 }
