@@ -29,9 +29,42 @@ struct ChannelLayout: Hashable {
 }
 
 /// The element types the fused batch-normalization kernels run on, with their vectors.
-protocol BatchNormElement: DLRealElement, SIMDScalar, Codable {}
-extension Float: BatchNormElement {}
-extension Double: BatchNormElement {}
+///
+/// The (leaky) ReLU's masks are written for each concrete type: comparisons of `SIMD8<T>` in
+/// generic code, even specialized, built their masks lane by lane through the stack (the fused
+/// forward pass with a ReLU took 5x the one without).
+protocol BatchNormElement: DLRealElement, SIMDScalar, Codable {
+    /// A ReLU (slope 0) or leaky ReLU (slope > 0) of `y`, as ``relu(_:)`` and
+    /// ``leakyrelu(_:scale:)`` compute it (NaN stays NaN, ReLU gives +0).
+    static func activated(_ y: SIMD8<Self>, slope: Self) -> SIMD8<Self>
+    /// The gradient `g` through a (leaky) ReLU whose input was `y`: `g` where `y > 0`,
+    /// `slope · g` elsewhere (0 for ReLU), as ``slopeScaled(_:by:scale:)``.
+    static func masked(_ g: SIMD8<Self>, at y: SIMD8<Self>, slope: Self) -> SIMD8<Self>
+}
+
+extension Float: BatchNormElement {
+    @inline(__always)
+    static func activated(_ y: SIMD8<Float>, slope: Float) -> SIMD8<Float> {
+        y.replacing(with: slope == 0 ? SIMD8() : y * slope, where: y .<= 0)
+    }
+
+    @inline(__always)
+    static func masked(_ g: SIMD8<Float>, at y: SIMD8<Float>, slope: Float) -> SIMD8<Float> {
+        g.replacing(with: slope == 0 ? SIMD8() : g * slope, where: .!(y .> 0))
+    }
+}
+
+extension Double: BatchNormElement {
+    @inline(__always)
+    static func activated(_ y: SIMD8<Double>, slope: Double) -> SIMD8<Double> {
+        y.replacing(with: slope == 0 ? SIMD8() : y * slope, where: y .<= 0)
+    }
+
+    @inline(__always)
+    static func masked(_ g: SIMD8<Double>, at y: SIMD8<Double>, slope: Double) -> SIMD8<Double> {
+        g.replacing(with: slope == 0 ? SIMD8() : g * slope, where: .!(y .> 0))
+    }
+}
 
 /// The elements a block of vector partial sums takes before they are added into float64 sums:
 /// float32 partial sums stay short (64 additions per lane) and the float64 total takes the rest.
@@ -67,25 +100,13 @@ private func shiftedSums<T: BatchNormElement>(_ source: UnsafePointer<T>, count:
     return (total + Double(s), squares + Double(q))
 }
 
-/// A ReLU (slope 0) or leaky ReLU (slope > 0) of `y`, as ``relu(_:)`` and
-/// ``leakyrelu(_:scale:)`` compute it (NaN stays NaN, ReLU gives +0).
-@inline(__always)
-private func activated<T: BatchNormElement>(_ y: SIMD8<T>, slope: T) -> SIMD8<T> {
-    y.replacing(with: slope == 0 ? SIMD8<T>() : y * slope, where: y .<= 0)
-}
-
+/// ``BatchNormElement/activated(_:slope:)`` of one element.
 @inline(__always)
 private func activated<T: BatchNormElement>(_ y: T, slope: T) -> T {
     y <= 0 ? (slope == 0 ? 0 : y * slope) : y
 }
 
-/// The gradient `g` through a (leaky) ReLU whose input was `y`: `g` where `y > 0`, `slope · g`
-/// elsewhere (0 for ReLU), as ``slopeScaled(_:by:scale:)``.
-@inline(__always)
-private func masked<T: BatchNormElement>(_ g: SIMD8<T>, at y: SIMD8<T>, slope: T) -> SIMD8<T> {
-    g.replacing(with: slope == 0 ? SIMD8<T>() : g * slope, where: .!(y .> 0))
-}
-
+/// ``BatchNormElement/masked(_:at:slope:)`` of one element.
 @inline(__always)
 private func masked<T: BatchNormElement>(_ g: T, at y: T, slope: T) -> T {
     y > 0 ? g : (slope == 0 ? 0 : slope * g)
@@ -113,7 +134,7 @@ private func gradientSums<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: Unsa
             var g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
             let d = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - m
             if let activation {
-                g = masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
+                g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
             }
             s += g
             p += g * d
@@ -145,7 +166,7 @@ private func normalizedRun<T: BatchNormElement>(_ source: UnsafePointer<T>, _ de
     var i = 0
     while i + Vector.scalarCount <= count {
         var y = (rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - vCenter) * vA + vB
-        if let slope { y = activated(y, slope: slope) }
+        if let slope { y = T.activated(y, slope: slope) }
         rawD.storeBytes(of: y, toByteOffset: i * stride, as: Vector.self)
         i += Vector.scalarCount
     }
@@ -171,7 +192,7 @@ private func gradientRun<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: Unsaf
     while i + Vector.scalarCount <= count {
         var g = rawG.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
         let d = rawX.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) - vCenter
-        if let activation { g = masked(g, at: d * activation.factor + activation.offset, slope: activation.slope) }
+        if let activation { g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope) }
         rawD.storeBytes(of: vA * g + vC * d + vB, toByteOffset: i * stride, as: Vector.self)
         i += Vector.scalarCount
     }
