@@ -7,6 +7,11 @@
 // runs of `inner` elements, works eight lanes at a time, and shares the channels (or the runs)
 // among the cores; each channel's sums are taken in a fixed order, so the bits depend neither
 // on the load nor on the core count.
+//
+// Measured (release, float32, batch norm and a leaky ReLU forward and backward, CPU time per
+// call, medians of 5 rounds of 10 with the sides taking turns, 2-core Intel Xeon shared with
+// other work, 2026-12-07): on the DCGAN's [64, 128, 7, 7] 4.3 ms composed, 2.2 ms fused; on
+// its [64, 64, 14, 14] 9.7 ms composed, 4.2 ms fused.
 
 /// A contiguous array read as `[outer, channels, inner]`: the channel dimension and the
 /// products of the sizes before and after it.
@@ -208,9 +213,6 @@ private func gradientRun<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: Unsaf
 /// The mean and biased variance of each channel, in one pass: `[2, channels]`, the means then
 /// the variances. Each channel's sums of `x − x₀` and `(x − x₀)²` (`x₀` its first element, so
 /// that a large mean does not cancel the variance away) are taken run by run in float64.
-///
-/// Measured (release, 2-core AMD EPYC, loaded machine): on DCGAN's `[64, 64, 14, 14]` batch,
-/// one pass here replaces the composite's two means, a difference and a square.
 struct ChannelMoments<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
 
