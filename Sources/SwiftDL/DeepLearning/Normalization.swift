@@ -151,23 +151,49 @@ public func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray,
                       meanDecay: Double = 0.1, varianceDecay: Double = 0.1, epsilon: Double = 1e-5,
                       dataFormat: String? = nil,
                       synchronizedOver communicator: (any DLCommunicator)? = nil) throws -> BatchNormResult {
+    try batchnorm(x, offset, scaleFactor, runningMean: runningMean, runningVariance: runningVariance,
+                  meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon, dataFormat: dataFormat,
+                  synchronizedOver: communicator, negativeSlope: nil)!
+}
+
+/// Training-mode ``batchnorm(_:_:_:runningMean:runningVariance:meanDecay:varianceDecay:epsilon:dataFormat:synchronizedOver:)``
+/// whose output, with a `negativeSlope`, goes through a ReLU (0) or a leaky ReLU of that slope
+/// (> 0) in the normalization's own pass: nil then when the fused kernels do not apply (a
+/// communicator, or mixed or complex types), for the caller to apply the activation itself.
+func batchnorm(_ x: DLArray, _ offset: DLArray, _ scaleFactor: DLArray, runningMean: DLArray, runningVariance: DLArray,
+               meanDecay: Double, varianceDecay: Double, epsilon: Double, dataFormat: String?,
+               synchronizedOver communicator: (any DLCommunicator)?, negativeSlope: Double?) throws -> BatchNormResult? {
     let input = try NormalizationInput(x, dataFormat: dataFormat, operation: "batchnorm")
     try checkEpsilon(epsilon, "batchnorm")
     for (name, decay) in [("meanDecay", meanDecay), ("varianceDecay", varianceDecay)] where !(0...1).contains(decay) {
         throw DLError.invalidArgument("batchnorm: \(name) must be in [0, 1], got \(decay)")
     }
-    let dims = input.array.shape.indices.filter { $0 != input.channel }
-    // (x − μ)·(γ/√(σ² + ε)) + β: the per-channel factor is formed first, so the full-size
-    // array goes through one product instead of a quotient and a product (forward and
-    // backward), and the running statistics reuse the batch's μ and σ².
-    let traced = try batchStatistics(input.array, over: dims, synchronizedOver: communicator)
-    let factor = try input.perChannel(scaleFactor, "scaleFactor") / sqrt(traced.variance + epsilon)
-    let output = try traced.centered * factor + input.perChannel(offset, "offset")
+    let scale = try input.perChannel(scaleFactor, "scaleFactor"), shift = try input.perChannel(offset, "offset")
+    let output: DLArray, batchMean: DLArray, batchVariance: DLArray, perChannelCount: Double
+    let fused = communicator == nil
+        ? batchNormalization(input.array, channel: input.channel, scale: scale, offset: shift, epsilon: epsilon,
+                             negativeSlope: negativeSlope)
+        : nil
+    if negativeSlope != nil && fused == nil { return nil }
+    if let fused {
+        output = fused.output
+        batchMean = try reshape(fused.moments.slice(dim: 0, range: 0..<1), scale.shape)
+        batchVariance = try reshape(fused.moments.slice(dim: 0, range: 1..<2), scale.shape)
+        perChannelCount = Double(input.array.count / input.channels)
+    } else {
+        // Synchronized over workers, or of mixed or complex types: composed of differentiable
+        // operations. (x − μ)·(γ/√(σ² + ε)) + β: the per-channel factor is formed first, so
+        // the full-size array goes through one product instead of a quotient and a product.
+        let dims = input.array.shape.indices.filter { $0 != input.channel }
+        let traced = try batchStatistics(input.array, over: dims, synchronizedOver: communicator)
+        output = try traced.centered * (scale / sqrt(traced.variance + epsilon)) + shift
+        batchMean = extractdata(traced.mean)
+        batchVariance = extractdata(traced.variance)
+        perChannelCount = traced.count
+    }
     // The running statistics, from the values only.
     let previousMean = try input.perChannel(extractdata(runningMean), "runningMean")
     let previousVariance = try input.perChannel(extractdata(runningVariance), "runningVariance")
-    let batchMean = extractdata(traced.mean), batchVariance = extractdata(traced.variance)
-    let perChannelCount = traced.count
     let correction = perChannelCount / max(perChannelCount - 1, 1)
     let updatedMean = try meanDecay * batchMean + (1 - meanDecay) * previousMean
     let updatedVariance = try (varianceDecay * correction) * batchVariance + (1 - varianceDecay) * previousVariance

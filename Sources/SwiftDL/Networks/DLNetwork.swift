@@ -213,19 +213,43 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         }
         var values = Dictionary(uniqueKeysWithValues: zip(inputNames, inputs))
         var nextNumbers = 0
-        for index in layers.indices {
+        var index = 0
+        while index < layers.count {
             let layerInputs = sources[index].map { values[$0]! }
             if initializing { try layers[index].initialize(for: layerInputs, using: &generator) }
             if let randomNumbers, let random = layers[index] as? any RandomLayer, random.drawsRandomNumbers {
                 values[layers[index].name] = try random.forward(layerInputs, uniforms: randomNumbers[nextNumbers])
                 nextNumbers += 1
+                index += 1
+                continue
+            }
+            if mode == .training && !initializing,
+               let fused = try normalizationWithActivation(at: index, layerInputs) {
+                for (name, value) in fused.state { layers[index][parameter: name] = value }
+                values[layers[index + 1].name] = fused.output
+                index += 2
                 continue
             }
             let (outputs, state) = try layers[index].forward(layerInputs, mode: mode, using: &generator)
             for (name, value) in state { layers[index][parameter: name] = value }
             values[layers[index].name] = outputs[0]
+            index += 1
         }
         return outputNames.map { values[$0]! }
+    }
+
+    /// In training, a batch normalization layer whose output only a following ReLU or leaky
+    /// ReLU layer reads runs with that activation in its own passes (one pass fewer each way
+    /// over the activations): the output of the activation layer and the normalization's
+    /// updated state, or nil when layer `index` is not such a pair.
+    private func normalizationWithActivation(at index: Int, _ layerInputs: [DLArray]) throws
+        -> (output: DLArray, state: [String: DLArray])? {
+        guard index + 1 < layers.count, let normalization = layers[index] as? BatchNormalizationLayer,
+              let activation = layers[index + 1] as? ActivationLayer,
+              sources[index + 1] == [normalization.name], !outputNames.contains(normalization.name),
+              !sources.indices.contains(where: { $0 != index + 1 && sources[$0].contains(normalization.name) })
+        else { return nil }
+        return try normalization.trainingForward(layerInputs[0], fusing: activation.activation)
     }
 
     // MARK: Parameters

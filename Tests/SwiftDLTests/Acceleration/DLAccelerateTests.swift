@@ -391,6 +391,13 @@ let operationFamilies: [OperationFamily] = [
                                    runningMean: DLArray.zeros([3]), runningVariance: DLArray.ones([3]))
         return stripdims(try result.output * result.output)
     },
+    OperationFamily(name: "batch normalization of images", shape: [4, 3, 3, 5], outputShape: [4, 3, 3, 5],
+                    type: .float32, labels: "BCSS") { x in
+        let (offset, scale) = (DLArray([0.1, 0.2, 0.3]).converted(to: .float32), DLArray([1.0, 2.0, 0.5]).converted(to: .float32))
+        let result = try batchnorm(x, offset, scale, runningMean: DLArray.zeros([3], type: .float32),
+                                   runningVariance: DLArray.ones([3], type: .float32))
+        return stripdims(try leakyrelu(result.output, scale: 0.2) * result.output)
+    },
     OperationFamily(name: "layer normalization", shape: [4, 3], outputShape: [4, 3], labels: "BC") { x in
         stripdims(try tanh(layernorm(x, DLArray([0.1, 0.2, 0.3]), DLArray([1.0, 2.0, 0.5]))))
     },

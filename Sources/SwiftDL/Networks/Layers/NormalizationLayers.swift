@@ -64,6 +64,28 @@ public struct BatchNormalizationLayer: Layer {
     }
 }
 
+extension BatchNormalizationLayer {
+    /// The training-mode output with the ReLU or leaky ReLU (slope ≥ 0) `activation` that
+    /// follows this layer computed in the normalization's own passes, and the updated state;
+    /// nil when the two cannot be fused (another activation, a communicator, mixed types).
+    func trainingForward(_ x: DLArray, fusing activation: Activation) throws
+        -> (output: DLArray, state: [String: DLArray])? {
+        let slope: Double
+        switch activation {
+        case .relu: slope = 0
+        case .leakyrelu(let scale) where scale > 0: slope = scale
+        default: return nil
+        }
+        let (offset, scale) = (try parameter("Offset"), try parameter("Scale"))
+        let (mean, variance) = (try parameter("TrainedMean"), try parameter("TrainedVariance"))
+        guard let result = try batchnorm(x, offset, scale, runningMean: mean, runningVariance: variance,
+                                         meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon,
+                                         dataFormat: nil, synchronizedOver: communicator, negativeSlope: slope)
+        else { return nil }
+        return (result.output, ["TrainedMean": result.runningMean, "TrainedVariance": result.runningVariance])
+    }
+}
+
 /// Layer normalization (MATLAB's `layerNormalizationLayer`): learnable `Offset` and `Scale`.
 public struct LayerNormalizationLayer: Layer {
     /// The layer's name.
