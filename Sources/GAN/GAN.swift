@@ -153,7 +153,7 @@ struct GAN: ParsableCommand {
             outputDirectory: directory, sampleInterval: try positive(sampleEvery, "--sample-every") ?? savedIntervals?.sample ?? tenth,
             checkpointInterval: try positive(checkpointEvery, "--checkpoint-every") ?? savedIntervals?.checkpoint ?? tenth,
             classifierURL: settings.dataset.isPlanar ? nil
-                : URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"), resume: resume,
+                : Self.classifierURL(classifier, for: settings.dataset), resume: resume,
             overwrite: overwrite, measureSamples: measureSamples ?? 2500, stopRequest: stop, accelerate: !eager)
         let signals = Self.stopOnSignals(stop)
         defer { signals.forEach { $0.cancel() } }
@@ -293,6 +293,11 @@ struct GAN: ParsableCommand {
 
     func loadData(_ settings: GANSettings) throws -> GANData { try Self.loadData(settings, from: data) }
 
+    /// The classifier file `path`, or the data set's own in `Models/` when it is nil.
+    static func classifierURL(_ path: String?, for dataset: GANDataset) -> URL {
+        URL(fileURLWithPath: path ?? "Models/\(dataset.rawValue)-classifier.safetensors")
+    }
+
     /// The data of `settings`: the 2-D mixture, or the images read from the directory `data`
     /// (fashion-mnist: Debian's directory by default).
     static func loadData(_ settings: GANSettings, from data: String?) throws -> GANData {
@@ -420,13 +425,11 @@ struct GANMeasureCommand: ParsableCommand {
         let settings = sampler.settings
         let data = try GAN.loadData(settings, from: self.data)
         let network = try settings.dataset.isPlanar ? nil
-            : DLNetwork(contentsOf: URL(fileURLWithPath: classifier ?? "Models/\(settings.dataset.rawValue)-classifier.safetensors"))
+            : DLNetwork(contentsOf: GAN.classifierURL(classifier, for: settings.dataset))
         let measures = try sampler.measures(count: samples, seed: seed ?? settings.measuringSeed, truncation: truncation,
                                             classifier: network, data: data)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            print(String(decoding: try encoder.encode(measures), as: UTF8.self))
+            print(try measures.jsonLine(), terminator: "")
         } else {
             print("iteration \(measures.iteration), \(measures.samples) samples\(truncation.map { ", truncation \($0)" } ?? ""): \(measures.summary)")
         }

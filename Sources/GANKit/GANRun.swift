@@ -47,6 +47,12 @@ public struct GANMeasures: Codable, Sendable, Equatable {
 }
 
 extension GANMeasures {
+    /// The measures as one line of JSON (keys sorted, ending in a newline), written as the
+    /// run's log writes them: numbers that are not finite as the strings "NaN", "Infinity" and
+    /// "-Infinity".
+    /// - Throws: `EncodingError` if the measures cannot be encoded.
+    public func jsonLine() throws -> String { try GANRun.line(self) }
+
     /// The statistics of the classifier features of 10,000 of the data's real images (drawn with
     /// seed 0), which the Fréchet distance of every run and of `gan measure` compares with.
     /// - Throws: `DLError` when the images do not fit the classifier.
@@ -430,8 +436,8 @@ public final class GANRun {
     /// "-Infinity", which JSON tools read (a bare NaN is not JSON).
     static let nonFiniteNumbers = (positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
 
-    /// An entry as one line of JSON.
-    static func line(_ entry: GANLogEntry) throws -> String {
+    /// A log entry (or measures) as one line of JSON, non-finite numbers as strings.
+    static func line(_ entry: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
