@@ -154,7 +154,7 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
     ///   ``DLError/shapeMismatch(_:)`` for an array of another shape than its layer's input;
     ///   the layers' errors.
     public func forward(_ inputs: [DLArray], randomNumbers: [DLArray]) throws -> (outputs: [DLArray], state: DLParameterTable) {
-        let needed = layers.filter { ($0 as? any RandomLayer)?.drawsRandomNumbers == true }.count
+        let needed = layers.indices.filter(drawsRandomNumbers(at:)).count
         guard randomNumbers.count == needed else {
             throw DLError.invalidArgument("DLNetwork.forward: \(randomNumbers.count) arrays of random numbers for \(needed) random layers")
         }
@@ -171,7 +171,7 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
     /// the random layers' input shapes (none runs when dropout reads a network input).
     /// - Throws: ``DLError/invalidArgument(_:)`` for a wrong number of inputs; the layers' errors.
     public func randomNumbers(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws -> [DLArray] {
-        guard let last = layers.lastIndex(where: { ($0 as? any RandomLayer)?.drawsRandomNumbers == true }) else { return [] }
+        guard let last = layers.indices.last(where: drawsRandomNumbers(at:)) else { return [] }
         guard inputs.count == inputNames.count else {
             throw DLError.invalidArgument("DLNetwork takes \(inputNames.count) inputs (\(inputNames)), got \(inputs.count)")
         }
@@ -180,7 +180,7 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         var unused = DLRandomGenerator(seed: 0)
         for index in 0...last {
             let layerInputs = sources[index].map { values[$0]! }
-            if let random = layers[index] as? any RandomLayer, random.drawsRandomNumbers {
+            if drawsRandomNumbers(at: index) {
                 numbers.append(DLArray.rand(layerInputs[0].shape, type: .float64, using: &generator))
             }
             if index < last {
@@ -192,8 +192,15 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
 
     /// Whether a training-mode pass draws random numbers (the network has dropout).
     public var drawsRandomNumbers: Bool {
-        layers.contains { ($0 as? any RandomLayer)?.drawsRandomNumbers == true }
+        layers.indices.contains(where: drawsRandomNumbers(at:))
     }
+
+    /// The random layer at `index` when it draws numbers in training (dropout above 0), else nil.
+    private func randomLayer(at index: Int) -> (any RandomLayer)? {
+        (layers[index] as? any RandomLayer).flatMap { $0.drawsRandomNumbers ? $0 : nil }
+    }
+
+    private func drawsRandomNumbers(at index: Int) -> Bool { randomLayer(at: index) != nil }
 
     /// The outputs in inference mode (MATLAB's `predict`): running statistics, no dropout.
     public func predict(_ inputs: [DLArray]) throws -> [DLArray] {
@@ -217,7 +224,7 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         while index < layers.count {
             let layerInputs = sources[index].map { values[$0]! }
             if initializing { try layers[index].initialize(for: layerInputs, using: &generator) }
-            if let randomNumbers, let random = layers[index] as? any RandomLayer, random.drawsRandomNumbers {
+            if let randomNumbers, let random = randomLayer(at: index) {
                 values[layers[index].name] = try random.forward(layerInputs, uniforms: randomNumbers[nextNumbers])
                 nextNumbers += 1
                 index += 1
