@@ -21,10 +21,11 @@ is better), so ``2.00x`` means SwiftDL is twice as good and ``0.50x`` half as
 good; "vs best peer" compares with the better of PyTorch eager and JAX jit.
 The header names the CPU (model, and whether it has AVX-512).
 
-When SwiftDL's ``matmul2048_gflops`` and a GAN step workload were run, and
-torch is installed, a roofline table follows: the FLOPs of one step (PyTorch's
-own counts, ``gan_flops.py --json``) times SwiftDL's steps/s, over SwiftDL's
-own sgemm 2048 rate measured in the same run.
+When SwiftDL's ``matmul2048_gflops`` and a GAN step or convolution workload
+were run, and torch is installed, a roofline table follows: the FLOPs of one
+step or call (PyTorch's own counts, ``gan_flops.py --json``) times SwiftDL's
+steps (calls) per second, over SwiftDL's own sgemm 2048 rate measured in the
+same run.
 
 With ``--rounds N`` every side runs N times, the sides taking turns (SwiftDL,
 PyTorch, JAX, SwiftDL, ...), so a drift in the machine's speed reaches every
@@ -191,17 +192,21 @@ def cpu_description() -> str:
             f"model {fields.get('model', '?')}), {vector}")
 
 
-#: The GAN step workloads and their kinds in ``gan_flops.py``.
-GAN_KINDS = {"mlp_gan_steps_per_s": "mlp", "dcgan_steps_per_s": "dcgan",
-             "wgan_gp_steps_per_s": "wgan_gp"}
+#: The workloads with a roofline line, and their keys in ``gan_flops.py --json``: the GAN
+#: steps (steps/s) and the convolutions (ms per call).
+FLOP_KEYS = {"mlp_gan_steps_per_s": "mlp", "dcgan_steps_per_s": "dcgan",
+             "wgan_gp_steps_per_s": "wgan_gp", "conv_fwd_bwd_ms": "conv_fwd_bwd_ms",
+             "transpconv_fwd_bwd_ms": "transpconv_fwd_bwd_ms",
+             "conv1to64_fwd_bwd_ms": "conv1to64_fwd_bwd_ms",
+             "transpconv64to1_fwd_bwd_ms": "transpconv64to1_fwd_bwd_ms"}
 
 
 def roofline_table(python: str, swift: Results) -> Optional[str]:
-    """The roofline of SwiftDL's GAN steps in this run (see the module's doc), or None
-    without sgemm 2048, a GAN step, or torch to count the FLOPs."""
+    """The roofline of SwiftDL's GAN steps and convolutions in this run (see the module's
+    doc), or None without sgemm 2048, such a workload, or torch to count the FLOPs."""
     peak = swift.get("matmul2048_gflops")
-    steps = {name: value for name, (value, _) in swift.items() if peer_name(name) in GAN_KINDS}
-    if not peak or not steps:
+    measured = {name: value for name, (value, _) in swift.items() if peer_name(name) in FLOP_KEYS}
+    if not peak or not measured:
         return None
     proc = subprocess.run([python, os.path.join(HERE, "gan_flops.py"), "--json"], cwd=HERE,
                           capture_output=True, text=True)
@@ -210,12 +215,13 @@ def roofline_table(python: str, swift: Results) -> Optional[str]:
         return None
     counts = json.loads(proc.stdout)
     lines = [f"Roofline: SwiftDL's sgemm 2048 in this run, {peak[0]:.1f} GFLOP/s (median).", "",
-             "| workload | GFLOP per step | SwiftDL steps/s | GFLOP/s | % of roofline |",
+             "| workload | GFLOP per step or call | SwiftDL | GFLOP/s | % of roofline |",
              "| --- | ---: | ---: | ---: | ---: |"]
-    for name, value in steps.items():
-        gflop = counts[GAN_KINDS[peer_name(name)]]
-        lines.append(f"| `{name}` | {gflop:.3f} | {format_value(value)} | {gflop * value:.1f} | "
-                     f"{100 * gflop * value / peak[0]:.0f}% |")
+    for name, value in measured.items():
+        gflop = counts[FLOP_KEYS[peer_name(name)]]
+        rate = gflop / (value / 1e3) if name.endswith("_ms") else gflop * value
+        lines.append(f"| `{name}` | {gflop:.3f} | {format_value(value)} | {rate:.1f} | "
+                     f"{100 * rate / peak[0]:.0f}% |")
     return "\n".join(lines)
 
 

@@ -1,6 +1,8 @@
-"""Floating-point operations of one GAN training step, counted by PyTorch.
+"""Floating-point operations of one GAN training step, and of one call of each
+convolution workload, counted by PyTorch.
 
-Runs one step of each workload of ``torch_gans`` under
+Runs one step of each workload of ``torch_gans`` (and one forward and backward
+call of each of ``torch_convolutions``) under
 a dispatch mode that applies PyTorch's own FLOP formulas
 (``torch.utils.flop_counter.flop_registry``, the ones ``FlopCounterMode``
 uses) to every matrix product and convolution of the forward and backward
@@ -10,8 +12,9 @@ this bounds the steps per second any implementation can reach:
 
     .venv-peers/bin/python benchmarks/peers/gan_flops.py --peak-gflops 235
 
-With ``--json`` it prints ``{"mlp": GFLOP, "dcgan": GFLOP, "wgan_gp": GFLOP}`` instead of the
-table (``compare.py`` reads it for its roofline table).
+With ``--json`` it prints ``{"mlp": GFLOP, "dcgan": GFLOP, "wgan_gp": GFLOP,
+"conv_fwd_bwd_ms": GFLOP, ...}`` (GFLOP per step, or per call of a convolution
+workload) instead of the table (``compare.py`` reads it for its roofline table).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from torch_convolutions import CONVOLUTIONS, Convolution
 from torch_gans import KINDS, GANStep
 
 
@@ -51,19 +55,19 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     counts = {}
-    for kind in KINDS:
-        step = GANStep(kind)
-        step()
+    calls = [(kind, GANStep(kind)) for kind in KINDS] + [(name, Convolution(name)) for name in CONVOLUTIONS]
+    for name, call in calls:
+        call()
         with FlopCount() as counter:
-            step()
-        counts[kind] = counter.flops / 1e9
+            call()
+        counts[name] = counter.flops / 1e9
     if args.json:
         print(json.dumps(counts))
         return
-    print(f"| workload | GFLOP per step | steps/s at {args.peak_gflops:g} GFLOP/s |")
+    print(f"| workload | GFLOP per step or call | steps/s or calls/s at {args.peak_gflops:g} GFLOP/s |")
     print("| --- | ---: | ---: |")
-    for kind, gflop in counts.items():
-        print(f"| {kind} | {gflop:.3f} | {args.peak_gflops / gflop:.1f} |")
+    for name, gflop in counts.items():
+        print(f"| {name} | {gflop:.3f} | {args.peak_gflops / gflop:.1f} |")
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peer_common import log, make_arg_parser, measure, run_workloads, select_workloads  # noqa: E402
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
+from torch_convolutions import Convolution  # noqa: E402
 from torch_gans import GANStep  # noqa: E402
 
 
@@ -98,57 +98,25 @@ def matmul2048(args: argparse.Namespace) -> float:
     return _matmul(2048, args)
 
 
-def _fwd_bwd_ms(forward: Callable[..., torch.Tensor], x: torch.Tensor,
-                w: torch.Tensor, b: torch.Tensor, expected_out: tuple,
-                args: argparse.Namespace) -> float:
-    """Milliseconds per forward + backward of ``forward(x, w, b)``.
-
-    The backward pass takes a fixed upstream gradient and computes the
-    gradients with respect to the input, the weight and the bias.
-    """
-    for t in (x, w, b):
-        t.requires_grad_(True)
-    with torch.no_grad():
-        out_shape = tuple(forward(x, w, b).shape)
-    if out_shape != expected_out:
-        raise AssertionError(f"output shape {out_shape}, expected {expected_out}")
-    upstream = torch.randn(out_shape, dtype=torch.float32,
-                           generator=torch.Generator().manual_seed(1))
-
-    def call():
-        out = forward(x, w, b)
-        return torch.autograd.grad(out, (x, w, b), grad_outputs=upstream)
-
+def _convolution_ms(name: str, args: argparse.Namespace) -> float:
+    """Milliseconds per forward + backward of the convolution workload ``name``
+    (``torch_convolutions.py``): the gradients with respect to the input, the
+    weight and the bias of the output times a fixed upstream gradient."""
+    call = Convolution(name)
     gx, gw, gb = call()
-    if (gx.shape, gw.shape, gb.shape) != (x.shape, w.shape, b.shape):
+    if (gx.shape, gw.shape, gb.shape) != (call.x.shape, call.w.shape, call.b.shape):
         raise AssertionError("gradient shapes differ from parameter shapes")
     return _time(call, args) * 1e3
 
 
 def conv(args: argparse.Namespace) -> float:
     """ms per forward+backward of a 4x4 stride-2 conv, 64x64x14x14 -> 64x128x7x7."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(64, 64, 14, 14, generator=gen)
-    w = torch.randn(128, 64, 4, 4, generator=gen) * 0.05  # (out, in, kh, kw)
-    b = torch.randn(128, generator=gen)
-
-    def forward(x, w, b):
-        return F.conv2d(x, w, b, stride=2, padding=1)
-
-    return _fwd_bwd_ms(forward, x, w, b, (64, 128, 7, 7), args)
+    return _convolution_ms("conv_fwd_bwd_ms", args)
 
 
 def transpconv(args: argparse.Namespace) -> float:
     """ms per forward+backward of a 4x4 stride-2 transposed conv, 64x128x7x7 -> 64x64x14x14."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(64, 128, 7, 7, generator=gen)
-    w = torch.randn(128, 64, 4, 4, generator=gen) * 0.05  # (in, out, kh, kw)
-    b = torch.randn(64, generator=gen)
-
-    def forward(x, w, b):
-        return F.conv_transpose2d(x, w, b, stride=2, padding=1)
-
-    return _fwd_bwd_ms(forward, x, w, b, (64, 64, 14, 14), args)
+    return _convolution_ms("transpconv_fwd_bwd_ms", args)
 
 
 def _check_losses(losses: tuple, when: str) -> None:
@@ -187,28 +155,12 @@ def wgan_gp(args: argparse.Namespace) -> float:
     return _gan_steps_per_s("wgan_gp", args)
 def conv1to64(args: argparse.Namespace) -> float:
     """ms per forward+backward of a 4x4 stride-2 conv, 64x1x28x28 -> 64x64x14x14."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(64, 1, 28, 28, generator=gen)
-    w = torch.randn(64, 1, 4, 4, generator=gen) * 0.05
-    b = torch.randn(64, generator=gen)
-
-    def forward(x, w, b):
-        return F.conv2d(x, w, b, stride=2, padding=1)
-
-    return _fwd_bwd_ms(forward, x, w, b, (64, 64, 14, 14), args)
+    return _convolution_ms("conv1to64_fwd_bwd_ms", args)
 
 
 def transpconv64to1(args: argparse.Namespace) -> float:
     """ms per forward+backward of a 4x4 stride-2 transposed conv, 64x64x14x14 -> 64x1x28x28."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(64, 64, 14, 14, generator=gen)
-    w = torch.randn(64, 1, 4, 4, generator=gen) * 0.05  # (in, out, kh, kw)
-    b = torch.randn(1, generator=gen)
-
-    def forward(x, w, b):
-        return F.conv_transpose2d(x, w, b, stride=2, padding=1)
-
-    return _fwd_bwd_ms(forward, x, w, b, (64, 1, 28, 28), args)
+    return _convolution_ms("transpconv64to1_fwd_bwd_ms", args)
 
 
 #: Workload name -> function returning the value to report.
