@@ -16,8 +16,11 @@ import Foundation
 /// (`scalars(as:)`, a branch on a loss) are checked at each replay, and the function runs
 /// eagerly when they differ; indices that operations read only to validate them (`embed`'s
 /// words, `gather`'s positions, class indices) are checked against their rule instead, so new
-/// indices replay and an invalid one runs eagerly and throws the operation's error. Set
-/// ``checkMode`` to `.tolerance` to compare every replay with an eager run while developing.
+/// indices replay and an invalid one runs eagerly and throws the operation's error. A replay
+/// that has already exchanged data with other workers (``synchronizedSum(_:over:share:)``)
+/// cannot run again eagerly on one worker alone: a check that fails after such an exchange
+/// throws ``DLError/acceleration(_:)`` instead. Set ``checkMode`` to `.tolerance` to compare
+/// every replay with an eager run while developing.
 ///
 /// ```swift
 /// let accelerated = dlaccelerate(modelLoss)
@@ -192,6 +195,9 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
                 if checking { try check(outputs, against: try traced(arguments)) }
                 return outputs
             } catch let failed as AccelerationPlan.CheckFailed {
+                if failed.afterCollective {
+                    throw DLError.acceleration("\(failed.reason) after the replay had exchanged data with the other workers (a synchronized sum); running the function again eagerly would repeat that exchange on this worker alone and leave the workers out of step. Read values into Swift before the function's first synchronized operation, or pass what they decide as an argument")
+                }
                 locked {
                     hits -= 1
                     eagerReason = failed.reason

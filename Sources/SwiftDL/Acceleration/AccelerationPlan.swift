@@ -321,11 +321,16 @@ final class AccelerationPlan: @unchecked Sendable {
     struct CheckFailed: Error {
         /// Why, for ``AcceleratedFunction/lastEagerReason``.
         let reason: String
+        /// Whether the replay had already exchanged data with the other workers (a collective
+        /// kernel ran before the check): running the function again eagerly would then repeat
+        /// that exchange on this worker alone.
+        var afterCollective = false
     }
 
     /// Runs the plan on `inputs` (the flattened input arrays, in capture order).
-    /// - Throws: ``CheckFailed`` when a value the function branched on differs; a collective's
-    ///   error (``DLError/communication(_:)``) when an exchange with the other workers failed.
+    /// - Throws: ``CheckFailed`` when a value the function branched on differs (saying whether a
+    ///   collective had already run); a collective's error (``DLError/communication(_:)``) when
+    ///   an exchange with the other workers failed.
     func replay(_ inputs: [DLArray]) throws -> [DLArray] {
         let workspace = takeWorkspace()
         defer { giveBack(workspace) }
@@ -340,6 +345,7 @@ final class AccelerationPlan: @unchecked Sendable {
         }
         let table = workspace.table
         let (calls, inputValues) = (self.calls, self.inputValues)
+        var collectiveRan = false
         /// Fills call `k`'s slice of the pointer table.
         @inline(__always) func fillTable(_ k: Int) {
             let offset = calls[k].tableOffset
@@ -354,7 +360,10 @@ final class AccelerationPlan: @unchecked Sendable {
                 let inputs = KernelInputs(start: table + calls[k].tableOffset, count: calls[k].inputCount)
                 try calls[k].kernel._withUnsafeGuaranteedRef { kernel in
                     kernel.run(inputs, output)
-                    if let takeError = kernel.takeCollectiveError, let error = takeError() { throw error }
+                    if let takeError = kernel.takeCollectiveError {
+                        collectiveRan = true
+                        if let error = takeError() { throw error }
+                    }
                 }
             case .fused(let range, let count, let grain):
                 for k in range { fillTable(k) }
@@ -373,11 +382,15 @@ final class AccelerationPlan: @unchecked Sendable {
                 }
             case .check(let value, let bytes):
                 let same = checkedBytes[bytes].withUnsafeBytes { memcmp($0.baseAddress!, pointers[value]!, $0.count) == 0 }
-                if !same { throw CheckFailed(reason: "a value the function read into Swift differs from the traced call's") }
+                if !same {
+                    throw CheckFailed(reason: "a value the function read into Swift differs from the traced call's",
+                                      afterCollective: collectiveRan)
+                }
             case .validate(let value, let count, let rule):
                 let values = UnsafeBufferPointer(start: pointers[value]!.assumingMemoryBound(to: Double.self), count: count)
                 if !values.allSatisfy(rule.admits) {
-                    throw CheckFailed(reason: "an index the function validates is not a whole number below \(rule.bound)")
+                    throw CheckFailed(reason: "an index the function validates is not a whole number below \(rule.bound)",
+                                      afterCollective: collectiveRan)
                 }
             }
         }

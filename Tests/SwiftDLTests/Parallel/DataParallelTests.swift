@@ -248,6 +248,47 @@ import Testing
         func barrier() throws {}
     }
 
+    /// A communicator of one worker that counts its sums.
+    final class CountingCommunicator: DLCommunicator, @unchecked Sendable {
+        var sums = 0
+        var index: Int { 1 }
+        var count: Int { 1 }
+        func sumInPlace(_ buffer: UnsafeMutableRawBufferPointer, elementType: DLDataType) throws { sums += 1 }
+        func maximumInPlace(_ values: inout [Int64]) throws {}
+        func broadcastInPlace(_ buffer: UnsafeMutableRawBufferPointer, from root: Int) throws {}
+        func barrier() throws {}
+    }
+
+    /// A replay whose check fails before any exchange runs the function again eagerly; one whose
+    /// check fails after an exchange throws instead of repeating the exchange on this worker alone
+    /// (the other workers, whose replays passed, would not take part in it).
+    @Test func aCheckFailingAfterACollectiveThrowsInsteadOfRunningEagerly() throws {
+        let communicator = CountingCommunicator()
+        let after = dlaccelerate { (x: DLArray) throws -> DLArray in
+            let y = try synchronizedSum(x, over: communicator, share: 1)
+            let positive = x.scalars(as: Double.self)[0] > 0   // read after the exchange
+            return positive ? y * 2 : y * 3
+        }
+        #expect(try dlfeval(after, DLArray([1.0, 2.0])).scalars(as: Double.self) == [2, 4])
+        #expect(communicator.sums == 1)
+        #expect(try dlfeval(after, DLArray([1.0, 2.0])).scalars(as: Double.self) == [2, 4])   // replayed
+        #expect(communicator.sums == 2 && after.hitRate == 50)
+        expectError(containing: "after the replay had exchanged data with the other workers") {
+            _ = try dlfeval(after, DLArray([-1.0, 2.0]))
+        }
+        #expect(communicator.sums == 3)   // the replay's exchange, not repeated
+
+        let before = dlaccelerate { (x: DLArray) throws -> DLArray in
+            let positive = x.scalars(as: Double.self)[0] > 0   // read before the exchange
+            let y = try synchronizedSum(x, over: communicator, share: 1)
+            return positive ? y * 2 : y * 3
+        }
+        communicator.sums = 0
+        _ = try dlfeval(before, DLArray([1.0, 2.0]))
+        #expect(try dlfeval(before, DLArray([-1.0, 2.0])).scalars(as: Double.self) == [-3, 6])   // eager again
+        #expect(communicator.sums == 2 && before.lastEagerReason != nil)
+    }
+
     /// A failed exchange inside a replayed plan throws the communicator's error, as eagerly.
     @Test func aFailedCollectiveInAReplayThrows() throws {
         let communicator = FailingCommunicator()
