@@ -15,7 +15,9 @@ import Testing
         let (_, state) = try net.forward(DLNetworkTests.images)
         net.state = state
         try net.setLearnRateFactor(layer: "conv", parameter: "Weights", 0)
-        let url = try folder().appendingPathComponent("classifier.safetensors")
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("classifier.safetensors")
         try net.write(to: url)
         let loaded = try DLNetwork(contentsOf: url)
         #expect(loaded.layers.map(\.name) == net.layers.map(\.name))
@@ -35,7 +37,9 @@ import Testing
             connections: ["a": ["x"], "b": ["x"], "sum": ["a", "b"], "cat": ["sum", "a"]], inputs: ["x"], outputs: ["cat"])
         let x = DLArray.randn([2, 4], labels: "BC", seed: 1)
         try net.initialize(x)
-        let url = try folder().appendingPathComponent("graph.safetensors")
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("graph.safetensors")
         try net.write(to: url)
         let loaded = try DLNetwork(contentsOf: url)
         #expect(loaded.sources == net.sources && loaded.inputNames == ["x"] && loaded.outputNames == ["cat"])
@@ -44,6 +48,7 @@ import Testing
 
     @Test func loadingParametersChecksTheArchitectureAndChangesNothingOnError() throws {
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         var net = try DLNetworkTests.classifier()
         var trained = net
         trained.learnables = net.learnables.mapArrays { $0 * 2 }
@@ -67,6 +72,7 @@ import Testing
 
     @Test func filesThatAreNotNetworks() throws {
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let plain = directory.appendingPathComponent("plain.safetensors")
         try SafeTensors.write(["w": DLArray([1.0])], to: plain)
         expectError(containing: "not a SwiftDL network") { _ = try DLNetwork(contentsOf: plain) }
@@ -105,6 +111,7 @@ import Testing
         #expect(net.learnables["fc", "Weights"]!.scalars(as: Double.self) != (try DLNetworkTests.classifier()).learnables["fc", "Weights"]!.scalars(as: Double.self))
 
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftdl-adam-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
         try average!.write(to: url)
         let loaded = try DLParameterTable(contentsOf: url)
         #expect(loaded.rows.map { "\($0.layer)/\($0.parameter)" } == average!.rows.map { "\($0.layer)/\($0.parameter)" })

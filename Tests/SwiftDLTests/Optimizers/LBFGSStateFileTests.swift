@@ -14,6 +14,7 @@ import Testing
         var state = try LBFGSState(historySize: 4)
         for _ in 0..<5 { (x, state) = try lbfgsupdate(x, rosenbrock, state) }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftdl-lbfgs-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
         try state.write(to: url)
         var restored = try LBFGSState(contentsOf: url)
         #expect(restored.iteration == state.iteration && restored.historySize == 4)
