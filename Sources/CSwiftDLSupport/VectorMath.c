@@ -80,7 +80,32 @@ typedef unsigned swiftdl_words __attribute__((ext_vector_type(16)));
                                                                                                  \
     SWIFTDL_VECTOR_LOOP(exp, SUFFIX, TARGET)                                                     \
     SWIFTDL_VECTOR_LOOP(tanh, SUFFIX, TARGET)                                                    \
-    SWIFTDL_VECTOR_LOOP(sigmoid, SUFFIX, TARGET)
+    SWIFTDL_VECTOR_LOOP(sigmoid, SUFFIX, TARGET)                                                 \
+                                                                                                 \
+    /* g where x > 0, else scale·g (0 for a zero scale, even for an infinite g). */             \
+    TARGET static inline __attribute__((always_inline)) swiftdl_floats slope_##SUFFIX(           \
+        swiftdl_floats g, swiftdl_floats x, float scale) {                                       \
+        swiftdl_floats negative = scale == 0.0f ? (swiftdl_floats)(0.0f) : scale * g;           \
+        return SWIFTDL_SELECT(x > 0.0f, g, negative);                                           \
+    }                                                                                            \
+                                                                                                 \
+    TARGET static void slope_loop_##SUFFIX(long count, const float *g, const float *x, float scale, float *y) { \
+        long i = 0;                                                                              \
+        for (; i + SWIFTDL_LANES <= count; i += SWIFTDL_LANES) {                                 \
+            swiftdl_floats vg, vx;                                                               \
+            __builtin_memcpy(&vg, g + i, sizeof vg);                                             \
+            __builtin_memcpy(&vx, x + i, sizeof vx);                                             \
+            vg = slope_##SUFFIX(vg, vx, scale);                                                  \
+            __builtin_memcpy(y + i, &vg, sizeof vg);                                             \
+        }                                                                                        \
+        if (i < count) {                                                                         \
+            swiftdl_floats vg = (swiftdl_floats)(0.0f), vx = (swiftdl_floats)(0.0f);             \
+            __builtin_memcpy(&vg, g + i, (unsigned long)(count - i) * sizeof(float));           \
+            __builtin_memcpy(&vx, x + i, (unsigned long)(count - i) * sizeof(float));           \
+            vg = slope_##SUFFIX(vg, vx, scale);                                                  \
+            __builtin_memcpy(y + i, &vg, (unsigned long)(count - i) * sizeof(float));           \
+        }                                                                                        \
+    }
 
 // The loop applying `FUNCTION` to `count` elements: whole vectors, then the last elements in a
 // vector padded with zeros (a lane's result does not depend on the other lanes).
@@ -130,3 +155,21 @@ SWIFTDL_VECTOR_MATH(base, )
 SWIFTDL_DISPATCH(exp)
 SWIFTDL_DISPATCH(tanh)
 SWIFTDL_DISPATCH(sigmoid)
+
+typedef void (*swiftdl_slope_loop)(long, const float *, const float *, float, float *);
+
+void swiftdl_slope_scaled_f32(long count, const float *g, const float *x, float scale, float *y) {
+#if defined(__x86_64__)
+    static swiftdl_slope_loop loop;
+    swiftdl_slope_loop chosen = __atomic_load_n(&loop, __ATOMIC_RELAXED);
+    if (!chosen) {
+        __builtin_cpu_init();
+        chosen = __builtin_cpu_supports("avx512f") ? slope_loop_avx512
+               : __builtin_cpu_supports("avx2") ? slope_loop_avx2 : slope_loop_base;
+        __atomic_store_n(&loop, chosen, __ATOMIC_RELAXED);
+    }
+    chosen(count, g, x, scale, y);
+#else
+    slope_loop_base(count, g, x, scale, y);
+#endif
+}

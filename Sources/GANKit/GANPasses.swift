@@ -78,12 +78,32 @@ extension GANTrainer {
         return numbers
     }
 
+    /// D's inputs for the real and the generated batch joined into one batch (real samples
+    /// first), when one pass over them gives each sample what a pass over its own batch gives:
+    /// D treats samples independently (``DLNetwork/treatsSamplesIndependently``: no batch
+    /// normalization, no dropout, no packing) and the two batches' inputs differ only in their
+    /// leading batch dimension. Then D's products multiply one batch of twice the rows, and each
+    /// weight's gradient comes from one product instead of two added. Nil with R1, whose gradient
+    /// with respect to the real batch would otherwise run over the generated rows too, and when
+    /// the batches cannot be joined.
+    static func jointBatch(_ d: DLNetwork, _ real: [DLArray], _ fake: [DLArray],
+                                   settings: GANSettings) throws -> [DLArray]? {
+        guard settings.regularizer != .r1, d.treatsSamplesIndependently, real.count == fake.count else { return nil }
+        for (r, f) in zip(real, fake) {
+            guard r.labels.first == "B", r.labels == f.labels, r.dataType == f.dataType,
+                  r.shape.dropFirst() == f.shape.dropFirst() else { return nil }
+        }
+        return try zip(real, fake).map { try cat([$0, $1], dim: 0) }
+    }
+
     /// D's loss and its gradient with respect to D's learnables, in a trace: D on the real batch
     /// and on the generated batch (a constant), each with its classes when D is conditional, the
     /// loss of ``GANSettings/loss``, and the penalty (WGAN-GP's on `penaltyInput`, the
     /// interpolated batch, with the real classes; R1's on `penaltyInput`, the real batch, when
     /// `applyR1`; both per input of D, a packed group of samples with ``GANSettings/packing``).
-    /// D's random layers take `randomNumbers`, one list per forward call. Returns the gradients,
+    /// D's random layers take `randomNumbers`, one list per forward call. When D treats samples
+    /// independently the two batches run as one (``jointBatch(_:_:_:settings:)``): the same
+    /// values, up to the rounding of the larger products. Returns the gradients,
     /// the loss (penalty included), the penalty, D's two mean scores and D's new state.
     static func discriminatorPass(_ d: DLNetwork, real: DLArray, fake: DLArray, targets: DLArray, penaltyInput: DLArray,
                                   realClasses: DLArray?, fakeClasses: DLArray?, applyR1: Bool, randomNumbers: [[DLArray]],
@@ -91,11 +111,21 @@ extension GANTrainer {
         throws -> (DLParameterTable, DLArray, DLArray, DLArray, DLParameterTable) {
         var d = workers.synchronized(d)
         let realInput = realInput(real: real, penaltyInput: penaltyInput, settings: settings)
-        let (realOutputs, s1) = try d.forward(inputs(realInput, realClasses), randomNumbers: randomNumbers[0])
-        d.state = s1
-        let (fakeOutputs, s2) = try d.forward(inputs(fake, fakeClasses), randomNumbers: randomNumbers[1])
-        d.state = s2
-        let (realLogits, fakeLogits) = (realOutputs[0], fakeOutputs[0])
+        let (realInputs, fakeInputs) = (inputs(realInput, realClasses), inputs(fake, fakeClasses))
+        let (realLogits, fakeLogits): (DLArray, DLArray)
+        if let joint = try jointBatch(d, realInputs, fakeInputs, settings: settings) {
+            let (outputs, state) = try d.forward(joint, randomNumbers: [])
+            d.state = state
+            let logits = outputs[0]
+            let halves = try split(logits, sizes: [realInput.shape[0], fake.shape[0]], dim: finddim(logits, "B").first ?? 0)
+            (realLogits, fakeLogits) = (halves[0], halves[1])
+        } else {
+            let (realOutputs, s1) = try d.forward(realInputs, randomNumbers: randomNumbers[0])
+            d.state = s1
+            let (fakeOutputs, s2) = try d.forward(fakeInputs, randomNumbers: randomNumbers[1])
+            d.state = s2
+            (realLogits, fakeLogits) = (realOutputs[0], fakeOutputs[0])
+        }
         var loss = try discriminatorLoss(settings.loss, realLogits: realLogits, fakeLogits: fakeLogits, targets: targets)
         var penalty = DLArray(0.0)
         switch (settings.loss, settings.regularizer) {

@@ -70,6 +70,12 @@ void swiftdl_tanh_f32(long count, const float *x, float *y);
 /// within 3 ulp, never overflowing.
 void swiftdl_sigmoid_f32(long count, const float *x, float *y);
 
+/// `g` where `x > 0`, else `scale · g` (0 when `scale` is 0), of `count` float32 elements into
+/// `y` (which may be `g` or `x`): the leaky ReLU of `x` when `g` is `x`, and the gradient through
+/// it when `g` is the output's gradient. One multiply and a comparison per element, so the same
+/// bits on every CPU; vectorized as ``swiftdl_exp_f32``.
+void swiftdl_slope_scaled_f32(long count, const float *g, const float *x, float scale, float *y);
+
 /// The unnormalized discrete Fourier transform (FFTW, any length) of `outer`·`inner` complex
 /// float64 sequences of `length` elements, stored interleaved (re, im) as an
 /// `outer × length × inner` row-major array; the result has the same layout. `backward` picks

@@ -190,6 +190,13 @@ public struct DLNetwork: DLLearnRateScaled, @unchecked Sendable {
         return numbers
     }
 
+    /// Whether a training-mode pass treats the samples of a batch independently: every layer
+    /// does (``Layer/treatsSamplesIndependently``), so two batches run as one give each batch
+    /// the outputs it gets alone, and the pass draws no random numbers and updates no state.
+    public var treatsSamplesIndependently: Bool {
+        layers.allSatisfy(\.treatsSamplesIndependently)
+    }
+
     /// Whether a training-mode pass draws random numbers (the network has dropout).
     public var drawsRandomNumbers: Bool {
         layers.indices.contains(where: drawsRandomNumbers(at:))

@@ -21,6 +21,11 @@ public protocol Layer: Sendable, Codable {
     var learnableNames: [String] { get }
     /// The names of the state values (batch normalization's running statistics), in a fixed order.
     var stateNames: [String] { get }
+    /// Whether a training-mode pass treats the samples of a batch independently: each sample's
+    /// outputs depend on that sample's inputs and the parameters alone, and the layer draws no
+    /// random numbers and updates no state from the batch. False unless a layer says so (batch
+    /// normalization, dropout that drops, and layers that mix samples are not).
+    var treatsSamplesIndependently: Bool { get }
     /// A learnable parameter or state value by name; nil before initialization.
     subscript(parameter name: String) -> DLArray? { get set }
     /// Creates the parameters that are not set yet, for inputs like `inputs`.
@@ -38,6 +43,8 @@ extension Layer {
     public var learnableNames: [String] { [] }
     /// No state.
     public var stateNames: [String] { [] }
+    /// Not known to treat samples independently.
+    public var treatsSamplesIndependently: Bool { false }
     /// No parameters to create.
     public mutating func initialize(for inputs: [DLArray], using generator: inout DLRandomGenerator) throws {}
 

@@ -100,6 +100,34 @@ import Testing
         expectClose(try gelu(single), try gelu(single.converted(to: .float64)), tolerance: 1e-6)
     }
 
+    /// float32 leaky ReLU and its gradient run on a sixteen-lane C loop: the same bits as the
+    /// scalar rule (`x` or `g` where `x > 0`, else `scale · g`, 0 for a zero scale), element by
+    /// element, on lengths with and without a partial last vector and at ±0, ±∞, NaN and subnormals.
+    @Test func float32LeakyReLUMatchesTheScalarRuleBitForBit() throws {
+        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                                .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e-30, -1e-30]
+        for count in [1, 15, 16, 17, 1000] {
+            let random = DLArray.randn([count], type: .float32, seed: UInt64(count)).scalars(as: Float.self)
+            let values = Array((special + random).prefix(max(count, special.count)))
+            let x = try DLArray(values, shape: [values.count])
+            let upstreamValues = DLArray.randn([values.count], type: .float32, seed: 99).scalars(as: Float.self)
+                .enumerated().map { $0.offset == 3 ? Float.infinity : $0.element }
+            let upstream = try DLArray(upstreamValues, shape: [values.count])
+            for scale: Float in [0.2, 0, 1, -0.5] {
+                func rule(_ g: Float, _ x: Float) -> Float { x > 0 ? g : (scale == 0 ? 0 : scale * g) }
+                let (y, dx) = try dlfeval({ (x: DLArray) in
+                    let y = try leakyrelu(x, scale: Double(scale))
+                    return (extractdata(y), try dlgradient(sum(y * upstream), x))
+                }, x)
+                #expect(y.dataType == .float32 && dx.dataType == .float32)
+                let bits = { (a: [Float]) in a.map(\.bitPattern) }
+                let expectedY = values.map { rule($0, $0) }, expectedDx = zip(upstreamValues, values).map { rule($0, $1) }
+                #expect(firstDifference(bits(y.scalars(as: Float.self)), bits(expectedY)) == nil, "count \(count), scale \(scale): y")
+                #expect(firstDifference(bits(dx.scalars(as: Float.self)), bits(expectedDx)) == nil, "count \(count), scale \(scale): dx")
+            }
+        }
+    }
+
     @Test func errors() {
         let z = DLArray([1.0]).converted(to: .complex128)
         expectError(containing: "leakyrelu is defined for real arrays") { _ = try leakyrelu(z) }

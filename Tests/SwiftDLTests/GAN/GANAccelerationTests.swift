@@ -59,6 +59,7 @@ import Testing
                 Case(name: "conditional DCGAN, projection", settings: projection),
                 Case(name: "conditional MLP, concatenation", settings: concatenation),
                 Case(name: "consensus optimization", settings: consensus),
+                Case(name: "MLP (D's real and generated batches as one)", settings: mlp),
                 Case(name: "MLP, dropout in both players", settings: mlp, dropout: true),
                 Case(name: "conditional MLP, concatenation, dropout in both players", settings: concatenation, dropout: true)]
     }()

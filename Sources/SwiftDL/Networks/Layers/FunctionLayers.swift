@@ -22,6 +22,8 @@ public enum Activation: Sendable, Equatable, Codable {
 public struct ActivationLayer: StatelessLayer {
     /// The layer's name.
     public var name: String
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
     /// The function.
     public let activation: Activation
 
@@ -72,6 +74,8 @@ public struct PoolingLayer: StatelessLayer {
     public enum Kind: Sendable, Codable { case max, average }
     /// The layer's name.
     public var name: String
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
     /// Max or average.
     public let kind: Kind
     /// The window size, or nil for global pooling over all spatial positions.
@@ -108,6 +112,8 @@ public struct PoolingLayer: StatelessLayer {
 public struct FlattenLayer: StatelessLayer {
     /// The layer's name.
     public var name: String
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
 
     /// A flatten layer.
     public init(name: String = "") { self.name = name }
@@ -169,6 +175,8 @@ public struct ConcatenationLayer: ParameterFreeLayer {
 public struct ReshapeLayer: StatelessLayer {
     /// The layer's name.
     public var name: String
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
     /// The shape of one observation after the layer, and its labels (e.g. `[1, 28, 28]`, `"CSS"`).
     public let outputSize: [Int], labels: String
 

@@ -57,6 +57,8 @@ public struct FullyConnectedLayer: Layer {
 
     /// `Weights` and `Bias`.
     public var learnableNames: [String] { ["Weights", "Bias"] }
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
     /// A parameter by name.
     public subscript(parameter name: String) -> DLArray? {
         get { parameters[name] }
@@ -112,6 +114,8 @@ public struct ConvolutionLayer: Layer {
 
     /// `Weights` and `Bias`.
     public var learnableNames: [String] { ["Weights", "Bias"] }
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
     /// A parameter by name.
     public subscript(parameter name: String) -> DLArray? {
         get { parameters[name] }
@@ -158,6 +162,8 @@ public struct TransposedConvolutionLayer: Layer {
 
     /// `Weights` and `Bias`.
     public var learnableNames: [String] { ["Weights", "Bias"] }
+    /// Each sample's outputs depend on its inputs alone.
+    public var treatsSamplesIndependently: Bool { true }
     /// A parameter by name.
     public subscript(parameter name: String) -> DLArray? {
         get { parameters[name] }
