@@ -55,6 +55,12 @@ struct GAN: ParsableCommand {
     @Option(name: .customLong("g-average"), parsing: .unconditional,
             help: "Sample from a moving average of the generator's weights with this decay, e.g. 0.999 (0: none).")
     var generatorAverageDecay: Double?
+    @Option(name: .customLong("top-k"), parsing: .unconditional,
+            help: "Top-k training: G's loss keeps only the samples D scores highest, from the whole batch down to this share of it, e.g. 0.5 (Sinha et al. 2020).")
+    var topKFraction: Double?
+    @Option(name: .customLong("top-k-decay"), parsing: .unconditional,
+            help: "The factor by which top-k's kept share shrinks every epoch, down to --top-k (0.99).")
+    var topKDecay: Double?
     @Option(parsing: .unconditional, help: "Lambda of the WGAN-GP gradient penalty (10).")
     var lambda: Double?
     @Option(parsing: .unconditional, help: "simultaneous or alternating gradient descent.")
@@ -257,6 +263,15 @@ struct GAN: ParsableCommand {
         if let learnRateSchedule { s.learnRateSchedule = learnRateSchedule }
         if let seed { s.seed = seed }
         if spectralNormalization { s.spectralNormalization = true }
+        if topKFraction != nil || topKDecay != nil {
+            guard topKFraction != nil || s.topK != nil else {
+                throw DLError.invalidArgument("--top-k-decay sets how fast top-k training's share shrinks: give --top-k too")
+            }
+            var topK = s.topK ?? GANTopK()
+            if let topKFraction { topK.minimumFraction = topKFraction }
+            if let topKDecay { topK.decay = topKDecay }
+            s.topK = topK
+        }
         if conditional || conditioning != nil { s.conditioning = conditioning ?? s.conditioning ?? .concatenation }
         for (player, kind, rate) in [(\GANSettings.generatorOptimizer, generatorOptimizer, generatorLearnRate),
                                      (\GANSettings.discriminatorOptimizer, discriminatorOptimizer, discriminatorLearnRate)] {
@@ -326,7 +341,8 @@ struct GAN: ParsableCommand {
         let average = s.generatorAverageDecay > 0 ? ", samples from the generator's average (decay \(s.generatorAverageDecay))" : ""
         let spectral = (s.spectralNormalization ? ", spectrally normalized D" : "") + (s.packing > 1 ? ", D packing \(s.packing) samples" : "")
         let conditional = s.conditioning.map { ", conditional (\($0.rawValue))" } ?? ""
-        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral)\(conditional), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
+        let topK = s.topK.map { ", top-k (down to \($0.minimumFraction) of the batch, decay \($0.decay) per epoch)" } ?? ""
+        return "\(s.dataset.rawValue), \(s.architecture.rawValue)\(spectral)\(conditional), \(s.method.rawValue) \(s.loss.rawValue)\(regularizer)\(topK), \(s.iterations) iterations of batch \(s.batchSize), seed \(s.seed)\(average)"
     }
 }
 

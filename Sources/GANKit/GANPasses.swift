@@ -27,8 +27,10 @@ final class GANPasses: Sendable {
     typealias DiscriminatorPass = AcceleratedFunction<(DLNetwork, DLArray, DLArray, DLArray, DLArray, DLArray?, DLArray?, Bool, [[DLArray]]),
                                                       (DLParameterTable, DLArray, DLArray, DLArray, DLParameterTable)>
     /// G's pass: its network, D's network, the latent batch and its classes (conditional runs),
-    /// and the random numbers of G's and D's forward calls.
-    typealias GeneratorPass = AcceleratedFunction<(DLNetwork, DLNetwork, DLArray, DLArray?, [[DLArray]]),
+    /// the random numbers of G's and D's forward calls, and top-k training's weights (see
+    /// ``GANTrainer/topKWeights(count:of:)``; nil without top-k). The weights are an argument,
+    /// not a slice to `k`, so one trace serves every `k`.
+    typealias GeneratorPass = AcceleratedFunction<(DLNetwork, DLNetwork, DLArray, DLArray?, [[DLArray]], DLArray?),
                                                   (DLParameterTable, DLArray, DLParameterTable, DLParameterTable)>
     /// Consensus optimization's pass: G, D, the latent batch, the real batch, the real targets,
     /// the real and generated batches' classes, and the random numbers of G's and D's forward calls.
@@ -46,8 +48,9 @@ final class GANPasses: Sendable {
                                              realClasses: realClasses, fakeClasses: fakeClasses, applyR1: applyR1,
                                              randomNumbers: randomNumbers, settings: settings, workers: workers)
         }
-        generator = dlaccelerate { g, d, z, classes, randomNumbers in
-            try GANTrainer.generatorPass(g, d, z: z, classes: classes, randomNumbers: randomNumbers, settings: settings, workers: workers)
+        generator = dlaccelerate { g, d, z, classes, randomNumbers, topKWeights in
+            try GANTrainer.generatorPass(g, d, z: z, classes: classes, randomNumbers: randomNumbers, topKWeights: topKWeights,
+                                         settings: settings, workers: workers)
         }
         consensus = dlaccelerate { g, d, z, real, targets, realClasses, fakeClasses, randomNumbers in
             try GANTrainer.consensusPass(g, d, z: z, real: real, targets: targets, realClasses: realClasses,
@@ -163,15 +166,16 @@ extension GANTrainer {
 
     /// G's loss on the latent batch `z` (with its `classes` when the players are conditional)
     /// through D and its gradient with respect to G's learnables, in a trace (D's learnables are
-    /// not differentiated); G's and D's random layers take `randomNumbers[0]` and `[1]`. Returns
+    /// not differentiated); G's and D's random layers take `randomNumbers[0]` and `[1]`; with
+    /// `topKWeights`, the loss keeps only the samples D scores highest (top-k training). Returns
     /// the gradients, the loss, and both players' new state (both ran in training mode).
     static func generatorPass(_ g: DLNetwork, _ d: DLNetwork, z: DLArray, classes: DLArray?, randomNumbers: [[DLArray]],
-                              settings: GANSettings, workers: GANWorkers)
+                              topKWeights: DLArray? = nil, settings: GANSettings, workers: GANWorkers)
         throws -> (DLParameterTable, DLArray, DLParameterTable, DLParameterTable) {
         let (fake, generatorState) = try workers.synchronized(g).forward(inputs(z, classes), randomNumbers: randomNumbers[0])
         let (fakeOutputs, discriminatorState) = try workers.synchronized(d).forward(inputs(fake[0], classes),
                                                                                     randomNumbers: randomNumbers[1])
-        let loss = try generatorLoss(settings.loss, fakeLogits: fakeOutputs[0])
+        let loss = try generatorLoss(settings.loss, fakeLogits: fakeOutputs[0], topKWeights: topKWeights)
         return (try dlgradient(loss, g.learnables), extractdata(loss), generatorState, discriminatorState)
     }
 

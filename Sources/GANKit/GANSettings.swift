@@ -1,3 +1,4 @@
+import Foundation
 import SwiftDL
 
 /// The players' losses.
@@ -111,6 +112,56 @@ public enum LearnRateSchedule: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// Top-k training of the generator (Sinha, Zhao, Goyal, Raffel, Odena, "Top-k Training of GANs:
+/// Improving GAN Performance by Throwing Away Bad Samples", NeurIPS 2020): in each generator
+/// update only the `k` generated samples that the discriminator scores highest contribute to G's
+/// loss; the others, which D already judges the worst, are left out of it. `k` starts at the
+/// batch size and shrinks by ``decay`` every epoch to at least ``minimumFraction`` of the batch:
+/// `k = ⌊max(γ^epoch, ν) · n⌋` with `n` the discriminator's outputs of the batch (the batch size,
+/// or the packed groups with PacGAN) and at least 1. The defaults are those of the paper and of
+/// its authors' code (`decay_rate = 0.99`, `min_topk_rate = 0.5`, the rate 1 during the first
+/// epoch, `k = int(rate · N)`).
+///
+/// The selection needs only D's scores (higher is "more real" for every ``GANLoss``), so it
+/// applies to all four losses: G's loss is the mean of its per-sample terms (`softplus(−l)`
+/// non-saturating, `−softplus(l)` minimax, `−l` hinge and WGAN-GP) over the kept samples.
+public struct GANTopK: Codable, Sendable, Equatable {
+    /// The smallest share ν of the batch that G's loss keeps, in (0, 1] (the paper's 0.5).
+    public var minimumFraction: Double
+    /// The factor γ by which the kept share shrinks every epoch, in (0, 1] (the paper's 0.99; 1
+    /// keeps the whole batch throughout).
+    public var decay: Double
+
+    /// Top-k training keeping at least `minimumFraction` of the batch, the share shrinking by
+    /// `decay` each epoch.
+    public init(minimumFraction: Double = 0.5, decay: Double = 0.99) {
+        self.minimumFraction = minimumFraction
+        self.decay = decay
+    }
+
+    /// The share of the batch kept after `epoch` completed epochs: `max(γ^epoch, ν)`.
+    public func fraction(epoch: Int) -> Double {
+        Swift.max(Foundation.pow(decay, Double(epoch)), minimumFraction)
+    }
+
+    /// The number of samples kept of `n` after `epoch` completed epochs: `⌊max(γ^epoch, ν) · n⌋`,
+    /// at least 1.
+    public func count(of n: Int, epoch: Int) -> Int {
+        Swift.max(1, Int((fraction(epoch: epoch) * Double(n)).rounded(.down)))
+    }
+
+    /// Checks both values.
+    /// - Throws: `DLError.invalidArgument` for a ν or a γ outside (0, 1].
+    public func validate() throws {
+        guard minimumFraction > 0, minimumFraction <= 1 else {
+            throw DLError.invalidArgument("top-k's smallest kept share of the batch must be in (0, 1], not \(minimumFraction)")
+        }
+        guard decay > 0, decay <= 1 else {
+            throw DLError.invalidArgument("top-k's decay per epoch must be in (0, 1], not \(decay)")
+        }
+    }
+}
+
 /// Everything that defines a GAN training run: data, models, game, optimizers, length and seed.
 /// Two runs with equal settings compute the same numbers.
 public struct GANSettings: Codable, Sendable, Equatable {
@@ -176,6 +227,10 @@ public struct GANSettings: Codable, Sendable, Equatable {
     /// How the players use the class labels of a conditional GAN (``GANConditioning``), or nil
     /// for an unconditional one. Conditional GANs need labeled images (MNIST, Fashion-MNIST).
     public var conditioning: GANConditioning?
+    /// Top-k training of the generator (``GANTopK``), or nil to train G on the whole batch.
+    /// It runs in one process only (the kept samples are the whole batch's best, which no
+    /// worker sees alone) and not with consensus optimization.
+    public var topK: GANTopK?
 
     /// Settings for `dataset` with the defaults that suit it: for the 2-D mixtures an MLP
     /// (hidden width 64, latent size 16, batch 256) trained for 8,000 iterations by alternating
@@ -221,8 +276,9 @@ public struct GANSettings: Codable, Sendable, Equatable {
     }
 
     /// Decodes settings; those written before ``r1Interval``, ``generatorAverageDecay``,
-    /// ``spectralNormalization``, ``conditioning`` and ``packing`` existed decode with an
-    /// interval of 1, no average, no spectral normalization, unconditional and unpacked.
+    /// ``spectralNormalization``, ``conditioning``, ``packing`` and ``topK`` existed decode with
+    /// an interval of 1, no average, no spectral normalization, unconditional, unpacked and
+    /// without top-k training.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataset = try container.decode(GANDataset.self, forKey: .dataset)
@@ -248,6 +304,7 @@ public struct GANSettings: Codable, Sendable, Equatable {
         seed = try container.decode(UInt64.self, forKey: .seed)
         spectralNormalization = try container.decodeIfPresent(Bool.self, forKey: .spectralNormalization) ?? false
         conditioning = try container.decodeIfPresent(GANConditioning.self, forKey: .conditioning)
+        topK = try container.decodeIfPresent(GANTopK.self, forKey: .topK)
     }
 
     /// Checks that the settings fit together.
@@ -291,6 +348,9 @@ public struct GANSettings: Codable, Sendable, Equatable {
         try require(!(architecture == .dcgan && imageSize != 28), "the dcgan architecture makes 28x28 images; use --image-size 28")
         try require(!(architecture == .mlp && !dataset.isPlanar && imageSize != 28),
                     "the mlp architecture makes 28x28 images; use --image-size 28")
+        try topK?.validate()
+        try require(topK == nil || regularizer != .consensus,
+                    "top-k training keeps part of G's batch; consensus optimization's penalty takes the whole game's gradients: use one of them")
         try generatorOptimizer.validate(player: "generator")
         try discriminatorOptimizer.validate(player: "discriminator")
     }

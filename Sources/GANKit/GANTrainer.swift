@@ -95,6 +95,9 @@ public struct GANTrainer: Sendable {
         guard workers.rows.count % settings.packing == 0 else {
             throw DLError.invalidArgument("this worker's \(workers.rows.count) samples of each batch cannot be packed in groups of \(settings.packing): choose a batch size that gives every worker a multiple of \(settings.packing)")
         }
+        guard !(workers.isParallel && settings.topK != nil) else {
+            throw DLError.invalidArgument("top-k training keeps the samples D scores highest in the whole batch, which no worker sees alone: train in one process")
+        }
         guard !(workers.isParallel && settings.regularizer == .consensus) else {
             throw DLError.invalidArgument("consensus optimization runs in one process only: its penalty needs the whole batch's gradient inside the trace")
         }
@@ -308,6 +311,22 @@ public struct GANTrainer: Sendable {
         return (gradients, measured[0], measured[1], measured[2], measured[3])
     }
 
+    /// The number of D's outputs on a generated batch that G's loss keeps in this iteration's
+    /// update with top-k training (``GANSettings/topK``), or nil without it. The epoch is that of
+    /// the real batches read before this iteration, `⌊iteration · discriminatorSteps / batches
+    /// per epoch⌋`; the 2-D data, drawn anew for every batch, count each batch as an epoch.
+    public var topKCount: Int? {
+        guard let topK = settings.topK else { return nil }
+        let epoch = iteration * settings.discriminatorSteps / data.batchesPerEpoch(batchSize: settings.batchSize)
+        return topK.count(of: settings.batchSize / settings.packing, epoch: epoch)
+    }
+
+    /// Top-k training's weights of D's `n` scores of a generated batch sorted from the highest:
+    /// `[n, 1]` "BC" float32, 1 for the first `count` and 0 for the others.
+    static func topKWeights(count: Int, of n: Int) throws -> DLArray {
+        try DLArray((0..<n).map { Float($0 < count ? 1 : 0) }, shape: [n, 1], labels: "BC")
+    }
+
     /// The generator's gradient at the current point: its loss on a new latent batch through D,
     /// whose parameters are constants (D runs in training mode and keeps its new state).
     private mutating func generatorGradients() throws -> (gradients: DLParameterTable, loss: Double) {
@@ -316,14 +335,16 @@ public struct GANTrainer: Sendable {
         var dropout = dropoutGenerator()
         let numbers = try Self.generatorRandomNumbers(generator, discriminator, z: z, classes: classes,
                                                       sample: generatedBatchTemplate, using: &dropout)
+        let weights = try topKCount.map { try Self.topKWeights(count: $0, of: settings.batchSize / settings.packing) }
         let result: (DLParameterTable, DLArray, DLParameterTable, DLParameterTable)
         if let passes = acceleratedPasses {
-            result = try dlfeval(passes.generator, generator, discriminator, z, classes, numbers)
+            result = try dlfeval(passes.generator, generator, discriminator, z, classes, numbers, weights)
         } else {
             let (settings, workers) = (self.settings, self.workers)
-            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, classes: DLArray?, numbers: [[DLArray]]) in
-                try Self.generatorPass(g, d, z: z, classes: classes, randomNumbers: numbers, settings: settings, workers: workers)
-            }, generator, discriminator, z, classes, numbers)
+            result = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, classes: DLArray?, numbers: [[DLArray]], weights: DLArray?) in
+                try Self.generatorPass(g, d, z: z, classes: classes, randomNumbers: numbers, topKWeights: weights,
+                                       settings: settings, workers: workers)
+            }, generator, discriminator, z, classes, numbers, weights)
         }
         generator.state = result.2
         discriminator.state = result.3
@@ -380,13 +401,26 @@ public struct GANTrainer: Sendable {
 
     /// G's loss from D's logits of the generated batch: `mean log(1 − σ(l)) = −mean softplus(l)`
     /// (minimax), `−mean log σ(l) = mean softplus(−l)` (non-saturating), `−mean l` (WGAN-GP,
-    /// hinge).
-    static func generatorLoss(_ loss: GANLoss, fakeLogits: DLArray) throws -> DLArray {
-        switch loss {
-        case .minimax: -mean(try softplus(fakeLogits))
-        case .nonSaturating: mean(try softplus(-fakeLogits))
-        case .wassersteinGP, .hinge: -mean(fakeLogits)
+    /// hinge). With top-k training's `topKWeights` (``topKWeights(count:of:)``, `[n, 1]`, 1 for
+    /// the first k), the logits are sorted from the highest and the loss is the mean of the
+    /// same per-sample terms over the k highest, `Σ wᵢ·term(l₍ᵢ₎) / Σ wᵢ`: the weights keep the
+    /// shape fixed whatever k is, and the gradient reaches only the kept samples.
+    static func generatorLoss(_ loss: GANLoss, fakeLogits: DLArray, topKWeights: DLArray? = nil) throws -> DLArray {
+        guard let weights = topKWeights else {
+            switch loss {
+            case .minimax: return -mean(try softplus(fakeLogits))
+            case .nonSaturating: return mean(try softplus(-fakeLogits))
+            case .wassersteinGP, .hinge: return -mean(fakeLogits)
+            }
         }
+        let sorted = try sort(fakeLogits, dim: 0, descending: true).values
+        let terms: DLArray
+        switch loss {
+        case .minimax: terms = try -softplus(sorted)
+        case .nonSaturating: terms = try softplus(-sorted)
+        case .wassersteinGP, .hinge: terms = -sorted
+        }
+        return try sum(weights * terms) / sum(weights)
     }
 
     /// D's mean scores of the two batches, `[real, fake]` (untraced): probabilities σ(logit), or

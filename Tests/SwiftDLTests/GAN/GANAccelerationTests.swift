@@ -53,6 +53,18 @@ import Testing
         // here in a debug build): new masks on every replay.
         var mlp = concatenation
         mlp.conditioning = nil
+        // Top-k training: k falls from 6 to 3 to 1 over the iterations (2 batches an epoch), the
+        // weights an argument of one trace.
+        let topK = GANTopK(minimumFraction: 0.25, decay: 0.5)
+        var topKNonSaturating = dcgan
+        topKNonSaturating.topK = topK
+        topKNonSaturating.iterations = 5
+        var topKHinge = hinge
+        topKHinge.topK = topK
+        topKHinge.iterations = 5
+        var topKProjection = projection
+        topKProjection.topK = topK
+        topKProjection.iterations = 5
         return [Case(name: "ring-8 MLP, lazy R1", settings: ring), Case(name: "DCGAN non-saturating", settings: dcgan),
                 Case(name: "DCGAN WGAN-GP", settings: wgan), Case(name: "DCGAN hinge, spectral norm", settings: hinge),
                 Case(name: "simultaneous, 2 D steps", settings: simultaneous),
@@ -61,7 +73,10 @@ import Testing
                 Case(name: "consensus optimization", settings: consensus),
                 Case(name: "MLP (D's real and generated batches as one)", settings: mlp),
                 Case(name: "MLP, dropout in both players", settings: mlp, dropout: true),
-                Case(name: "conditional MLP, concatenation, dropout in both players", settings: concatenation, dropout: true)]
+                Case(name: "conditional MLP, concatenation, dropout in both players", settings: concatenation, dropout: true),
+                Case(name: "DCGAN non-saturating, top-k", settings: topKNonSaturating),
+                Case(name: "DCGAN hinge, spectral norm, top-k", settings: topKHinge),
+                Case(name: "conditional DCGAN, projection, top-k", settings: topKProjection)]
     }()
 
     /// How a pass ran: why its last call ran eagerly, its hit rate and its number of traces.
@@ -118,6 +133,9 @@ import Testing
         for name in e.keys.sorted() {
             #expect(firstDifference(a[name]!, e[name]!) == nil, "\(example.name): \(name)")
         }
+        if settings.topK != nil {
+            #expect(accelerated.topKCount == 1 && passes.generator.cachedTraceCount == 1, "\(example.name): one trace for every k")
+        }
         for pass in Self.usedPasses(passes, settings) {
             #expect(pass.eagerReason == nil, "\(example.name), \(pass.name): \(pass.eagerReason ?? "")")
             #expect(pass.hitRate > 30, "\(example.name), \(pass.name)")
@@ -147,12 +165,12 @@ import Testing
         let workers = trainer.workers
         let z = DLArray.randn([4, 4], type: .float32, labels: "BC", seed: 3)
         let valid = try DLArray([Float(1), 9, 0, 4], shape: [4, 1], labels: "BC")
-        _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, valid, [[], []])
+        _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, valid, [[], []], nil)
         #expect(passes.generator.lastEagerReason == nil)
         for (bad, eager) in [(Float(10), "index 10 is out of range"), (2.5, "index 2.5 is not a whole number")] {
             let classes = try DLArray([1, bad, 0, 4], shape: [4, 1], labels: "BC")
             let accelerated = errorMessage(DLError.invalidArgument) {
-                _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, classes, [[], []])
+                _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, classes, [[], []], nil)
             }
             let reference = errorMessage(DLError.invalidArgument) {
                 _ = try dlfeval({ (g: DLNetwork, d: DLNetwork, z: DLArray, c: DLArray?) in
@@ -163,7 +181,7 @@ import Testing
             #expect(accelerated.contains(eager), "\(accelerated)")
             #expect(passes.generator.lastEagerReason?.contains("not a whole number below 10") == true)
         }
-        _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, valid, [[], []])
+        _ = try dlfeval(passes.generator, trainer.generator, trainer.discriminator, z, valid, [[], []], nil)
         #expect(passes.generator.lastEagerReason == nil)
     }
 

@@ -140,6 +140,25 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.errors)")
     }
 
+    @Test func topKTrainingIsSavedWithTheRunAndKeptOnResume() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = ["--output", directory.path]
+        let result = try Self.gan(Self.tiny + ["--top-k", "0.25", "--top-k-decay", "0.5", "--iterations", "4"] + out)
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.errors.contains("top-k (down to 0.25 of the batch, decay 0.5 per epoch)"), "\(result.errors)")
+        let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
+        #expect(try GANTrainer.checkpointSettings(at: checkpoint).topK == GANTopK(minimumFraction: 0.25, decay: 0.5))
+        // Resuming keeps it without the flags; asking for another share is another run.
+        let resumed = try Self.gan(Self.tiny + ["--iterations", "6", "--resume"] + out)
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        try Self.expectRefusal(Self.tiny + ["--top-k", "0.5", "--iterations", "8", "--resume"] + out,
+                               "topK: {\"decay\":0.5,\"minimumFraction\":0.5} vs {\"decay\":0.5,\"minimumFraction\":0.25}", unchanged: directory)
+        let other = ["--output", directory.appendingPathComponent("other").path]
+        try Self.expectRefusal(["--top-k", "1.5"] + other, "smallest kept share of the batch must be in (0, 1], not 1.5", unchanged: directory)
+        try Self.expectRefusal(["--top-k-decay", "0.9"] + other, "give --top-k too", unchanged: directory)
+    }
+
     @Test func sampleWritesAGridSinglePNGsOrSafetensorsFromARun() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
