@@ -118,9 +118,9 @@ public enum LearnRateSchedule: String, Codable, Sendable, CaseIterable {
 /// loss; the others, which D already judges the worst, are left out of it. `k` starts at the
 /// batch size and shrinks by ``decay`` every epoch to at least ``minimumFraction`` of the batch:
 /// `k = ⌊max(γ^epoch, ν) · n⌋` with `n` the discriminator's outputs of the batch (the batch size,
-/// or the packed groups with PacGAN) and at least 1. The defaults are those of the paper and of
-/// its authors' code (`decay_rate = 0.99`, `min_topk_rate = 0.5`, the rate 1 during the first
-/// epoch, `k = int(rate · N)`).
+/// or the packed groups with PacGAN) and at least 1. The defaults are the paper's γ = 0.99 and
+/// ν = 0.5, as in a public PyTorch implementation of it on Mimicry's SNGAN (`decay_rate = 0.99`,
+/// `min_topk_rate = 0.5`, the rate 1 during the first epoch, `k = int(rate · N)`).
 ///
 /// The selection needs only D's scores (higher is "more real" for every ``GANLoss``), so it
 /// applies to all four losses: G's loss is the mean of its per-sample terms (`softplus(−l)`
