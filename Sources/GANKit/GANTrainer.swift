@@ -406,21 +406,19 @@ public struct GANTrainer: Sendable {
     /// same per-sample terms over the k highest, `Σ wᵢ·term(l₍ᵢ₎) / Σ wᵢ`: the weights keep the
     /// shape fixed whatever k is, and the gradient reaches only the kept samples.
     static func generatorLoss(_ loss: GANLoss, fakeLogits: DLArray, topKWeights: DLArray? = nil) throws -> DLArray {
-        guard let weights = topKWeights else {
-            switch loss {
-            case .minimax: return -mean(try softplus(fakeLogits))
-            case .nonSaturating: return mean(try softplus(-fakeLogits))
-            case .wassersteinGP, .hinge: return -mean(fakeLogits)
-            }
-        }
+        guard let weights = topKWeights else { return mean(try generatorTerms(loss, fakeLogits)) }
         let sorted = try sort(fakeLogits, dim: 0, descending: true).values
-        let terms: DLArray
+        return try sum(weights * generatorTerms(loss, sorted)) / sum(weights)
+    }
+
+    /// G's per-sample loss terms from D's logits: `−softplus(l)` (minimax), `softplus(−l)`
+    /// (non-saturating), `−l` (WGAN-GP, hinge).
+    private static func generatorTerms(_ loss: GANLoss, _ logits: DLArray) throws -> DLArray {
         switch loss {
-        case .minimax: terms = try -softplus(sorted)
-        case .nonSaturating: terms = try softplus(-sorted)
-        case .wassersteinGP, .hinge: terms = -sorted
+        case .minimax: try -softplus(logits)
+        case .nonSaturating: try softplus(-logits)
+        case .wassersteinGP, .hinge: -logits
         }
-        return try sum(weights * terms) / sum(weights)
     }
 
     /// D's mean scores of the two batches, `[real, fake]` (untraced): probabilities σ(logit), or

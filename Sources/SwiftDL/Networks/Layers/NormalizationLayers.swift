@@ -50,16 +50,13 @@ public struct BatchNormalizationLayer: Layer {
     /// Batch statistics and updated running statistics in training, running statistics in inference.
     public func forward(_ inputs: [DLArray], mode: ForwardMode, using generator: inout DLRandomGenerator) throws
         -> (outputs: [DLArray], state: [String: DLArray]) {
-        let (offset, scale) = (try parameter("Offset"), try parameter("Scale"))
-        let (mean, variance) = (try parameter("TrainedMean"), try parameter("TrainedVariance"))
         switch mode {
         case .training:
-            let result = try batchnorm(inputs[0], offset, scale, runningMean: mean, runningVariance: variance,
-                                       meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon,
-                                       synchronizedOver: communicator)
-            return ([result.output], ["TrainedMean": result.runningMean, "TrainedVariance": result.runningVariance])
+            let result = try training(inputs[0], negativeSlope: nil)!
+            return ([result.output], result.state)
         case .inference:
-            return ([try batchnorm(inputs[0], offset, scale, trainedMean: mean, trainedVariance: variance, epsilon: epsilon)], [:])
+            return ([try batchnorm(inputs[0], try parameter("Offset"), try parameter("Scale"), trainedMean: try parameter("TrainedMean"),
+                                   trainedVariance: try parameter("TrainedVariance"), epsilon: epsilon)], [:])
         }
     }
 }
@@ -70,17 +67,21 @@ extension BatchNormalizationLayer {
     /// nil when the two cannot be fused (another activation, a communicator, mixed types).
     func trainingForward(_ x: DLArray, fusing activation: Activation) throws
         -> (output: DLArray, state: [String: DLArray])? {
-        let slope: Double
         switch activation {
-        case .relu: slope = 0
-        case .leakyrelu(let scale) where scale > 0: slope = scale
+        case .relu: return try training(x, negativeSlope: 0)
+        case .leakyrelu(let scale) where scale > 0: return try training(x, negativeSlope: scale)
         default: return nil
         }
-        let (offset, scale) = (try parameter("Offset"), try parameter("Scale"))
-        let (mean, variance) = (try parameter("TrainedMean"), try parameter("TrainedVariance"))
-        guard let result = try batchnorm(x, offset, scale, runningMean: mean, runningVariance: variance,
+    }
+
+    /// The training-mode output (through a ReLU or leaky ReLU of `negativeSlope` in the same
+    /// passes, when given) and the updated running statistics; nil when the activation cannot be
+    /// fused (a communicator, mixed types), never without one.
+    private func training(_ x: DLArray, negativeSlope: Double?) throws -> (output: DLArray, state: [String: DLArray])? {
+        guard let result = try batchnorm(x, try parameter("Offset"), try parameter("Scale"),
+                                         runningMean: try parameter("TrainedMean"), runningVariance: try parameter("TrainedVariance"),
                                          meanDecay: meanDecay, varianceDecay: varianceDecay, epsilon: epsilon,
-                                         dataFormat: nil, synchronizedOver: communicator, negativeSlope: slope)
+                                         dataFormat: nil, synchronizedOver: communicator, negativeSlope: negativeSlope)
         else { return nil }
         return (result.output, ["TrainedMean": result.runningMean, "TrainedVariance": result.runningVariance])
     }
