@@ -365,6 +365,13 @@ struct GANSampleCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
     var truncation: Double?
+    @Option(parsing: .unconditional, help: "Discriminator rejection sampling: keep each sample with probability sigmoid(F - gamma), gamma the P-th percentile of F in its batch of 500 (e.g. 95); none by default.")
+    var rejection: Double?
+    @Option(name: .customLong("calibration-steps"), parsing: .unconditional,
+            help: "With --rejection: first fine-tune the discriminator alone against the generator for this many updates with the logistic loss (0: use it as trained).")
+    var calibrationSteps = 1000
+    @Option(help: "With --rejection: the directory of the IDX files of mnist or fashion-mnist, for the calibration (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
+    var data: String?
     @Option(help: "grid, png (one file per image) or safetensors.")
     var format = GANSampleFormat.grid
     @Option(help: "The file (grid, safetensors) or directory (png) to write.")
@@ -377,7 +384,13 @@ struct GANSampleCommand: ParsableCommand {
         if interpolate != nil && format != .grid {
             throw DLError.invalidArgument("--interpolate draws one picture: leave out --format \(format.rawValue)")
         }
-        let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
+        if interpolate != nil && rejection != nil {
+            throw DLError.invalidArgument("--interpolate draws paths between latent vectors, which rejection sampling would break: leave out --rejection")
+        }
+        var sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
+        if rejection != nil {
+            sampler = try sampler.calibratedForRejection(on: GAN.loadData(sampler.settings, from: data), steps: calibrationSteps)
+        }
         if let interpolate {
             let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("interpolation.png")
             print(try sampler.writeInterpolation(paths: count ?? 8, steps: interpolate, seed: seed, truncation: truncation, to: url))
@@ -385,7 +398,7 @@ struct GANSampleCommand: ParsableCommand {
         }
         let url = output.map { URL(fileURLWithPath: $0) } ?? format.defaultURL(in: directory)
         let count = self.count ?? sampler.classCount.map { 10 * $0 } ?? 64
-        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, to: url))
+        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, rejection: rejection, to: url))
     }
 }
 
@@ -418,7 +431,7 @@ struct GANMeasureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan measure",
         abstract: "Measure the samples of a trained run's generator.",
-        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums), draws --samples samples (the run's own number, 2500) from the run's measuring latent vectors (or --seed S) and prints the run's measures for them, as one JSON line with --json. Without --seed, --samples and --truncation these are the measures the run logged at the checkpoint's iteration. Images are measured with the data set's classifier against 10,000 of its training images, read as the run read them (--data for mnist).")
+        discussion: "Reads RUN_DIR/checkpoint.safetensors (checking its checksums), draws --samples samples (the run's own number, 2500) from the run's measuring latent vectors (or --seed S) and prints the run's measures for them, as one JSON line with --json. Without --seed, --samples, --truncation and --rejection these are the measures the run logged at the checkpoint's iteration. Images are measured with the data set's classifier against 10,000 of its training images, read as the run read them (--data for mnist).")
 
     @Option(name: .customLong("from"), help: "The run's directory (its checkpoint.safetensors).")
     var runDirectory: String
@@ -428,6 +441,11 @@ struct GANMeasureCommand: ParsableCommand {
     var seed: UInt64?
     @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
     var truncation: Double?
+    @Option(parsing: .unconditional, help: "Discriminator rejection sampling: keep each sample with probability sigmoid(F - gamma), gamma the P-th percentile of F in its batch of 500 (e.g. 95); none by default.")
+    var rejection: Double?
+    @Option(name: .customLong("calibration-steps"), parsing: .unconditional,
+            help: "With --rejection: first fine-tune the discriminator alone against the generator for this many updates with the logistic loss (0: use it as trained).")
+    var calibrationSteps = 1000
     @Option(help: "The directory of the IDX files of mnist or fashion-mnist (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
     var data: String?
     @Option(help: "The classifier's weights (Models/mnist-classifier.safetensors, or Models/fashion-mnist-classifier.safetensors for fashion-mnist).")
@@ -437,17 +455,19 @@ struct GANMeasureCommand: ParsableCommand {
 
     func run() throws {
         guard samples >= 2 else { throw DLError.invalidArgument("--samples must be at least 2, not \(samples)") }
-        let sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: URL(fileURLWithPath: runDirectory)))
+        var sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: URL(fileURLWithPath: runDirectory)))
         let settings = sampler.settings
         let data = try GAN.loadData(settings, from: self.data)
+        if rejection != nil { sampler = try sampler.calibratedForRejection(on: data, steps: calibrationSteps) }
         let network = try settings.dataset.isPlanar ? nil
             : DLNetwork(contentsOf: GAN.classifierURL(classifier, for: settings.dataset))
         let measures = try sampler.measures(count: samples, seed: seed ?? settings.measuringSeed, truncation: truncation,
-                                            classifier: network, data: data)
+                                            rejection: rejection, classifier: network, data: data)
         if json {
             print(try measures.jsonLine(), terminator: "")
         } else {
-            print("iteration \(measures.iteration), \(measures.samples) samples\(truncation.map { ", truncation \($0)" } ?? ""): \(measures.summary)")
+            let options = (truncation.map { ", truncation \($0)" } ?? "") + (rejection.map { ", rejection at percentile \($0)" } ?? "")
+            print("iteration \(measures.iteration), \(measures.samples) samples\(options): \(measures.summary)")
         }
     }
 }

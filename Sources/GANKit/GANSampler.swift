@@ -12,6 +12,10 @@ public struct GANSampler: Sendable {
     public let settings: GANSettings
     /// The generator: the run's average generator when it kept one, else its generator.
     public let generator: DLNetwork
+    /// The run's discriminator (or one calibrated for this generator, see
+    /// ``calibratedForRejection(on:steps:)``), which discriminator rejection sampling consults
+    /// (``rejectionSamples(_:seed:truncation:percentile:)``).
+    public internal(set) var discriminator: DLNetwork
     /// The iterations the run had done when it wrote the checkpoint.
     public let iteration: Int
 
@@ -30,20 +34,23 @@ public struct GANSampler: Sendable {
         _ = try GANTrainer.verifyChecksums(tensors, metadata, url)
         settings = try GANTrainer.decodeSettings(metadata, url)
         iteration = try GANTrainer.checkpointIteration(metadata, url)
-        var generator = try GANArchitecture.networks(for: settings).generator
-        let prefix = settings.generatorAverageDecay > 0 ? "averageGenerator" : "generator"
-        func load(_ table: DLParameterTable, _ group: String) throws -> DLParameterTable {
-            try table.mapRows { row in
-                let name = "\(prefix)/\(group)/\(row.layer)/\(row.parameter)"
-                guard let value = tensors[name], value.shape == row.value.shape, value.dataType == row.value.dataType else {
-                    throw DLError.file("\(url.path): the checkpoint's \(name) is missing or does not fit its settings")
+        var (generator, discriminator) = try GANArchitecture.networks(for: settings)
+        func load(_ network: inout DLNetwork, _ prefix: String) throws {
+            func load(_ table: DLParameterTable, _ group: String) throws -> DLParameterTable {
+                try table.mapRows { row in
+                    let name = "\(prefix)/\(group)/\(row.layer)/\(row.parameter)"
+                    guard let value = tensors[name], value.shape == row.value.shape, value.dataType == row.value.dataType else {
+                        throw DLError.file("\(url.path): the checkpoint's \(name) is missing or does not fit its settings")
+                    }
+                    return value
                 }
-                return value
             }
+            network.learnables = try load(network.learnables, "learnables")
+            network.state = try load(network.state, "state")
         }
-        generator.learnables = try load(generator.learnables, "learnables")
-        generator.state = try load(generator.state, "state")
-        self.generator = generator
+        try load(&generator, settings.generatorAverageDecay > 0 ? "averageGenerator" : "generator")
+        try load(&discriminator, "discriminator")
+        (self.generator, self.discriminator) = (generator, discriminator)
     }
 
     /// `count` latent vectors, `[count, latentSize]` "BC" float32, standard normal from `seed`
@@ -60,10 +67,16 @@ public struct GANSampler: Sendable {
         guard (1...Self.maximumCount).contains(count) else {
             throw DLError.invalidArgument("the number of samples must be in 1...\(Self.maximumCount), not \(count)")
         }
+        var random = DLRandomGenerator(seed: seed)
+        return try latents(count, from: &random, truncation: truncation)
+    }
+
+    /// `count` latent vectors drawn from `random`, as ``latentVectors(_:seed:truncation:)``
+    /// draws them.
+    func latents(_ count: Int, from random: inout DLRandomGenerator, truncation: Double?) throws -> DLArray {
         if let truncation, !(truncation.isFinite && truncation > 0) {
             throw DLError.invalidArgument("the truncation must be positive and finite, not \(truncation)")
         }
-        var random = DLRandomGenerator(seed: seed)
         let values: [Float] = (0..<count * settings.latentSize).map { _ in
             var value = random.nextNormal()
             if let truncation { while Swift.abs(value) > truncation { value = random.nextNormal() } }
@@ -90,8 +103,11 @@ public struct GANSampler: Sendable {
     /// generator, ``classes(_:)``): `[count, 1, side, side]` images in [−1, 1], or `[count, 2]`
     /// points.
     /// - Throws: the errors of ``latentVectors(_:seed:truncation:)`` and ``classes(_:)``.
-    public func samples(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
-        try generate(latentVectors(count, seed: seed, truncation: truncation), classes: classes(count))
+    /// With a `rejection` percentile the samples are those that discriminator rejection
+    /// sampling keeps (``rejectionSamples(_:seed:truncation:percentile:)``).
+    public func samples(_ count: Int, seed: UInt64, truncation: Double? = nil, rejection: Double? = nil) throws -> DLArray {
+        if let rejection { return try rejectionSamples(count, seed: seed, truncation: truncation, percentile: rejection) }
+        return try generate(latentVectors(count, seed: seed, truncation: truncation), classes: classes(count))
     }
 
     /// The generator's outputs for the latent vectors `z` (`[n, latentSize]` "BC") and, for a
@@ -109,14 +125,14 @@ public struct GANSampler: Sendable {
     }
 }
 
-/// How ``GANSampler/write(_:count:seed:truncation:to:)`` writes samples.
+/// How ``GANSampler/write(_:count:seed:truncation:rejection:to:)`` writes samples.
 public enum GANSampleFormat: String, Codable, Sendable, CaseIterable {
     /// One picture: an image grid, or a scatter of 2-D points over the modes.
     case grid
     /// One PNG per image sample, `sample-00001.png`, … in a directory.
     case png
     /// The samples as one tensor `samples` in a safetensors file (metadata: iteration, seed,
-    /// truncation), with their classes as a tensor `classes` for a conditional run.
+    /// truncation, rejection percentile), with their classes as a tensor `classes` for a conditional run.
     case safetensors
 
     /// Where the format writes in a run's directory by default: `sample-grid.png`, `samples/`,
@@ -131,17 +147,18 @@ public enum GANSampleFormat: String, Codable, Sendable, CaseIterable {
 }
 
 extension GANSampler {
-    /// Draws `count` samples (see ``samples(_:seed:truncation:)``) and writes them to `url` (a
+    /// Draws `count` samples (see ``samples(_:seed:truncation:rejection:)``) and writes them to `url` (a
     /// file, or a directory for `.png`), each file atomically. Returns a line saying what was
     /// written.
     /// - Throws: `DLError.invalidArgument` for single PNGs of 2-D points and the errors of
-    ///   ``samples(_:seed:truncation:)``; `DLError.file` when a file cannot be written.
+    ///   ``samples(_:seed:truncation:rejection:)``; `DLError.file` when a file cannot be written.
     @discardableResult
-    public func write(_ format: GANSampleFormat, count: Int, seed: UInt64, truncation: Double? = nil, to url: URL) throws -> String {
+    public func write(_ format: GANSampleFormat, count: Int, seed: UInt64, truncation: Double? = nil, rejection: Double? = nil,
+                      to url: URL) throws -> String {
         if format == .png && settings.dataset.isPlanar {
             throw DLError.invalidArgument("the \(settings.dataset.rawValue) samples are points, not images: use the grid or safetensors format")
         }
-        let samples = try self.samples(count, seed: seed, truncation: truncation)
+        let samples = try self.samples(count, seed: seed, truncation: truncation, rejection: rejection)
         switch format {
         case .grid:
             try GANPictures.samples(samples, settings: settings, iteration: iteration).writePNG(to: url)
@@ -158,7 +175,8 @@ extension GANSampler {
             }
             return "wrote \(count) PNGs of iteration \(iteration) to \(url.path)"
         case .safetensors:
-            let metadata = ["iteration": "\(iteration)", "seed": "\(seed)", "truncation": truncation.map { "\($0)" } ?? "none"]
+            let metadata = ["iteration": "\(iteration)", "seed": "\(seed)", "truncation": truncation.map { "\($0)" } ?? "none",
+                            "rejection": rejection.map { "\($0)" } ?? "none"]
             var tensors = ["samples": samples]
             tensors["classes"] = try classes(count)
             try SafeTensors.write(tensors, metadata: metadata, to: url)
@@ -168,21 +186,23 @@ extension GANSampler {
 }
 
 extension GANSampler {
-    /// The measures of `count` samples (``samples(_:seed:truncation:)``), as a run takes them
+    /// The measures of `count` samples (``samples(_:seed:truncation:rejection:)``), as a run takes them
     /// (``GANMeasures/init(_:drawnFor:iteration:dataset:classifier:realFeatures:)``): with the
-    /// run's measuring seed (``GANSettings/measuringSeed``), its number of measure samples and
-    /// no truncation, they are the measures the run logged at the checkpoint's iteration.
+    /// run's measuring seed (``GANSettings/measuringSeed``), its number of measure samples,
+    /// no truncation and no rejection, they are the measures the run logged at the checkpoint's iteration.
     /// - Parameters:
     ///   - count: the number of samples (a multiple of the number of classes for a conditional
     ///     run).
     ///   - seed: the seed of the latent vectors.
     ///   - truncation: redraw latent elements outside `[−t, t]`; nil for none.
+    ///   - rejection: keep the samples discriminator rejection sampling keeps at this
+    ///     percentile; nil for all.
     ///   - classifier: the data set's classifier (images); nil for 2-D data.
     ///   - data: the run's data, for the real images' features (images) or its modes.
     /// - Throws: `DLError.invalidArgument` for images without a classifier or of a size the
     ///   classifier does not take (only 28×28 images are measured), and the errors of
-    ///   ``samples(_:seed:truncation:)``.
-    public func measures(count: Int, seed: UInt64, truncation: Double? = nil, classifier: DLNetwork?,
+    ///   ``samples(_:seed:truncation:rejection:)``.
+    public func measures(count: Int, seed: UInt64, truncation: Double? = nil, rejection: Double? = nil, classifier: DLNetwork?,
                          data: GANData) throws -> GANMeasures {
         var realFeatures: FeatureStatistics?
         if !settings.dataset.isPlanar {
@@ -194,7 +214,7 @@ extension GANSampler {
             }
             realFeatures = try GANMeasures.realFeatures(of: data, classifier: classifier)
         }
-        let samples = try self.samples(count, seed: seed, truncation: truncation)
+        let samples = try self.samples(count, seed: seed, truncation: truncation, rejection: rejection)
         return try GANMeasures(samples, drawnFor: classes(count), iteration: iteration, dataset: settings.dataset,
                                classifier: classifier, realFeatures: realFeatures)
     }
