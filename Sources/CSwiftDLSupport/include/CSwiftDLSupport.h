@@ -18,6 +18,16 @@ static inline void swiftdl_set_current_capture(void *capture) { swiftdl_current_
 /// (a hint: an address outside the program's memory is ignored, not a fault).
 static inline void swiftdl_prefetch(const void *address) { __builtin_prefetch(address); }
 
+/// The body of a pool job: called once for each worker index of the job.
+typedef void (*swiftdl_pool_job)(void *context, int worker);
+
+/// Runs `body(context, i)` for every `i` in `0..<workers` at once, `0` on the calling thread and
+/// the others on the pool's persistent threads (started when first needed), and returns when all
+/// have returned. Returns 0 without running anything when the pool cannot take the job: fewer
+/// than 2 or more than 64 workers, a call from inside a pool job, or another thread's job
+/// running; the caller then runs the work another way.
+int swiftdl_pool_run(int workers, swiftdl_pool_job body, void *context);
+
 /// Prepares OpenBLAS once: on a CPU that OpenBLAS mistakes for an older core (Debian's 0.3.21
 /// runs Haswell's or even Prescott's SSE3 kernels on recent Xeons with AVX-512), it switches
 /// OpenBLAS to the kernels ``swiftdl_better_blas_core`` names, and makes idle OpenBLAS threads

@@ -229,7 +229,7 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
     let edges = (0...parts).map { $0 == parts ? length : (length * $0 / parts + 8) / 16 * 16 }
     let pointers = UncheckedSendable((a, b, c))
     BLAS.singleThreaded {
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        Parallel.perform(parts) { part in
             let (a, b, c) = pointers.value
             let block = edges[part] ..< edges[part + 1]
             if splitsColumns {

@@ -1,3 +1,4 @@
+import CSwiftDLSupport
 import Dispatch
 import Foundation
 
@@ -32,10 +33,31 @@ enum Parallel {
             body(0..<count)
             return
         }
+        perform(chunks) { chunk in body(count * chunk / chunks ..< count * (chunk + 1) / chunks) }
+    }
+
+    /// Calls `body(i)` for every `i` in `0..<count` at once, `0` on the calling thread, and
+    /// returns when all calls have returned: on the threads of SwiftDL's pool
+    /// (`swiftdl_pool_run`), which keep watching for work for a fraction of a millisecond
+    /// before they sleep, or through libdispatch when the pool is busy with another thread's
+    /// work or the call comes from inside a pool job.
+    ///
+    /// The pool is hand-written because libdispatch parks its workers at once, so that each
+    /// hand-off waits for the scheduler to wake a thread: with it the MLP GAN step ran at 241-261
+    /// steps/s, with the pool at 342-361 (release builds taking turns on an AMD EPYC Zen 4,
+    /// 2026-12-07; BENCHMARKS.md). OpenMP, which spins the same way, would bring LLVM's
+    /// runtime beside the GNU one that oneDNN is built with.
+    static func perform(_ count: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                work.value(count * chunk / chunks ..< count * (chunk + 1) / chunks)
+            var work = UncheckedSendable(body)
+            let ran = withUnsafeMutablePointer(to: &work) { pointer in
+                swiftdl_pool_run(Int32(count), { context, index in
+                    context!.assumingMemoryBound(to: UncheckedSendable<(Int) -> Void>.self).pointee.value(Int(index))
+                }, pointer)
+            }
+            if ran == 0 {
+                let shared = work
+                DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
             }
         }
     }
@@ -69,10 +91,7 @@ extension Parallel {
                 results.finish(index, range, body(range, scratch), combine: combine)
             }
         }
-        withoutActuallyEscaping(work) { work in
-            let shared = UncheckedSendable(work)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in shared.value() }
-        }
+        perform(workers) { _ in work() }
     }
 
     /// Runs `body` on each range of `part` elements of `0..<count`, shared among the workers as
