@@ -13,8 +13,16 @@
 #define SWIFTDL_SQRT(x) sqrt(x)
 #endif
 
+// Each loop is compiled for AVX-512, AVX2 and the baseline, the loader picking one for the CPU
+// (the same bits: every operation is exactly rounded and nothing is contracted).
+#if defined(__x86_64__) && defined(__linux__) && __has_attribute(target_clones)
+#define SWIFTDL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SWIFTDL_CLONES
+#endif
+
 #define SWIFTDL_ADAM_STEP(NAME, T)                                                               \
-    void NAME(long count, const T *restrict p, const T *restrict g, const T *restrict m,       \
+    SWIFTDL_CLONES void NAME(long count, const T *restrict p, const T *restrict g, const T *restrict m,       \
               const T *restrict v, T *restrict newP, T *restrict newM, T *restrict newV,       \
               T rate, T decay, T complement, T squaredDecay, T squaredComplement, T epsilon) { \
         for (long i = 0; i < count; i++) {                                                     \
@@ -33,7 +41,7 @@ SWIFTDL_ADAM_STEP(swiftdl_adam_step_f64, double)
 // pointer each), for averages that nothing else holds: no new arrays, and no cache lines of
 // fresh memory read before they are written.
 #define SWIFTDL_ADAM_STEP_IN_PLACE(NAME, T)                                                      \
-    void NAME(long count, const T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
+    SWIFTDL_CLONES void NAME(long count, const T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
               T *restrict newP, T rate, T decay, T complement, T squaredDecay,                   \
               T squaredComplement, T epsilon) {                                                  \
         for (long i = 0; i < count; i++) {                                                     \
