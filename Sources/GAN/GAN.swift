@@ -348,6 +348,25 @@ struct GAN: ParsableCommand {
 
 extension GANSampleFormat: ExpressibleByArgument {}
 
+/// How `gan sample` and `gan measure` draw from a generator: the truncation trick, and
+/// discriminator rejection sampling with its calibration.
+struct GANDrawingOptions: ParsableArguments {
+    @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
+    var truncation: Double?
+    @Option(parsing: .unconditional, help: "Discriminator rejection sampling: keep each sample with probability sigmoid(F - gamma), gamma the P-th percentile of F in its batch of 500 (e.g. 95); none by default.")
+    var rejection: Double?
+    @Option(name: .customLong("calibration-steps"), parsing: .unconditional,
+            help: "With --rejection: first fine-tune the discriminator alone against the generator for this many updates with the logistic loss (0: use it as trained).")
+    var calibrationSteps = 1000
+
+    /// `sampler`, with its discriminator calibrated on the run's data (`data` reads them for
+    /// the run's settings) when rejection sampling is asked for.
+    func prepared(_ sampler: GANSampler, data: (GANSettings) throws -> GANData) throws -> GANSampler {
+        guard rejection != nil else { return sampler }
+        return try sampler.calibratedForRejection(on: data(sampler.settings), steps: calibrationSteps)
+    }
+}
+
 /// `gan sample --from RUN_DIR`: draws samples from a run's checkpoint (its generator's average
 /// when it kept one) and writes them as a grid, as single PNGs or as a safetensors file, or
 /// (`--interpolate K`) a picture of paths through the latent space.
@@ -363,13 +382,7 @@ struct GANSampleCommand: ParsableCommand {
     var count: Int?
     @Option(help: "The seed of the latent vectors.")
     var seed: UInt64 = 1
-    @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
-    var truncation: Double?
-    @Option(parsing: .unconditional, help: "Discriminator rejection sampling: keep each sample with probability sigmoid(F - gamma), gamma the P-th percentile of F in its batch of 500 (e.g. 95); none by default.")
-    var rejection: Double?
-    @Option(name: .customLong("calibration-steps"), parsing: .unconditional,
-            help: "With --rejection: first fine-tune the discriminator alone against the generator for this many updates with the logistic loss (0: use it as trained).")
-    var calibrationSteps = 1000
+    @OptionGroup var drawing: GANDrawingOptions
     @Option(help: "With --rejection: the directory of the IDX files of mnist or fashion-mnist, for the calibration (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
     var data: String?
     @Option(help: "grid, png (one file per image) or safetensors.")
@@ -384,21 +397,20 @@ struct GANSampleCommand: ParsableCommand {
         if interpolate != nil && format != .grid {
             throw DLError.invalidArgument("--interpolate draws one picture: leave out --format \(format.rawValue)")
         }
-        if interpolate != nil && rejection != nil {
+        if interpolate != nil && drawing.rejection != nil {
             throw DLError.invalidArgument("--interpolate draws paths between latent vectors, which rejection sampling would break: leave out --rejection")
         }
-        var sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: directory))
-        if rejection != nil {
-            sampler = try sampler.calibratedForRejection(on: GAN.loadData(sampler.settings, from: data), steps: calibrationSteps)
+        let sampler = try drawing.prepared(GANSampler(checkpoint: GANRun.checkpointURL(in: directory))) {
+            try GAN.loadData($0, from: data)
         }
         if let interpolate {
             let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("interpolation.png")
-            print(try sampler.writeInterpolation(paths: count ?? 8, steps: interpolate, seed: seed, truncation: truncation, to: url))
+            print(try sampler.writeInterpolation(paths: count ?? 8, steps: interpolate, seed: seed, truncation: drawing.truncation, to: url))
             return
         }
         let url = output.map { URL(fileURLWithPath: $0) } ?? format.defaultURL(in: directory)
         let count = self.count ?? sampler.classCount.map { 10 * $0 } ?? 64
-        print(try sampler.write(format, count: count, seed: seed, truncation: truncation, rejection: rejection, to: url))
+        print(try sampler.write(format, count: count, seed: seed, truncation: drawing.truncation, rejection: drawing.rejection, to: url))
     }
 }
 
@@ -439,13 +451,7 @@ struct GANMeasureCommand: ParsableCommand {
     var samples = 2500
     @Option(help: "The seed of the latent vectors (the run's own measuring seed by default).")
     var seed: UInt64?
-    @Option(help: "Redraw latent elements outside [-t, t] (the truncation trick); none by default.")
-    var truncation: Double?
-    @Option(parsing: .unconditional, help: "Discriminator rejection sampling: keep each sample with probability sigmoid(F - gamma), gamma the P-th percentile of F in its batch of 500 (e.g. 95); none by default.")
-    var rejection: Double?
-    @Option(name: .customLong("calibration-steps"), parsing: .unconditional,
-            help: "With --rejection: first fine-tune the discriminator alone against the generator for this many updates with the logistic loss (0: use it as trained).")
-    var calibrationSteps = 1000
+    @OptionGroup var drawing: GANDrawingOptions
     @Option(help: "The directory of the IDX files of mnist or fashion-mnist (fashion-mnist: /usr/share/datasets/fashion-mnist by default).")
     var data: String?
     @Option(help: "The classifier's weights (Models/mnist-classifier.safetensors, or Models/fashion-mnist-classifier.safetensors for fashion-mnist).")
@@ -455,18 +461,19 @@ struct GANMeasureCommand: ParsableCommand {
 
     func run() throws {
         guard samples >= 2 else { throw DLError.invalidArgument("--samples must be at least 2, not \(samples)") }
-        var sampler = try GANSampler(checkpoint: GANRun.checkpointURL(in: URL(fileURLWithPath: runDirectory)))
-        let settings = sampler.settings
+        let checkpoint = try GANSampler(checkpoint: GANRun.checkpointURL(in: URL(fileURLWithPath: runDirectory)))
+        let settings = checkpoint.settings
         let data = try GAN.loadData(settings, from: self.data)
-        if rejection != nil { sampler = try sampler.calibratedForRejection(on: data, steps: calibrationSteps) }
+        let sampler = try drawing.prepared(checkpoint) { _ in data }
         let network = try settings.dataset.isPlanar ? nil
             : DLNetwork(contentsOf: GAN.classifierURL(classifier, for: settings.dataset))
-        let measures = try sampler.measures(count: samples, seed: seed ?? settings.measuringSeed, truncation: truncation,
-                                            rejection: rejection, classifier: network, data: data)
+        let measures = try sampler.measures(count: samples, seed: seed ?? settings.measuringSeed, truncation: drawing.truncation,
+                                            rejection: drawing.rejection, classifier: network, data: data)
         if json {
             print(try measures.jsonLine(), terminator: "")
         } else {
-            let options = (truncation.map { ", truncation \($0)" } ?? "") + (rejection.map { ", rejection at percentile \($0)" } ?? "")
+            let options = (drawing.truncation.map { ", truncation \($0)" } ?? "")
+                + (drawing.rejection.map { ", rejection at percentile \($0)" } ?? "")
             print("iteration \(measures.iteration), \(measures.samples) samples\(options): \(measures.summary)")
         }
     }

@@ -44,15 +44,11 @@ extension GANSampler {
     ///   outside `0..<100`, a packing discriminator (it judges several samples at once), or
     ///   when fewer than one candidate in a thousand is kept; the errors of ``classes(_:)``.
     public func rejectionSamples(_ count: Int, seed: UInt64, truncation: Double? = nil, percentile: Double) throws -> DLArray {
-        guard (1...Self.maximumCount).contains(count) else {
-            throw DLError.invalidArgument("the number of samples must be in 1...\(Self.maximumCount), not \(count)")
-        }
+        try Self.requireCount(count)
         guard percentile >= 0 && percentile < 100 else {
             throw DLError.invalidArgument("the rejection percentile must be in 0..<100, not \(percentile)")
         }
-        guard settings.packing == 1 else {
-            throw DLError.invalidArgument("rejection sampling judges one sample at a time; this run's discriminator judges \(settings.packing) at once (--pack)")
-        }
+        try requireSingleSampleDiscriminator()
         _ = try classes(count)   // a conditional count must be a multiple of the number of classes
         var random = DLRandomGenerator(seed: seed)
         let batch = 500
@@ -106,9 +102,7 @@ extension GANSampler {
     ///   the run, or a packing discriminator; the errors of ``GANTrainer/trainDiscriminator()``.
     public func calibratedForRejection(on data: GANData, steps: Int) throws -> GANSampler {
         guard steps >= 0 else { throw DLError.invalidArgument("the calibration steps must be at least 0, not \(steps)") }
-        guard settings.packing == 1 else {
-            throw DLError.invalidArgument("rejection sampling judges one sample at a time; this run's discriminator judges \(settings.packing) at once (--pack)")
-        }
+        try requireSingleSampleDiscriminator()
         guard steps > 0 else { return self }
         var calibration = settings
         calibration.loss = .nonSaturating
@@ -143,6 +137,14 @@ extension GANSampler {
         let position = p / 100 * Double(sorted.count - 1)
         let below = Int(position.rounded(.down)), above = Swift.min(below + 1, sorted.count - 1)
         return sorted[below] + (position - Double(below)) * (sorted[above] - sorted[below])
+    }
+
+    /// Throws `DLError.invalidArgument` for a packing discriminator, which judges several
+    /// samples at once and so gives no logit of one sample.
+    private func requireSingleSampleDiscriminator() throws {
+        guard settings.packing == 1 else {
+            throw DLError.invalidArgument("rejection sampling judges one sample at a time; this run's discriminator judges \(settings.packing) at once (--pack)")
+        }
     }
 
     /// The discriminator's logits of samples `x` (with their classes), in inference mode.

@@ -64,11 +64,16 @@ public struct GANSampler: Sendable {
     /// - Throws: `DLError.invalidArgument` for a count outside `1...maximumCount` or a
     ///   truncation that is not positive and finite.
     public func latentVectors(_ count: Int, seed: UInt64, truncation: Double? = nil) throws -> DLArray {
-        guard (1...Self.maximumCount).contains(count) else {
-            throw DLError.invalidArgument("the number of samples must be in 1...\(Self.maximumCount), not \(count)")
-        }
+        try Self.requireCount(count)
         var random = DLRandomGenerator(seed: seed)
         return try latents(count, from: &random, truncation: truncation)
+    }
+
+    /// Throws `DLError.invalidArgument` for a number of samples outside `1...maximumCount`.
+    static func requireCount(_ count: Int) throws {
+        guard (1...maximumCount).contains(count) else {
+            throw DLError.invalidArgument("the number of samples must be in 1...\(maximumCount), not \(count)")
+        }
     }
 
     /// `count` latent vectors drawn from `random`, as ``latentVectors(_:seed:truncation:)``

@@ -227,10 +227,8 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
     let splitsColumns = n >= m, length = splitsColumns ? n : m
     // Block edges on multiples of 16 elements: whole vectors for the kernels.
     let edges = (0...parts).map { $0 == parts ? length : (length * $0 / parts + 8) / 16 * 16 }
-    let pointers = UncheckedSendable((a, b, c))
     BLAS.singleThreaded {
         Parallel.perform(parts) { part in
-            let (a, b, c) = pointers.value
             let block = edges[part] ..< edges[part + 1]
             if splitsColumns {
                 // Columns of op(b): columns of b, or rows of a transposed b.
