@@ -67,7 +67,12 @@ public struct DLRandomGenerator: RandomNumberGenerator, Sendable, Codable {
     /// A standard normal double (Box–Muller).
     public mutating func nextNormal() -> Double {
         let u = 1 - nextUniform(), v = nextUniform()
-        return (-2 * Double.log(u)).squareRoot() * Double.cos(2 * .pi * v)
+        return Self.normal(u, v)
+    }
+
+    /// Box–Muller's normal number from a uniform `u` in (0, 1] and a uniform `v` in [0, 1).
+    @inline(__always) static func normal(_ u: Double, _ v: Double) -> Double {
+        (-2 * Double.log(u)).squareRoot() * Double.cos(2 * .pi * v)
     }
 }
 
@@ -90,7 +95,34 @@ extension DLArray {
     public static func randn(_ shape: [Int], type: DLDataType = .float64, labels: String = "",
                              using generator: inout DLRandomGenerator) -> DLArray {
         let scale = type.isComplex ? (0.5).squareRoot() : 1
-        return random(shape, type: type, labels: labels) { generator.nextNormal() * scale }
+        guard type == .float32 || type == .float64 else {
+            return random(shape, type: type, labels: labels) { generator.nextNormal() * scale }
+        }
+        // The uniform pairs are drawn in order on this thread; the logarithms and cosines of
+        // Box–Muller, most of the time (about 20 ns a number), are shared among the cores from
+        // 1024 numbers per core: the same numbers as `nextNormal()` one at a time.
+        let count = shape.reduce(1, *)
+        var uniforms = [Double](repeating: 0, count: 2 * count)
+        for i in 0..<count {
+            uniforms[2 * i] = 1 - generator.nextUniform()
+            uniforms[2 * i + 1] = generator.nextUniform()
+        }
+        let storage = Storage.constant(count: count, dataType: type)
+        uniforms.withUnsafeBufferPointer { uniforms in
+            let pairs = UncheckedSendable(uniforms)
+            if type == .float32 {
+                let p = UncheckedSendable(storage.pointer(as: Float.self))
+                Parallel.forEachChunk(count: count, grain: 1024) { range in
+                    for i in range { p.value[i] = Float(DLRandomGenerator.normal(pairs.value[2 * i], pairs.value[2 * i + 1])) }
+                }
+            } else {
+                let p = UncheckedSendable(storage.pointer(as: Double.self))
+                Parallel.forEachChunk(count: count, grain: 1024) { range in
+                    for i in range { p.value[i] = DLRandomGenerator.normal(pairs.value[2 * i], pairs.value[2 * i + 1]) }
+                }
+            }
+        }
+        return DLArray(storage: storage, shape: shape).withCanonicalLabels(labels)
     }
 
     /// An array of standard normal random numbers from a generator seeded with `seed`.

@@ -185,40 +185,52 @@ struct AffineProduct: FloatingKernel {
     func run<T: DLFloatingElement>(_ type: T.Type) -> DLArray {
         let (m, k, n) = (x.shape[0], x.shape[1], weights.shape[1])
         let output = ClosureKernel { inputs, output in
-            let c = output.assumingMemoryBound(to: T.self), b = inputs[2].assumingMemoryBound(to: T.self)
-            for row in 0..<m { (c + row * n).initialize(from: b, count: n) }
             splitProduct(.none, inputs[0].assumingMemoryBound(to: T.self), k, .none, inputs[1].assumingMemoryBound(to: T.self), n,
-                         accumulating: true, into: c, n, m: m, n: n, k: k)
+                         startingFrom: UnsafePointer(inputs[2].assumingMemoryBound(to: T.self)),
+                         into: output.assumingMemoryBound(to: T.self), n, m: m, n: n, k: k)
         }.output(reading: [x, weights, bias], KernelOutput(count: m * n, dataType: T.dataType))
         return DLArray(storage: output, shape: [m, n])
     }
 }
 
-/// The size below which a product is not split over the cores: below about 2 M multiply-adds
-/// (a 64×256 by 256×64 product) handing half of it to another core costs about what the half
-/// takes (measured on the MLP GAN's products with benchmarks/gemm/small_gemm.c, BENCHMARKS.md).
-let splitProductLimit = 1 << 21
+/// The size below which a product is not split over the cores: 512k multiply-adds (a 64×64 by
+/// 64×128 product, about 10 µs on one core). Through libdispatch a hand-off cost about what
+/// half of a 2 M multiply-add product takes (benchmarks/gemm/small_gemm.c, BENCHMARKS.md); with
+/// the pool's threads it costs about a microsecond, and splitting the MLP GAN's 64×64 by 64×256
+/// products too made its step 2% faster (AMD EPYC Zen 4, 2026-12-07). A product cut into blocks
+/// of columns or rows gives the same bits as the whole: each element's terms are added in one order.
+let splitProductLimit = 1 << 19
 
-/// `c = op(a)·op(b)` (or `c += …` when `accumulating`), as ``matrixProduct(_:_:_:_:_:_:accumulating:into:_:m:n:k:)``,
-/// for the products of a small network's layers: those of ``splitProductLimit`` multiply-adds
-/// and more, below ``BLAS/smallProductLimit``, are cut into one block of result columns (or
-/// rows, whichever dimension is larger) per core, each multiplied on its core by a
-/// single-threaded library call. The cut depends only on the sizes and the core count, so the
-/// result's bits never depend on timing. Larger products use OpenBLAS's own threads, smaller
-/// ones run on the calling thread.
+/// `c = op(a)·op(b)` (or `c += …` when `accumulating`, or `c = r + op(a)·op(b)` for every row of
+/// `c` when a row `r` of `n` values is given as `startingFrom`), as
+/// ``matrixProduct(_:_:_:_:_:_:accumulating:into:_:m:n:k:)``, for the products of a small
+/// network's layers: those of ``splitProductLimit`` multiply-adds and more, below
+/// ``BLAS/smallProductLimit``, are cut into one block of result columns (or rows, whichever
+/// dimension is larger) per core, each written with its starting row and multiplied on its core
+/// by a single-threaded library call. The cut depends only on the sizes and the core count, so
+/// the result's bits never depend on timing. Larger products use OpenBLAS's own threads,
+/// smaller ones run on the calling thread.
 func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: UnsafePointer<T>, _ lda: Int,
                                         _ operationB: MatrixOperation, _ b: UnsafePointer<T>, _ ldb: Int,
-                                        accumulating: Bool = false, into c: UnsafeMutablePointer<T>, _ ldc: Int,
-                                        m: Int, n: Int, k: Int) {
+                                        accumulating: Bool = false, startingFrom startRow: UnsafePointer<T>? = nil,
+                                        into c: UnsafeMutablePointer<T>, _ ldc: Int, m: Int, n: Int, k: Int) {
     let multiplyAdds = m * n * k
     let parts = min(Parallel.coreCount, max(m, n) / 32)
+    let accumulating = accumulating || startRow != nil
+    /// Writes the starting row into rows `rows` of `c`, columns `columns`.
+    func start(rows: Range<Int>, columns: Range<Int>) {
+        guard let startRow else { return }
+        for row in rows { (c + row * ldc + columns.lowerBound).update(from: startRow + columns.lowerBound, count: columns.count) }
+    }
     if multiplyAdds >= BLAS.smallProductLimit {
+        start(rows: 0..<m, columns: 0..<n)
         BLAS.allThreads {
             matrixProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
         }
         return
     }
     guard multiplyAdds >= splitProductLimit, parts > 1 else {
+        start(rows: 0..<m, columns: 0..<n)
         BLAS.singleThreaded {
             threadProduct(operationA, a, lda, operationB, b, ldb, accumulating: accumulating, into: c, ldc, m: m, n: n, k: k)
         }
@@ -231,11 +243,13 @@ func splitProduct<T: DLFloatingElement>(_ operationA: MatrixOperation, _ a: Unsa
         Parallel.perform(parts) { part in
             let block = edges[part] ..< edges[part + 1]
             if splitsColumns {
+                start(rows: 0..<m, columns: block)
                 // Columns of op(b): columns of b, or rows of a transposed b.
                 let columns = operationB == .none ? b + block.lowerBound : b + block.lowerBound * ldb
                 threadProduct(operationA, a, lda, operationB, columns, ldb, accumulating: accumulating,
                               into: c + block.lowerBound, ldc, m: m, n: block.count, k: k)
             } else {
+                start(rows: block, columns: 0..<n)
                 // Rows of op(a): rows of a, or columns of a transposed a.
                 let rows = operationA == .none ? a + block.lowerBound * lda : a + block.lowerBound
                 threadProduct(operationA, rows, lda, operationB, b, ldb, accumulating: accumulating,

@@ -14,17 +14,17 @@ enum Parallel {
     }()
 
     /// The fewest elements per core worth splitting a memory-bound loop for (an add, a copy, a
-    /// comparison, an optimizer update). Handing a chunk to another core costs tens of
-    /// microseconds, more when that core is busy with other work; a 2-D GAN step made of
-    /// 16k-element operations ran at 75 steps/s split across 2 cores and at 210 on one. These
-    /// loops take about 0.3–1 ns an element, so a chunk needs 128k elements (~50–100 µs). With
-    /// the pool's threads watching for work (``perform(_:_:)``) a hand-off costs less, but grains
-    /// of 16k and 4k elements measured no faster on the MLP and DCGAN GAN steps (2026-12-07).
-    static let elementGrain = 1 << 17
+    /// comparison, an activation, an optimizer update): 16k elements, about 5-15 µs of work at
+    /// 0.3–1 ns an element. Through libdispatch a hand-off cost tens of microseconds and the
+    /// grain was 128k; with the pool's threads watching for work (``perform(_:_:)``) it costs
+    /// about a microsecond, and the MLP GAN step, made of 16k-64k-element operations, ran 1-4%
+    /// faster with 16k than with 128k (8k measured no faster; AMD EPYC Zen 4, 2026-12-07).
+    /// Chunks never change results: sums are blocked by a fixed size of their own.
+    static let elementGrain = 1 << 14
 
     /// The fewest elements per core worth splitting a loop of transcendental functions for
-    /// (exp, log, tanh…, 2–20 ns an element): 32k elements per core.
-    static let functionGrain = 1 << 15
+    /// (exp, log, tanh…, 2–20 ns an element): 8k elements per core.
+    static let functionGrain = 1 << 13
 
     /// Calls `body` on consecutive chunks of `0..<count`, concurrently when there is at least
     /// `grain` work per core; small loops run on the calling thread. The chunks depend only on

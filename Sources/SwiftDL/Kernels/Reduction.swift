@@ -44,15 +44,19 @@ struct ReduceAlongDimension: FloatingKernel {
 }
 
 /// The sum of all elements of an array, as a one-element array: the sums of consecutive
-/// blocks of ``Parallel/elementGrain`` elements, which the cores share, added in the blocks'
-/// order, so the bits depend neither on timing nor on the number of cores.
+/// blocks of ``blockSize`` elements, which the cores share, added in the blocks' order, so the
+/// bits depend neither on timing nor on the number of cores.
 struct SumAll<T: DLFloatingElement>: Kernel {
     let count: Int
+
+    /// The elements of a block: fixed, since the blocks decide the sum's rounding.
+    static var blockSize: Int { 1 << 17 }
+
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
         let source = inputs[0].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
-        if count <= Parallel.elementGrain { return result[0] = Self.sum(source, count: count) }
+        if count <= Self.blockSize { return result[0] = Self.sum(source, count: count) }
         var total = T.zero, first = true
-        Parallel.share(count: count, part: Parallel.elementGrain, scratch: {}, { block, _ in
+        Parallel.share(count: count, part: Self.blockSize, scratch: {}, { block, _ in
             Self.sum(source + block.lowerBound, count: block.count)
         }, combine: { _, sum in
             total = first ? sum : total + sum

@@ -54,9 +54,11 @@ extension DLArray {
     }
 
     /// A new array of `shape` and `dataType`: a copy of `base` (zeros when nil) with each piece's
-    /// values (contiguous, of the piece's shape, of `dataType`) written through its view.
+    /// values (contiguous, of the piece's shape, of `dataType`) written through its view. When
+    /// `piecesCoverAll`, the pieces write every element and the zeros are not written first.
     static func composed(shape: [Int], dataType: DLDataType, base: DLArray?,
-                         pieces: [(values: DLArray, shape: [Int], view: StridedView)]) -> DLArray {
+                         pieces: [(values: DLArray, shape: [Int], view: StridedView)],
+                         piecesCoverAll: Bool = false) -> DLArray {
         struct Compose: LayoutKernel {
             let hasBase: Bool, count: Int, pieces: [(shape: [Int], view: StridedView)]
             func run<T>(_ type: T.Type) -> Kernel {
@@ -75,7 +77,7 @@ extension DLArray {
         let kernel = dispatchLayout(dataType, Compose(hasBase: base != nil, count: count,
                                                       pieces: pieces.map { ($0.shape, $0.view) }))
         let output = kernel.output(reading: (base.map { [$0] } ?? []) + pieces.map(\.values),
-                                   KernelOutput(count: count, dataType: dataType, startsZeroed: base == nil))
+                                   KernelOutput(count: count, dataType: dataType, startsZeroed: base == nil && !piecesCoverAll))
         return DLArray(storage: output, shape: shape)
     }
 

@@ -126,7 +126,7 @@ public func cat(_ arrays: [DLArray], dim: Int) throws -> DLArray {
         defer { start += input.shape[dim] }
         return (values: input, shape: input.shape, view: StridedView(offset: start * strides[dim], strides: strides))
     }
-    let result = DLArray.composed(shape: shape, dataType: type, base: nil, pieces: pieces)
+    let result = DLArray.composed(shape: shape, dataType: type, base: nil, pieces: pieces, piecesCoverAll: true)
     let labels = arrays.allSatisfy({ $0.labels == first.labels }) ? first.labels : ""
     let sizes = inputs.map { $0.shape[dim] }
     return result.withLabels(labels).recorded(from: inputs) { g, needs in

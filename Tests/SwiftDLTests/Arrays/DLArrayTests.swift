@@ -61,6 +61,23 @@ import Testing
         #expect(c.scalars(as: Double.self) != d.scalars(as: Double.self))
     }
 
+    /// `randn` shares Box–Muller's functions among the cores: its numbers are still the
+    /// generator's `nextNormal()` one after another, to the bit, in float64 and float32 (rounded
+    /// once), and the generator continues after them.
+    @Test func normalArraysAreTheGeneratorsNormalsInOrder() {
+        for type in [DLDataType.float64, .float32] {
+            var arrays = DLRandomGenerator(seed: 11), scalars = DLRandomGenerator(seed: 11)
+            let values = DLArray.randn([3, 5000], type: type, using: &arrays).scalars(as: Double.self)
+            let differing = values.indices.first { index in
+                let expected = scalars.nextNormal()
+                return type == .float64 ? values[index].bitPattern != expected.bitPattern
+                                        : Float(values[index]).bitPattern != Float(expected).bitPattern
+            }
+            #expect(differing == nil, "\(type): element \(differing ?? -1) differs")
+            #expect(arrays.next() == scalars.next())
+        }
+    }
+
     @Test func copyOnWrite() {
         let original = DLArray([1.0, 2, 3])
         var copy = original

@@ -47,15 +47,38 @@ import Testing
         #expect(firstMiss(c.scalars(as: Double.self), reference(a, operationA, b, operationB)) == nil)
     }
 
-    /// A fully connected layer's forward product, which starts from the bias, split the same way.
-    @Test func affineProductAddsTheBiasToEveryBlock() throws {
-        let x = DLArray.randn([70, 240], type: .float32, seed: 3)
-        let w = DLArray.randn([240, 130], type: .float32, seed: 4)
-        let bias = DLArray.randn([130], type: .float32, seed: 5)
+    /// A fully connected layer's forward product, which starts from the bias, split the same way:
+    /// by columns, and by rows for a tall batch.
+    @Test(arguments: [(70, 240, 130), (300, 128, 64)])
+    func affineProductAddsTheBiasToEveryBlock(m: Int, k: Int, n: Int) throws {
+        #expect(m * n * k >= splitProductLimit)
+        let x = DLArray.randn([m, k], type: .float32, seed: 3)
+        let w = DLArray.randn([k, n], type: .float32, seed: 4)
+        let bias = DLArray.randn([n], type: .float32, seed: 5)
         let y = try fullyconnect(x, w, bias, dataFormat: "BC")
         let product = reference(x, .none, w, .none), shift = bias.scalars(as: Double.self)
-        let expected = product.indices.map { product[$0] + shift[$0 % 130] }
+        let expected = product.indices.map { product[$0] + shift[$0 % n] }
         #expect(firstMiss(y.scalars(as: Double.self), expected) == nil)
+    }
+
+    /// A product cut into blocks gives the bits of the whole product on one thread: each
+    /// element's terms are added in one order, whatever the block (so that lowering
+    /// ``splitProductLimit`` changes no result).
+    @Test(arguments: [(MatrixOperation.none, MatrixOperation.none, 64, 256, 64),
+                      (.none, .transpose, 64, 784, 256), (.transpose, .none, 256, 64, 128)])
+    func blocksGiveTheWholeProductsBits(_ operationA: MatrixOperation, _ operationB: MatrixOperation,
+                                        m: Int, n: Int, k: Int) throws {
+        #expect(m * n * k >= splitProductLimit)
+        let a = DLArray.randn(operationA == .none ? [m, k] : [k, m], type: .float32, seed: 8)
+        let b = DLArray.randn(operationB == .none ? [k, n] : [n, k], type: .float32, seed: 9)
+        let split = try pagemtimes(a, operationA, b, operationB).scalars(as: Float.self).map(\.bitPattern)
+        var whole = [Float](repeating: 0, count: m * n)
+        let (x, y) = (a.scalars(as: Float.self), b.scalars(as: Float.self))
+        BLAS.singleThreaded {
+            threadProduct(operationA, x, a.shape[1], operationB, y, b.shape[1], accumulating: false, into: &whole, n,
+                          m: m, n: n, k: k)
+        }
+        #expect(firstDifference(split, whole.map(\.bitPattern)) == nil)
     }
 
     /// The cut depends on the sizes and the core count alone: the bits are the same with the

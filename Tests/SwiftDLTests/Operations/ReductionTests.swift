@@ -140,7 +140,7 @@ fileprivate func expectClose(_ actual: [Complex<Double>], _ expected: [Complex<D
     /// Sums large enough for the cores to share: a sum over the leading dimension (a batch
     /// reduced away leaves one long row of sums) adds each element's terms in order, as a loop
     /// does, to the bit; the sum of all elements adds the sums of blocks of
-    /// `Parallel.elementGrain` elements in order, each in four interleaved partial sums.
+    /// `SumAll<Double>.blockSize` elements in order, each in four interleaved partial sums.
     @Test func sharedSumsMatchLoopsBitForBit() throws {
         let (rows, columns) = (4, 300_000)
         let x = DLArray.randn([rows, columns], type: .float32, seed: 22)
@@ -153,9 +153,9 @@ fileprivate func expectClose(_ actual: [Complex<Double>], _ expected: [Complex<D
         }
         #expect(differing == nil, "column \(differing ?? -1) differs")
         var expected: Float?
-        for start in stride(from: 0, to: v.count, by: Parallel.elementGrain) {
+        for start in stride(from: 0, to: v.count, by: SumAll<Double>.blockSize) {
             var partial = [Float](repeating: 0, count: 4)
-            for (k, value) in v[start..<min(v.count, start + Parallel.elementGrain)].enumerated() { partial[k % 4] += value }
+            for (k, value) in v[start..<min(v.count, start + SumAll<Double>.blockSize)].enumerated() { partial[k % 4] += value }
             let blockSum = (partial[0] + partial[1]) + (partial[2] + partial[3])
             expected = expected.map { $0 + blockSum } ?? blockSum
         }
