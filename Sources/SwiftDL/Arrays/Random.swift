@@ -102,26 +102,23 @@ extension DLArray {
         // Box–Muller, most of the time (about 20 ns a number), are shared among the cores from
         // 1024 numbers per core: the same numbers as `nextNormal()` one at a time.
         let count = shape.reduce(1, *)
-        var uniforms = [Double](repeating: 0, count: 2 * count)
-        for i in 0..<count {
-            uniforms[2 * i] = 1 - generator.nextUniform()
-            uniforms[2 * i + 1] = generator.nextUniform()
+        let uniforms = [Double](unsafeUninitializedCapacity: 2 * count) { buffer, initialized in
+            for i in 0..<count {
+                buffer[2 * i] = 1 - generator.nextUniform()
+                buffer[2 * i + 1] = generator.nextUniform()
+            }
+            initialized = 2 * count
         }
         let storage = Storage.constant(count: count, dataType: type)
-        uniforms.withUnsafeBufferPointer { uniforms in
-            let pairs = UncheckedSendable(uniforms)
-            if type == .float32 {
-                let p = UncheckedSendable(storage.pointer(as: Float.self))
+        func fill<T: BinaryFloatingPoint & DLElement>(_ type: T.Type) {
+            uniforms.withUnsafeBufferPointer { uniforms in
+                let (pairs, p) = (UncheckedSendable(uniforms), UncheckedSendable(storage.pointer(as: T.self)))
                 Parallel.forEachChunk(count: count, grain: 1024) { range in
-                    for i in range { p.value[i] = Float(DLRandomGenerator.normal(pairs.value[2 * i], pairs.value[2 * i + 1])) }
-                }
-            } else {
-                let p = UncheckedSendable(storage.pointer(as: Double.self))
-                Parallel.forEachChunk(count: count, grain: 1024) { range in
-                    for i in range { p.value[i] = DLRandomGenerator.normal(pairs.value[2 * i], pairs.value[2 * i + 1]) }
+                    for i in range { p.value[i] = T(DLRandomGenerator.normal(pairs.value[2 * i], pairs.value[2 * i + 1])) }
                 }
             }
         }
+        if type == .float32 { fill(Float.self) } else { fill(Double.self) }
         return DLArray(storage: storage, shape: shape).withCanonicalLabels(labels)
     }
 
