@@ -3,8 +3,8 @@ import Testing
 @testable import SwiftDL
 
 /// Work shared among the cores gives the same bits however the cores come free: parts are
-/// combined in their order, and OpenBLAS products keep their thread count while other threads
-/// run single-threaded sections.
+/// combined in their order, every index of a pool job runs once whichever thread takes it, and
+/// OpenBLAS products keep their thread count while other threads run single-threaded sections.
 @Suite struct ParallelTests {
     /// The first parts finish last (they sleep), so a combine in the order the parts finish
     /// would put them last; the combined order and the float sum (whose value depends on the
@@ -59,6 +59,37 @@ import Testing
         for run in 1...8 {
             let busy = try mtimes(a, b).scalars(as: Float.self).map(\.bitPattern)
             #expect(firstDifference(busy, alone) == nil, "run \(run): \(firstDifference(busy, alone) ?? "")")
+        }
+    }
+
+    /// Threads that spin on every core make the pool's threads late, or make the caller run
+    /// jobs alone: each index still runs exactly once, and a split product (64 × 784 by
+    /// 784 × 256, an MLP layer's, cut in blocks among the cores) keeps the bits it has on a
+    /// quiet machine.
+    @Test func everyIndexRunsOnceAndProductsKeepTheirBitsWhileOtherThreadsHoldTheCores() throws {
+        let a = DLArray.rand([64, 784], type: .float32, seed: 3) - 0.5
+        let b = DLArray.rand([784, 256], type: .float32, seed: 4) - 0.5
+        let quiet = try mtimes(a, b).scalars(as: Float.self).map(\.bitPattern)
+        final class Flag: @unchecked Sendable {
+            private let lock = NSLock()
+            private var value = false
+            var isSet: Bool { lock.withLock { value } }
+            func set() { lock.withLock { value = true } }
+        }
+        let stopping = Flag()
+        for _ in 0..<Parallel.coreCount {
+            Thread { while !stopping.isSet {} }.start()
+        }
+        defer { stopping.set() }
+        let lock = NSLock(), indices = 4, jobs = 3000
+        var runs = [Int](repeating: 0, count: indices)
+        for _ in 0..<jobs {
+            Parallel.perform(indices) { index in lock.withLock { runs[index] += 1 } }
+        }
+        #expect(runs == [Int](repeating: jobs, count: indices))
+        for run in 1...20 {
+            let busy = try mtimes(a, b).scalars(as: Float.self).map(\.bitPattern)
+            #expect(firstDifference(busy, quiet) == nil, "run \(run): \(firstDifference(busy, quiet) ?? "")")
         }
     }
 }
