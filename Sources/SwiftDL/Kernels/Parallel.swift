@@ -42,7 +42,9 @@ enum Parallel {
     /// returns when all calls have returned: on the threads of SwiftDL's pool
     /// (`swiftdl_pool_run`), which keep watching for work for a fraction of a millisecond
     /// before they sleep, or through libdispatch when the pool is busy with another thread's
-    /// work or the call comes from inside a pool job.
+    /// work or the call comes from inside a pool job. Any index may run on any thread (the
+    /// calling thread takes those the pool's threads have not claimed, and runs them all while
+    /// another program shares its core), so `body(i)` must not depend on which thread runs it.
     ///
     /// The pool is hand-written because libdispatch parks its workers at once, so that each
     /// hand-off waits for the scheduler to wake a thread: with it the MLP GAN step ran at 241-261
