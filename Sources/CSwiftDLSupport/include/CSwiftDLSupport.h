@@ -22,10 +22,11 @@ static inline void swiftdl_prefetch(const void *address) { __builtin_prefetch(ad
 typedef void (*swiftdl_pool_job)(void *context, int worker);
 
 /// Runs `body(context, i)` for every `i` in `0..<workers` at once, `0` on the calling thread and
-/// the others on the pool's persistent threads (started when first needed), and returns when all
-/// have returned. Returns 0 without running anything when the pool cannot take the job: fewer
-/// than 2 or more than 64 workers, a call from inside a pool job, or another thread's job
-/// running; the caller then runs the work another way.
+/// the others on whichever thread claims them first: the pool's persistent threads (started when
+/// first needed) or the calling thread, which also runs them all while another program shares
+/// its core. Returns when all have returned. Returns 0 without running anything when the pool
+/// cannot take the job: fewer than 2 or more than 64 workers, a call from inside a pool job, or
+/// another thread's job running; the caller then runs the work another way.
 int swiftdl_pool_run(int workers, swiftdl_pool_job body, void *context);
 
 /// Prepares OpenBLAS once: on a CPU that OpenBLAS mistakes for an older core (Debian's 0.3.21
