@@ -82,7 +82,8 @@ static long preemptions(void) {
 // Whether the caller runs a job alone, its pool threads asleep: while its core is shared with
 // another program. Three runnable threads on two cores take turns, and a pool thread woken for
 // a job lands on the caller's core and preempts it: the MLP GAN step, the other core held by
-// `yes`, ran at 121-140 steps/s with the pool against 205-223 on the calling thread alone (its
+// `yes`, ran at 121-140 steps/s with claimed indices but no working alone, against 205-223 on
+// the calling thread alone (its
 // main thread preempted 2,300 times a second, 30 on a quiet machine; AMD EPYC Zen 4,
 // 2026-12-07). The caller counts its preemptions over windows of SHARE_WINDOW_NANOSECONDS;
 // after a window with at least SHARED_PREEMPTIONS of them it works alone for a span, then
@@ -106,14 +107,14 @@ static int works_alone(void) {
 }
 
 static uint64_t job_of(uint64_t claim) { return claim >> (2 * INDEX_BITS); }
+static int claim_field(uint64_t claim, int shift) { return (int)((claim >> shift) & ((1u << INDEX_BITS) - 1)); }
 
 // Claims the next index of job `job`, or returns -1 when that job has none left or is over.
 static int claim_index(uint64_t job) {
     uint64_t claim = atomic_load(&claims);
     while (job_of(claim) == job) {
-        int index = (int)(claim & ((1u << INDEX_BITS) - 1)), count = (int)((claim >> INDEX_BITS) & ((1u << INDEX_BITS) - 1));
-        if (index >= count) return -1;
-        if (atomic_compare_exchange_weak(&claims, &claim, claim + 1)) return index;
+        if (claim_field(claim, 0) >= claim_field(claim, INDEX_BITS)) return -1;   // next index, index count
+        if (atomic_compare_exchange_weak(&claims, &claim, claim + 1)) return claim_field(claim, 0);
     }
     return -1;
 }

@@ -2,6 +2,14 @@ import Foundation
 import Testing
 @testable import SwiftDL
 
+/// A flag one thread sets and others read, to stop the busy threads a test starts.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
 /// Work shared among the cores gives the same bits however the cores come free: parts are
 /// combined in their order, every index of a pool job runs once whichever thread takes it, and
 /// OpenBLAS products keep their thread count while other threads run single-threaded sections.
@@ -41,13 +49,7 @@ import Testing
         let a = DLArray.rand([33, 3000], type: .float32, seed: 1) - 0.5
         let b = DLArray.rand([3000, 2049], type: .float32, seed: 2) - 0.5
         let alone = try mtimes(a, b).scalars(as: Float.self).map(\.bitPattern)
-        final class Flag: @unchecked Sendable {
-            private let lock = NSLock()
-            private var value = false
-            var isSet: Bool { lock.withLock { value } }
-            func set() { lock.withLock { value = true } }
-        }
-        let stopping = Flag()
+        let stopping = StopFlag()
         let other = Thread {
             while !stopping.isSet {
                 _ = BLAS.singleThreaded { usleep(500) }
@@ -70,13 +72,7 @@ import Testing
         let a = DLArray.rand([64, 784], type: .float32, seed: 3) - 0.5
         let b = DLArray.rand([784, 256], type: .float32, seed: 4) - 0.5
         let quiet = try mtimes(a, b).scalars(as: Float.self).map(\.bitPattern)
-        final class Flag: @unchecked Sendable {
-            private let lock = NSLock()
-            private var value = false
-            var isSet: Bool { lock.withLock { value } }
-            func set() { lock.withLock { value = true } }
-        }
-        let stopping = Flag()
+        let stopping = StopFlag()
         for _ in 0..<Parallel.coreCount {
             Thread { while !stopping.isSet {} }.start()
         }
