@@ -135,9 +135,13 @@ public struct GANData: Sendable {
         if let mixture = dataset.mixture { return try mixture.sample(count: batchSize, using: &generator) }
         let images = batchImages(index, size: batchSize, seed: seed, order: &order)
         let area = sourceSide * sourceSide
-        var values = [Float](repeating: 0, count: batchSize * area)
-        for (b, image) in images.enumerated() {
-            values.replaceSubrange(b * area..<(b + 1) * area, with: pixels[image * area..<(image + 1) * area])
+        let values = [Float](unsafeUninitializedCapacity: batchSize * area) { batch, initialized in
+            pixels.withUnsafeBufferPointer { pixels in
+                for (b, image) in images.enumerated() {
+                    (batch.baseAddress! + b * area).initialize(from: pixels.baseAddress! + image * area, count: area)
+                }
+            }
+            initialized = batchSize * area
         }
         let batch = try DLArray(values, shape: [batchSize, 1, sourceSide, sourceSide], labels: "BCSS")
         return imageSize == sourceSide ? batch : try enlarged(batch, to: imageSize)

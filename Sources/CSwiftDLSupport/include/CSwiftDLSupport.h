@@ -87,6 +87,12 @@ void swiftdl_sigmoid_f32(long count, const float *x, float *y);
 /// bits on every CPU; vectorized as ``swiftdl_exp_f32``.
 void swiftdl_slope_scaled_f32(long count, const float *g, const float *x, float scale, float *y);
 
+/// Box–Muller's standard normal numbers √(−2·log u)·cos(2π·v) of `count` pairs (u, v) of
+/// doubles, `pairs[2i]` = u in (0, 1] and `pairs[2i + 1]` = v in [0, 1), rounded to float32:
+/// each the float of the double formula with glibc's scalar log and cos, to the bit, computed
+/// with libmvec's vector functions where x86-64 Linux has them.
+void swiftdl_box_muller_f32(long count, const double *pairs, float *out);
+
 /// The unnormalized discrete Fourier transform (FFTW, any length) of `outer`·`inner` complex
 /// float64 sequences of `length` elements, stored interleaved (re, im) as an
 /// `outer × length × inner` row-major array; the result has the same layout. `backward` picks

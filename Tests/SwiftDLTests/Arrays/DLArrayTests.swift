@@ -63,11 +63,15 @@ import Testing
 
     /// `randn` shares Box–Muller's functions among the cores: its numbers are still the
     /// generator's `nextNormal()` one after another, to the bit, in float64 and float32 (rounded
-    /// once), and the generator continues after them.
-    @Test func normalArraysAreTheGeneratorsNormalsInOrder() {
+    /// once), and the generator continues after them. In float32 they come from vector log and
+    /// cos functions where the machine has them, with the numbers whose rounding those could
+    /// change (about one in 30,000) computed again: a million numbers, of a count that leaves
+    /// a few at the end of each core's share to the scalar path, meet about 30 of those.
+    @Test(arguments: [[3, 5000], [1001, 1047]])
+    func normalArraysAreTheGeneratorsNormalsInOrder(shape: [Int]) {
         for type in [DLDataType.float64, .float32] {
             var arrays = DLRandomGenerator(seed: 11), scalars = DLRandomGenerator(seed: 11)
-            let values = DLArray.randn([3, 5000], type: type, using: &arrays).scalars(as: Double.self)
+            let values = DLArray.randn(shape, type: type, using: &arrays).scalars(as: Double.self)
             let differing = values.indices.first { index in
                 let expected = scalars.nextNormal()
                 return type == .float64 ? values[index].bitPattern != expected.bitPattern
