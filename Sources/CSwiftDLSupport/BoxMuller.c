@@ -1,5 +1,7 @@
 #include "CSwiftDLSupport.h"
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 // Box–Muller's normal numbers rounded to float32, with the vector log and cos of glibc's libmvec
 // where it is at hand (x86-64 Linux), each number still the scalar formula's to the bit.
@@ -24,9 +26,16 @@ static double scalar_normal(double u, double v) {
 static int rounding_is_close(double d) {
     double magnitude = fabs(d);
     if (!(magnitude > 0x1p-100)) return 1;                 // zero, tiny or NaN: recompute
-    float rounded = (float)magnitude;
-    double below = ((double)rounded + (double)nextafterf(rounded, 0)) * 0.5;       // exact in double
-    double above = ((double)rounded + (double)nextafterf(rounded, INFINITY)) * 0.5;
+    // The floats next to `rounded` (a positive normal float: below 10, above 2⁻¹⁰⁰) are its
+    // bits minus and plus one.
+    float rounded = (float)magnitude, lower, upper;
+    uint32_t bits;
+    memcpy(&bits, &rounded, sizeof bits);
+    uint32_t lowerBits = bits - 1, upperBits = bits + 1;
+    memcpy(&lower, &lowerBits, sizeof lower);
+    memcpy(&upper, &upperBits, sizeof upper);
+    double below = ((double)rounded + (double)lower) * 0.5;  // exact in double
+    double above = ((double)rounded + (double)upper) * 0.5;
     double tolerance = 0x1p-40 * magnitude;                 // 256 times the largest difference
     return fabs(magnitude - below) <= tolerance || fabs(magnitude - above) <= tolerance;
 }

@@ -16,6 +16,15 @@ func stridedCopy<T>(shape: [Int], source: UnsafePointer<T>, sourceStrides: [Int]
     let rank = shape.count
     let length = shape[rank - 1]
     let innerSource = sourceStrides[rank - 1], innerDestination = destinationStrides[rank - 1]
+    if rank == 1 && innerSource == 1 && innerDestination == 1 {
+        // One contiguous run (a concatenation's piece, a whole array): shared among the cores
+        // as rows are. The MLP GAN's concatenation of a real and a generated batch (two runs
+        // of 50,176 floats) took 32 µs on one core (AMD EPYC Zen 4, 2026-12-07).
+        Parallel.forEachChunk(count: length) { elements in
+            (destination + elements.lowerBound).update(from: source + elements.lowerBound, count: elements.count)
+        }
+        return
+    }
     forEachRow(shape: shape, stridesA: sourceStrides, stridesB: destinationStrides, grain: Parallel.elementGrain) { _, s, d in
         if innerSource == 1 && innerDestination == 1 {
             (destination + d).update(from: source + s, count: length)
