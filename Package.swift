@@ -50,7 +50,9 @@ let package = Package(
         ),
         .target(
             name: "CSwiftDLSupport",
-            dependencies: ["COpenBLAS", "CFFTW"]
+            dependencies: ["COpenBLAS", "CFFTW"],
+            // dlopen, for libmvec (BoxMuller.c): in libc itself from glibc 2.34, in libdl before.
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(
             name: "SwiftDL",
