@@ -43,11 +43,13 @@ static int rounding_is_close(double d) {
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #include <dlfcn.h>
 #include <immintrin.h>
+#include <pthread.h>
 
 // libmvec's functions on vectors (the x86-64 vector ABI's names), found once with dlsym so that
 // the library builds and runs where libmvec is missing (then every number takes the scalar path).
 static void *vector_log = 0, *vector_cos = 0;
-static int lanes = -1;                                     // 8, 4, or 0 for none; -1 before the lookup
+static int lanes = 0;                                      // 8, 4, or 0 for none
+static pthread_once_t lookup = PTHREAD_ONCE_INIT;
 
 static void find_vector_functions(void) {
     void *library = dlopen("libmvec.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -63,7 +65,7 @@ static void find_vector_functions(void) {
         vector_cos = dlsym(library, "_ZGVdN4v_cos");
         found = vector_log && vector_cos ? 4 : 0;
     }
-    __atomic_store_n(&lanes, found, __ATOMIC_RELEASE);
+    lanes = found;
 }
 
 // √(−2·log u)·cos(2π·v) for 8 pairs, into `out`.
@@ -89,11 +91,8 @@ __attribute__((target("avx2"))) static void normals4(const double *pairs, double
 }
 
 void swiftdl_box_muller_f32(long count, const double *pairs, float *out) {
-    int width = __atomic_load_n(&lanes, __ATOMIC_ACQUIRE);
-    if (width < 0) {
-        find_vector_functions();                           // racing threads find the same functions
-        width = __atomic_load_n(&lanes, __ATOMIC_ACQUIRE);
-    }
+    pthread_once(&lookup, find_vector_functions);
+    int width = lanes;
     long i = 0;
     if (width > 0) {
         double normals[8];
