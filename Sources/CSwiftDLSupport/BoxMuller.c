@@ -42,7 +42,6 @@ static int rounding_is_close(double d) {
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #include <dlfcn.h>
-#include <immintrin.h>
 #include <pthread.h>
 
 // libmvec's functions on vectors (the x86-64 vector ABI's names), found once with dlsym so that
@@ -68,27 +67,25 @@ static void find_vector_functions(void) {
     lanes = found;
 }
 
-// √(−2·log u)·cos(2π·v) for 8 pairs, into `out`.
-__attribute__((target("avx512f"))) static void normals8(const double *pairs, double *out) {
-    typedef __m512d (*function)(__m512d);
-    double u[8], v[8];
-    for (int i = 0; i < 8; i++) { u[i] = pairs[2 * i]; v[i] = pairs[2 * i + 1]; }
-    __m512d logarithm = ((function)vector_log)(_mm512_loadu_pd(u));
-    __m512d cosine = ((function)vector_cos)(_mm512_mul_pd(_mm512_set1_pd(2.0 * M_PI), _mm512_loadu_pd(v)));
-    __m512d radius = _mm512_sqrt_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), logarithm));
-    _mm512_storeu_pd(out, _mm512_mul_pd(radius, cosine));
-}
-
-// The same for 4 pairs.
-__attribute__((target("avx2"))) static void normals4(const double *pairs, double *out) {
-    typedef __m256d (*function)(__m256d);
-    double u[4], v[4];
-    for (int i = 0; i < 4; i++) { u[i] = pairs[2 * i]; v[i] = pairs[2 * i + 1]; }
-    __m256d logarithm = ((function)vector_log)(_mm256_loadu_pd(u));
-    __m256d cosine = ((function)vector_cos)(_mm256_mul_pd(_mm256_set1_pd(2.0 * M_PI), _mm256_loadu_pd(v)));
-    __m256d radius = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), logarithm));
-    _mm256_storeu_pd(out, _mm256_mul_pd(radius, cosine));
-}
+// √(−2·log u)·cos(2π·v) for LANES pairs, into `out`: normals8 (AVX-512) and normals4 (AVX2),
+// each calling the libmvec functions of its vector width. The vectors are the x86-64 vector
+// ABI's (8 doubles in a zmm register, 4 in a ymm); the square root and product are exactly
+// rounded, so lane by lane they are the scalar formula's operations.
+#define SWIFTDL_NORMALS(LANES, TARGET)                                                          \
+    __attribute__((target(TARGET))) static void normals##LANES(const double *pairs, double *out) { \
+        typedef double vector __attribute__((ext_vector_type(LANES)));                           \
+        typedef vector (*function)(vector);                                                      \
+        vector u, v;                                                                             \
+        for (int i = 0; i < LANES; i++) { u[i] = pairs[2 * i]; v[i] = pairs[2 * i + 1]; }        \
+        vector logarithm = ((function)vector_log)(u), cosine = ((function)vector_cos)(2.0 * M_PI * v); \
+        vector normal = __builtin_elementwise_sqrt(-2.0 * logarithm) * cosine;                   \
+        for (int i = 0; i < LANES; i++) out[i] = normal[i];                                      \
+    }
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"   // each function passes vectors only to its own width's
+SWIFTDL_NORMALS(8, "avx512f")
+SWIFTDL_NORMALS(4, "avx2")
+#pragma clang diagnostic pop
 
 void swiftdl_box_muller_f32(long count, const double *pairs, float *out) {
     pthread_once(&lookup, find_vector_functions);
