@@ -93,6 +93,11 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     /// The kernel calls in the most recently made trace, and how many of them run fused.
     public var lastTraceCallCounts: (calls: Int, fused: Int)? { locked { lastCounts } }
 
+    /// What the layout pass did in the most recently made trace: the calls that take or give an
+    /// activation in oneDNN's blocked layout, and the reorders it inserted (see
+    /// ``LayoutAssignment``).
+    var lastTraceLayoutCounts: (blocked: Int, reorders: Int)? { locked { lastLayoutCounts } }
+
     // The function, and what dlaccelerate built to flatten and rebuild its values.
     let eager: (Arguments) throws -> Outputs
     let traced: (Arguments) throws -> Outputs
@@ -133,6 +138,7 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
     private var hits = 0
     private var eagerReason: String?
     private var lastCounts: (calls: Int, fused: Int)?
+    private var lastLayoutCounts: (blocked: Int, reorders: Int)?
 
     init(eager: @escaping (Arguments) throws -> Outputs, traced: @escaping (Arguments) throws -> Outputs,
          key: @escaping (Arguments) -> AccelerationKey, matches: @escaping (Arguments, AccelerationKey) -> Bool,
@@ -235,7 +241,10 @@ public final class AcceleratedFunction<Arguments, Outputs>: @unchecked Sendable 
                                         outputs: flattenOutputs(outputs))
             let rebuildOutputs = self.rebuildOutputs
             slot = Slot(key: pattern, plan: plan, rebuild: { rebuildOutputs(outputs, $0) }, eagerReason: nil, lastUse: 0)
-            locked { lastCounts = (plan.callCount, plan.fusedCallCount) }
+            locked {
+                lastCounts = (plan.callCount, plan.fusedCallCount)
+                lastLayoutCounts = (plan.blockedCallCount, plan.reorderCallCount)
+            }
         }
         locked {
             slot.lastUse = clock

@@ -89,6 +89,10 @@ final class AccelerationPlan: @unchecked Sendable {
     /// Kernel calls in the plan (after dead calls are dropped), and how many of them run fused.
     let callCount: Int
     let fusedCallCount: Int
+    /// Calls that take or give an activation channel-blocked, and the reorders inserted for them
+    /// (see ``LayoutAssignment``).
+    let blockedCallCount: Int
+    let reorderCallCount: Int
 
     /// Where a returned array's storage comes from on a replay.
     private enum OutputSource {
@@ -132,28 +136,20 @@ final class AccelerationPlan: @unchecked Sendable {
             placeOf[ObjectIdentifier(input)] = places.count
             places.append(.input(k))
         }
-        // Values written by calls get a place when written; the others read are constants.
-        var producedBy: [Int: Int] = [:]
-        var callInputs: [[Int]] = []
-        var callOutputs: [Int] = []
-        for (index, call) in capture.calls.enumerated() {
-            callInputs.append(call.inputs.map { storage in
-                if let place = placeOf[ObjectIdentifier(storage)] { return place }
-                placeOf[ObjectIdentifier(storage)] = places.count
-                places.append(.constant(storage))
-                return places.count - 1
-            })
-            let place = places.count
-            placeOf[ObjectIdentifier(call.output)] = place
-            places.append(.buffer(-1))
-            producedBy[place] = index
-            callOutputs.append(place)
-        }
         func place(of storage: Storage) -> Int {
             if let place = placeOf[ObjectIdentifier(storage)] { return place }
             placeOf[ObjectIdentifier(storage)] = places.count
             places.append(.constant(storage))
             return places.count - 1
+        }
+        // Values written by calls get a place when written; the others read are constants.
+        var program: [PlannedCall] = []
+        for (index, call) in capture.calls.enumerated() {
+            let inputs = call.inputs.map(place(of:))
+            placeOf[ObjectIdentifier(call.output)] = places.count
+            places.append(.buffer(-1))
+            program.append(PlannedCall(kernel: call.kernel, blocking: call.blocking, inputs: inputs, output: places.count - 1,
+                                       specification: call.outputSpecification, origin: index))
         }
         let outputPlaces = outputs.map { place(of: $0.storage.elementOwner) }
         var checkedBytes: [[UInt8]] = []
@@ -168,33 +164,30 @@ final class AccelerationPlan: @unchecked Sendable {
             }
         }
 
-        // Drop calls whose values reach no output and no check, but collectives, which every
-        // worker calls.
-        var live = Set(outputPlaces).union(checks.map(\.value))
-        var liveCalls = [Bool](repeating: false, count: capture.calls.count)
-        for index in capture.calls.indices.reversed()
-        where live.contains(callOutputs[index]) || capture.calls[index].kernel.takeCollectiveError != nil {
-            liveCalls[index] = true
-            live.formUnion(callInputs[index])
-        }
+        // Drop calls whose values reach no output and no check; keep activations passed between
+        // channel-blocking kernels in their blocked layout (which may leave plain values unread).
+        let needed = Set(outputPlaces).union(checks.map(\.value))
+        program = Self.liveCalls(program, needed: needed)
+        program = Self.liveCalls(LayoutAssignment.assign(program, places: &places, plainOnly: needed), needed: needed)
 
         // Returned values are made fresh for each call; the others share buffers by lifetime.
+        var producedBy: [Int: Int] = [:]
+        for (index, call) in program.enumerated() { producedBy[call.output] = index }
         for value in outputPlaces {
-            if let call = producedBy[value] { places[value] = .output(capture.calls[call].outputSpecification) }
+            if let call = producedBy[value] { places[value] = .output(program[call].specification) }
         }
 
-        // Group consecutive elementwise calls over the same element count into fused runs. A
-        // value's lifetime is counted in runs, so no buffer is reused inside a run.
+        // Group consecutive elementwise calls over the same element count into fused runs, but
+        // not across a check. A value's lifetime is counted in runs, so no buffer is reused inside
+        // a run.
         var units: [[Int]] = []
-        var unitOfCall = [Int](repeating: -1, count: capture.calls.count)
-        var checksAfter: [Int: [Int]] = [:]
-        for (k, check) in checks.enumerated() { checksAfter[check.callCount, default: []].append(k) }
+        var unitOfCall = [Int](repeating: -1, count: program.count)
         var lastElementwiseCount: Int?
-        for index in capture.calls.indices {
-            if checksAfter[index] != nil { lastElementwiseCount = nil }
-            guard liveCalls[index] else { continue }
-            let call = capture.calls[index]
-            if let kernel = call.kernel.elementwise, !call.outputSpecification.startsZeroed {
+        var previousOrigin = -1
+        for (index, call) in program.enumerated() {
+            if checks.contains(where: { previousOrigin < $0.callCount && $0.callCount <= call.origin }) { lastElementwiseCount = nil }
+            previousOrigin = call.origin
+            if let kernel = call.kernel.elementwise, !call.specification.startsZeroed {
                 if lastElementwiseCount == kernel.count, !units.isEmpty {
                     units[units.count - 1].append(index)
                 } else {
@@ -212,21 +205,21 @@ final class AccelerationPlan: @unchecked Sendable {
         // it after the last run that reads it (best fit by size). A checked value lives until
         // the run its check comes before (or to the end), so no run before the check reuses it.
         var lastUse: [Int: Int] = [:]
-        for index in capture.calls.indices where liveCalls[index] {
-            for value in callInputs[index] { lastUse[value] = max(lastUse[value] ?? -1, unitOfCall[index]) }
+        for (index, call) in program.enumerated() {
+            for value in call.inputs { lastUse[value] = max(lastUse[value] ?? -1, unitOfCall[index]) }
         }
         for check in checks {
-            let before = units.firstIndex { $0[0] >= check.callCount } ?? units.count
+            let before = units.firstIndex { program[$0[0]].origin >= check.callCount } ?? units.count
             lastUse[check.value] = max(lastUse[check.value] ?? -1, before)
         }
         var bufferBytes: [Int] = []
         var free: [Int] = []
         var releases: [Int: [Int]] = [:]
-        for (unit, calls) in units.enumerated() {
-            for index in calls {
-                let value = callOutputs[index]
+        for (unit, members) in units.enumerated() {
+            for index in members {
+                let value = program[index].output
                 guard case .buffer = places[value] else { continue }
-                let bytes = capture.calls[index].outputSpecification.byteCount
+                let bytes = program[index].specification.byteCount
                 let fit = free.filter { bufferBytes[$0] >= bytes }.min { bufferBytes[$0] < bufferBytes[$1] }
                 let buffer: Int
                 if let fit {
@@ -252,12 +245,12 @@ final class AccelerationPlan: @unchecked Sendable {
         var kernels: [KernelWork] = []
         var inputValues: [Int] = []
         func planned(_ index: Int) -> Int {
-            let call = capture.calls[index]
+            let call = program[index]
             kernels.append(KernelWork(call.kernel))
             calls.append(Call(kernel: .passUnretained(kernels[kernels.count - 1]), tableOffset: inputValues.count,
-                              inputCount: callInputs[index].count, output: callOutputs[index],
-                              zeroedBytes: call.outputSpecification.startsZeroed ? call.outputSpecification.byteCount : 0))
-            inputValues += callInputs[index]
+                              inputCount: call.inputs.count, output: call.output,
+                              zeroedBytes: call.specification.startsZeroed ? call.specification.byteCount : 0))
+            inputValues += call.inputs
             return calls.count - 1
         }
         var steps: [Step] = []
@@ -271,14 +264,14 @@ final class AccelerationPlan: @unchecked Sendable {
             }
         }
         for unit in units {
-            emitChecks(upTo: unit[0])
+            emitChecks(upTo: program[unit[0]].origin)
             if unit.count == 1 {
                 steps.append(.call(planned(unit[0])))
             } else {
-                let kernels = unit.map { capture.calls[$0].kernel.elementwise! }
+                let elementwise = unit.map { program[$0].kernel.elementwise! }
                 let indices = unit.map(planned)
-                steps.append(.fused(indices[0] ..< indices[indices.count - 1] + 1, count: kernels[0].count,
-                                    grain: kernels.map(\.grain).min()!))
+                steps.append(.fused(indices[0] ..< indices[indices.count - 1] + 1, count: elementwise[0].count,
+                                    grain: elementwise.map(\.grain).min()!))
                 fusedCallCount += unit.count
             }
         }
@@ -312,8 +305,23 @@ final class AccelerationPlan: @unchecked Sendable {
         }
         self.bufferBytes = bufferBytes
         self.tableSize = inputValues.count
-        self.callCount = liveCalls.filter { $0 }.count
+        self.callCount = program.count
+        self.blockedCallCount = program.filter(\.takesBlocked).count
+        self.reorderCallCount = program.filter(\.isReorder).count
         self.fusedCallCount = fusedCallCount
+    }
+
+    /// The calls of `program` whose values reach `needed`, and the collectives (which every worker
+    /// calls, used or not), in order.
+    private static func liveCalls(_ program: [PlannedCall], needed: Set<Int>) -> [PlannedCall] {
+        var live = needed
+        var keep = [Bool](repeating: false, count: program.count)
+        for index in program.indices.reversed()
+        where live.contains(program[index].output) || program[index].kernel.takeCollectiveError != nil {
+            keep[index] = true
+            live.formUnion(program[index].inputs)
+        }
+        return program.indices.filter { keep[$0] }.map { program[$0] }
     }
 
     /// A check of the plan failed: a value read into Swift differs from the captured one, or

@@ -15,6 +15,8 @@ final class KernelCapture {
     /// One recorded kernel call.
     struct Call {
         let kernel: KernelReplay
+        /// The kernel, when it can take activations channel-blocked (for the plan's layout pass).
+        let blocking: (any ChannelBlockingKernel)?
         /// The element storages read (bases of views), in the kernel's input order.
         let inputs: [Storage]
         let output: Storage
@@ -61,7 +63,8 @@ final class KernelCapture {
     /// Records a kernel call made at the outermost level.
     func record(_ kernel: some Kernel, inputs: [DLArray], output: Storage, _ specification: KernelOutput) {
         let bases = inputs.map { $0.storage.elementOwner }
-        calls.append(Call(kernel: kernel.makeReplay(), inputs: bases, output: output, outputSpecification: specification))
+        calls.append(Call(kernel: kernel.makeReplay(), blocking: kernel as? any ChannelBlockingKernel, inputs: bases,
+                          output: output, outputSpecification: specification))
         written.insert(ObjectIdentifier(output))
     }
 

@@ -17,78 +17,84 @@ import Foundation
 /// call for all the parts.
 enum DNNLConvolution {
     /// The convolution of `x` with `filters` plus `bias`, or nil when oneDNN does not take it
-    /// (see ``takes(_:)``).
+    /// (see ``takes(_:_:)``).
     static func forward(_ x: DLArray, _ filters: DLArray, _ bias: DLArray?, layout: ConvolutionLayout) -> DLArray? {
         guard takes(x, layout) else { return nil }
-        let kind = Kind.forward(bias: bias != nil)
-        let ran = Flag()
-        let output = ClosureKernel { inputs, output in
-            let source = inputs[0].assumingMemoryBound(to: Float.self)
-            let destination = output.assumingMemoryBound(to: Float.self)
-            ran.value = forEachPart(kind, layout, filters: inputs[1]) { primitive, filters, images in
-                primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
-                               filters] + (inputs.count > 2 ? [inputs[2]] : []),
-                              into: destination + images.lowerBound * layout.filters * layout.positionCount,
-                              filtersReordered: true)
-            }
-        }.output(reading: [x, filters] + (bias.map { [$0] } ?? []),
-                 KernelOutput(count: layout.outputShape.reduce(1, *), dataType: .float32))
-        return ran.value ? DLArray(storage: output, shape: layout.outputShape) : nil
+        let kernel = DNNLConvolutionKernel(product: .convolution(bias: bias != nil), layout: layout)
+        let output = kernel.output(reading: [x, filters] + (bias.map { [$0] } ?? []),
+                                   KernelOutput(count: layout.outputShape.reduce(1, *), dataType: .float32))
+        return kernel.ran.value ? DLArray(storage: output, shape: layout.outputShape) : nil
     }
-
-    /// Whether a kernel call succeeded: set by the call, read by the eager caller.
-    final class Flag: @unchecked Sendable { var value = false }
 
     /// The transposed convolution of `y` with `filters` plus `bias`, or nil when oneDNN does not
     /// take it.
     static func transposed(_ y: DLArray, _ filters: DLArray, _ bias: DLArray?, layout: ConvolutionLayout) -> DLArray? {
         guard takes(y, layout) else { return nil }
-        let ran = Flag()
-        let output = ClosureKernel { inputs, output in
-            let source = inputs[0].assumingMemoryBound(to: Float.self)
-            let shift = inputs.count > 2 ? inputs[2].assumingMemoryBound(to: Float.self) : nil
-            let destination = output.assumingMemoryBound(to: Float.self)
-            ran.value = forEachPart(.backwardData, layout, filters: inputs[1]) { primitive, filters, images in
-                let part = destination + images.lowerBound * layout.channels * layout.planeSize
-                primitive.run([UnsafeRawPointer(source + images.lowerBound * layout.filters * layout.positionCount),
-                               filters], into: part, filtersReordered: true)
-                if let shift { addChannelBias(shift, to: part, images: images.count, layout: layout) }
-            }
-        }.output(reading: [y, filters] + (bias.map { [$0] } ?? []),
-                 KernelOutput(count: layout.inputShape.reduce(1, *), dataType: .float32))
-        return ran.value ? DLArray(storage: output, shape: layout.inputShape) : nil
+        let kernel = DNNLConvolutionKernel(product: .transposed(bias: bias != nil), layout: layout)
+        let output = kernel.output(reading: [y, filters] + (bias.map { [$0] } ?? []),
+                                   KernelOutput(count: layout.inputShape.reduce(1, *), dataType: .float32))
+        return kernel.ran.value ? DLArray(storage: output, shape: layout.inputShape) : nil
     }
 
     /// The correlation of the windows of `x` with `y` summed over the batch, or nil when oneDNN
     /// does not take it.
     static func correlation(_ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray? {
         guard takes(x, layout) else { return nil }
-        let size = partSize(layout.batch), partCount = (layout.batch + size - 1) / size
-        var primitives = [Int: Primitive]()
-        for images in Set([size, layout.batch % size]) where images > 0 {
-            guard let primitive = cache.primitive(.backwardWeights, layout.with(batch: images)) else { return nil }
-            primitives[images] = primitive
-        }
-        let output = ClosureKernel { [primitives] inputs, output in
-            let source = inputs[0].assumingMemoryBound(to: Float.self), rows = inputs[1].assumingMemoryBound(to: Float.self)
-            // Every part's sum in the primitive's own layout, added in part order, then reordered once.
-            let first = primitives[size]!, sumBytes = first.outputBytes
-            let sums = UnsafeMutableRawPointer.allocate(byteCount: partCount * sumBytes, alignment: 64)
-            defer { sums.deallocate() }
-            Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
-                primitives[images.count]!.run(
-                    [UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
-                     UnsafeRawPointer(rows + images.lowerBound * layout.filters * layout.positionCount)],
-                    into: sums + images.lowerBound / size * sumBytes, reorderingOutput: false)
-            }
-            let total = sums.assumingMemoryBound(to: Float.self), count = sumBytes / MemoryLayout<Float>.stride
-            for p in 1..<partCount {
-                let part = (sums + p * sumBytes).assumingMemoryBound(to: Float.self)
-                for i in 0..<count { total[i] += part[i] }
-            }
-            first.reorderOutput(from: sums, to: output.assumingMemoryBound(to: Float.self))
-        }.output(reading: x, y, KernelOutput(count: layout.filterShape.reduce(1, *), dataType: .float32))
+        let kernel = DNNLConvolutionKernel(product: .correlation, layout: layout)
+        guard kernel.primitives() != nil else { return nil }
+        let output = kernel.output(reading: x, y, KernelOutput(count: layout.filterShape.reduce(1, *), dataType: .float32))
         return DLArray(storage: output, shape: layout.filterShape)
+    }
+
+    /// Whether a kernel call succeeded: set by the call, read by the eager caller.
+    final class Flag: @unchecked Sendable { var value = false }
+
+    /// Runs the convolution (with bias) or the transposed convolution of `kernel` on `inputs`
+    /// into `destination`; false when oneDNN has no primitive for its shapes.
+    fileprivate static func product(_ kernel: DNNLConvolutionKernel, _ inputs: KernelInputs,
+                                    into destination: UnsafeMutablePointer<Float>) -> Bool {
+        let layout = kernel.layout
+        let transposed = kernel.product.isTransposed
+        let (inputPlane, outputPlane) = transposed
+            ? (layout.filters * layout.positionCount, layout.channels * layout.planeSize)
+            : (layout.channels * layout.planeSize, layout.filters * layout.positionCount)
+        let source = inputs[0].assumingMemoryBound(to: Float.self)
+        let shift = transposed && inputs.count > 2 ? inputs[2].assumingMemoryBound(to: Float.self) : nil
+        let bias = transposed || inputs.count < 3 ? [] : [inputs[2]]
+        return forEachPart(kernel.primitiveKind, layout, filters: inputs[1]) { primitive, filters, images in
+            let part = destination + images.lowerBound * outputPlane
+            primitive.run([UnsafeRawPointer(source + images.lowerBound * inputPlane), filters] + bias, into: part,
+                          given: kernel.ownLayoutInputs.union([1]), reorderingOutput: !kernel.ownLayoutOutput)
+            if let shift {
+                addChannelBias(shift, to: part, images: images.count, layout: layout,
+                               blocking: kernel.ownLayoutOutput ? primitive.outputBlocking! : .plain)
+            }
+        }
+    }
+
+    /// Runs the filter correlation of `kernel` with `primitives` (by part size) on `inputs` into
+    /// `output`: every part's sum in the primitive's own layout, added in part order, then
+    /// reordered once.
+    fileprivate static func correlate(_ kernel: DNNLConvolutionKernel, _ primitives: [Int: Primitive],
+                                      _ inputs: KernelInputs, into output: UnsafeMutablePointer<Float>) {
+        let layout = kernel.layout
+        let size = partSize(layout.batch), partCount = (layout.batch + size - 1) / size
+        let source = inputs[0].assumingMemoryBound(to: Float.self), rows = inputs[1].assumingMemoryBound(to: Float.self)
+        let first = primitives[size]!, sumBytes = first.outputBytes
+        let sums = UnsafeMutableRawPointer.allocate(byteCount: partCount * sumBytes, alignment: 64)
+        defer { sums.deallocate() }
+        Parallel.share(count: layout.batch, part: size, scratch: {}) { images, _ in
+            primitives[images.count]!.run(
+                [UnsafeRawPointer(source + images.lowerBound * layout.channels * layout.planeSize),
+                 UnsafeRawPointer(rows + images.lowerBound * layout.filters * layout.positionCount)],
+                into: sums + images.lowerBound / size * sumBytes, given: kernel.ownLayoutInputs, reorderingOutput: false)
+        }
+        let total = sums.assumingMemoryBound(to: Float.self), count = sumBytes / MemoryLayout<Float>.stride
+        for p in 1..<partCount {
+            let part = (sums + p * sumBytes).assumingMemoryBound(to: Float.self)
+            for i in 0..<count { total[i] += part[i] }
+        }
+        first.reorderOutput(from: sums, to: output)
     }
 
     /// Whether oneDNN computes a convolution of this type and layout: float32 ones with more than
@@ -103,13 +109,25 @@ enum DNNLConvolution {
         x.dataType == .float32 && engine != nil && layout.batch > 0 && layout.channels > 1 && layout.filters > 1
     }
 
-    /// Adds `bias[c]` to every element of channel `c` of `images` images `[b, C, spatial…]`.
+    /// Adds `bias[c]` to every element of channel `c` of `images` images `[b, C, spatial…]`,
+    /// laid out plain or in channel blocks.
     private static func addChannelBias(_ bias: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>,
-                                       images: Int, layout: ConvolutionLayout) {
+                                       images: Int, layout: ConvolutionLayout, blocking: ChannelBlocking) {
         let plane = layout.planeSize
-        for q in 0..<images * layout.channels {
-            let start = bias[q % layout.channels], target = x + q * plane
-            for i in 0..<plane { target[i] += start }
+        switch blocking {
+        case .plain:
+            for q in 0..<images * layout.channels {
+                let start = bias[q % layout.channels], target = x + q * plane
+                for i in 0..<plane { target[i] += start }
+            }
+        case .blocked(let block):
+            let blocks = layout.channels / block
+            for q in 0..<images * blocks {
+                let first = q % blocks * block, target = x + q * plane * block
+                for i in 0..<plane {
+                    for lane in 0..<block { target[i * block + lane] += bias[first + lane] }
+                }
+            }
         }
     }
 
@@ -117,7 +135,7 @@ enum DNNLConvolution {
 
     /// The number of images in each part of the batch (the last part may have fewer): twice as
     /// many parts as cores, so that a core slowed down by other work can leave parts to the other.
-    private static func partSize(_ batch: Int) -> Int {
+    fileprivate static func partSize(_ batch: Int) -> Int {
         let cores = Parallel.coreCount
         let parts = max(1, min(batch, cores == 1 ? 1 : 2 * cores))
         return max(1, (batch + parts - 1) / parts)
@@ -127,7 +145,7 @@ enum DNNLConvolution {
     /// backward-data primitive's second input) in the layout that primitive wants, reordered
     /// once for all the parts; false when oneDNN has no primitive for these shapes (nothing is
     /// run then).
-    private static func forEachPart(_ kind: Kind, _ layout: ConvolutionLayout, filters: UnsafeRawPointer,
+    fileprivate static func forEachPart(_ kind: Kind, _ layout: ConvolutionLayout, filters: UnsafeRawPointer,
                                     _ body: (Primitive, UnsafeRawPointer, Range<Int>) -> Void) -> Bool {
         let size = partSize(layout.batch)
         var primitives = [Int: (primitive: Primitive, filters: WantedInput)]()
@@ -146,13 +164,13 @@ enum DNNLConvolution {
     // MARK: Primitives
 
     /// oneDNN's CPU engine; nil when it cannot be created (then every convolution takes im2col).
-    nonisolated(unsafe) private static let engine: dnnl_engine_t? = {
+    nonisolated(unsafe) fileprivate static let engine: dnnl_engine_t? = {
         var engine: dnnl_engine_t?
         return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil
     }()
 
     /// The primitives made so far, by kind and layout (with the part's batch).
-    private static let cache = PrimitiveCache()
+    fileprivate static let cache = PrimitiveCache()
 
     /// Which of the three products a primitive computes.
     enum Kind: Hashable {
@@ -161,7 +179,7 @@ enum DNNLConvolution {
 
     /// A few dozen primitives, made once for each kind and layout met and then reused; a
     /// program that meets more layouts than that starts the cache over.
-    private final class PrimitiveCache: @unchecked Sendable {
+    fileprivate final class PrimitiveCache: @unchecked Sendable {
         private struct Key: Hashable {
             let kind: Kind, layout: ConvolutionLayout
         }
@@ -185,7 +203,7 @@ enum DNNLConvolution {
 
     /// One argument of a primitive: its plain layout, the layout the primitive wants, and the
     /// reorder between them when they differ (plain to wanted for an input, back for the output).
-    private struct Operand {
+    fileprivate struct Operand {
         let argument: Int32
         var plain: dnnl_memory_desc_t
         var wanted: dnnl_memory_desc_t
@@ -194,11 +212,28 @@ enum DNNLConvolution {
             var description = wanted
             return dnnl_memory_desc_get_size(&description)
         }
+
+        /// The wanted layout as a channel blocking of an activation `[N, C, spatial…]`: plain,
+        /// channels in blocks of 8 or 16 that divide them, or nil for any other layout.
+        var blocking: ChannelBlocking? {
+            var (plain, wanted) = (plain, wanted)
+            if dnnl_memory_desc_equal(&plain, &wanted) != 0 { return .plain }
+            let rank = Int(plain.ndims)
+            let dims = withUnsafeBytes(of: plain.dims) { Array($0.bindMemory(to: Int64.self).prefix(rank)) }
+            guard (3...5).contains(rank) else { return nil }
+            for (block, tags) in [(16, [dnnl_aBc16b, dnnl_aBcd16b, dnnl_aBcde16b]), (8, [dnnl_aBc8b, dnnl_aBcd8b, dnnl_aBcde8b])]
+            where dims[1] % Int64(block) == 0 {
+                var blocked = dnnl_memory_desc_t()
+                dnnl_memory_desc_init_by_tag(&blocked, Int32(rank), dims, dnnl_f32, tags[rank - 3])
+                if dnnl_memory_desc_equal(&blocked, &wanted) != 0 { return .blocked(block) }
+            }
+            return nil
+        }
     }
 
     /// An input in the layout a primitive wants: the plain data itself, or a reordered copy in
     /// memory of its own, freed by ``release()``.
-    private struct WantedInput {
+    fileprivate struct WantedInput {
         let pointer: UnsafeRawPointer
         let copy: UnsafeMutableRawPointer?
 
@@ -206,7 +241,7 @@ enum DNNLConvolution {
     }
 
     /// A oneDNN convolution primitive for one kind and layout, with the reorders of its operands.
-    private final class Primitive: @unchecked Sendable {
+    fileprivate final class Primitive: @unchecked Sendable {
         private let engine: dnnl_engine_t
         private let primitive: dnnl_primitive_t
         private let inputs: [Operand]
@@ -216,6 +251,10 @@ enum DNNLConvolution {
 
         /// The primitive's output size in its own layout.
         var outputBytes: Int { output.wantedBytes }
+        /// The channel blocking of the primitive's own layout for each input (in the order of the
+        /// kind's arguments) and for its output: nil for a layout that is not one (filters).
+        var inputBlockings: [ChannelBlocking?] { inputs.map(\.blocking) }
+        var outputBlocking: ChannelBlocking? { output.blocking }
 
         /// Makes the primitive, or nil when oneDNN has none for this kind and layout.
         init?(_ kind: Kind, _ layout: ConvolutionLayout, engine: dnnl_engine_t) {
@@ -331,13 +370,12 @@ enum DNNLConvolution {
             return WantedInput(pointer: UnsafeRawPointer(copy), copy: copy)
         }
 
-        /// Runs the primitive on the calling thread alone, on `inputs` (in the plain layout, in
-        /// the order of the kind's arguments, but the filters, input 1, in the primitive's own
-        /// layout when `filtersReordered`, see ``wantedInput(_:from:)``) into `result`: in the
-        /// plain layout, or in the primitive's own when not `reorderingOutput` (``outputBytes``
-        /// bytes).
-        func run(_ data: [UnsafeRawPointer], into result: UnsafeMutableRawPointer, reorderingOutput: Bool = true,
-                 filtersReordered: Bool = false) {
+        /// Runs the primitive on the calling thread alone, on `data` (in the order of the kind's
+        /// arguments; each in the plain layout but those whose indices are in `given`, which are
+        /// in the primitive's own layout: see ``wantedInput(_:from:)``) into `result`: in the plain
+        /// layout, or in the primitive's own when not `reorderingOutput` (``outputBytes`` bytes).
+        func run(_ data: [UnsafeRawPointer], into result: UnsafeMutableRawPointer, given: Set<Int>,
+                 reorderingOutput: Bool) {
             swiftdl_dnnl_use_calling_thread_only()
             var stream: dnnl_stream_t?
             dnnl_stream_create(&stream, engine, UInt32(dnnl_stream_default_flags.rawValue))
@@ -360,7 +398,7 @@ enum DNNLConvolution {
             }
             var arguments = [dnnl_exec_arg_t]()
             for (index, (operand, pointer)) in zip(inputs, data).enumerated() {
-                if filtersReordered && index == 1 {
+                if given.contains(index) {
                     arguments.append(dnnl_exec_arg_t(arg: operand.argument,
                                                      memory: memory(operand.wanted, UnsafeMutableRawPointer(mutating: pointer))))
                     continue
@@ -402,6 +440,186 @@ enum DNNLConvolution {
             dnnl_memory_destroy(from)
             dnnl_memory_destroy(to)
             dnnl_stream_destroy(stream)
+        }
+    }
+}
+
+/// One of the three products on oneDNN as a kernel described as data: the product, its layout,
+/// and which of its activation operands are given or taken in the primitives' own layout
+/// (channels in blocks) instead of the plain one. Eager calls use the plain layout throughout;
+/// an accelerated plan passes activations between oneDNN products and the batch-norm kernels
+/// in the blocked layout, skipping the reorders (see ``ChannelBlockingKernel``).
+struct DNNLConvolutionKernel: Kernel {
+    /// Which product: the convolution (inputs `[x, filters, bias?]`, output y), the transposed
+    /// convolution (`[y, filters, bias?]`, output x) or the filter correlation (`[x, y]`, output
+    /// the filters' shape).
+    enum Product: Hashable {
+        case convolution(bias: Bool), transposed(bias: Bool), correlation
+
+        /// Whether this is the transposed convolution.
+        var isTransposed: Bool {
+            if case .transposed = self { true } else { false }
+        }
+    }
+
+    let product: Product
+    let layout: ConvolutionLayout
+    /// The activation inputs (0, and 1 for the correlation) given in the primitives' own layout.
+    var ownLayoutInputs: Set<Int> = []
+    /// Whether the output (of the convolution or the transposed convolution) is written in the
+    /// primitives' own layout.
+    var ownLayoutOutput = false
+    /// Whether the last run found primitives for its shapes (it writes nothing otherwise).
+    let ran = DNNLConvolution.Flag()
+
+    /// The kind of oneDNN primitive that computes the product.
+    fileprivate var primitiveKind: DNNLConvolution.Kind {
+        switch product {
+        case .convolution(let bias): .forward(bias: bias)
+        case .transposed: .backwardData
+        case .correlation: .backwardWeights
+        }
+    }
+
+    /// The primitive for each part size of the batch, or nil when oneDNN has none.
+    fileprivate func primitives() -> [Int: DNNLConvolution.Primitive]? {
+        let size = DNNLConvolution.partSize(layout.batch)
+        var primitives = [Int: DNNLConvolution.Primitive]()
+        for images in Set([size, layout.batch % size]) where images > 0 {
+            guard let primitive = DNNLConvolution.cache.primitive(primitiveKind, layout.with(batch: images)) else { return nil }
+            primitives[images] = primitive
+        }
+        return primitives
+    }
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let destination = output.assumingMemoryBound(to: Float.self)
+        guard product == .correlation else {
+            ran.value = DNNLConvolution.product(self, inputs, into: destination)
+            return
+        }
+        guard let primitives = primitives() else {
+            ran.value = false
+            return
+        }
+        DNNLConvolution.correlate(self, primitives, inputs, into: destination)
+        ran.value = true
+    }
+}
+
+extension DNNLConvolutionKernel: ChannelBlockingKernel {
+    /// The activation operands whose primitives (every part's) want them channel-blocked.
+    var blockableOperands: [BlockableOperand] {
+        guard let primitives = primitives()?.values else { return [] }
+        let input = ChannelLayout(outer: layout.batch, channels: layout.channels, inner: layout.planeSize)
+        let output = ChannelLayout(outer: layout.batch, channels: layout.filters, inner: layout.positionCount)
+        let operands: [(KernelOperand, ChannelLayout, (DNNLConvolution.Primitive) -> ChannelBlocking?)] = switch product {
+        case .convolution: [(.input(0), input, { $0.inputBlockings[0] }), (.output, output, { $0.outputBlocking })]
+        case .transposed: [(.input(0), output, { $0.inputBlockings[0] }), (.output, input, { $0.outputBlocking })]
+        case .correlation: [(.input(0), input, { $0.inputBlockings[0] }), (.input(1), output, { $0.inputBlockings[1] })]
+        }
+        return operands.compactMap { operand, layout, blocking in
+            let wanted = Set(primitives.map(blocking))
+            guard wanted.count == 1, let only = wanted.first, case .blocked = only else { return nil }
+            return BlockableOperand(operand: operand, layout: layout, wanted: only)
+        }
+    }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        var kernel = DNNLConvolutionKernel(product: product, layout: layout)
+        for (operand, blocking) in blockings where blocking != .plain {
+            switch operand {
+            case .input(let index): kernel.ownLayoutInputs.insert(index)
+            case .output: kernel.ownLayoutOutput = true
+            }
+        }
+        return kernel
+    }
+}
+
+/// Copies a float32 activation `[outer, channels, inner]` from one channel blocking into
+/// another with oneDNN's reorder, the images shared among the cores in parts: what an
+/// accelerated plan inserts where an array computed in one layout is read in the other.
+struct ChannelReorder: Kernel {
+    let layout: ChannelLayout
+    let from: ChannelBlocking, to: ChannelBlocking
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let plane = layout.channels * layout.inner
+        let source = inputs[0].assumingMemoryBound(to: Float.self), destination = output.assumingMemoryBound(to: Float.self)
+        Parallel.share(count: layout.outer, part: DNNLConvolution.partSize(layout.outer), scratch: {}) { images, _ in
+            DNNLConvolution.reorders.reorder(source + images.lowerBound * plane, into: destination + images.lowerBound * plane,
+                                             ChannelLayout(outer: images.count, channels: layout.channels, inner: layout.inner),
+                                             from: from, to: to)
+        }
+    }
+}
+
+extension DNNLConvolution {
+    /// The reorder primitives made so far, by layout and blockings.
+    fileprivate static let reorders = ReorderCache()
+
+    /// A few dozen reorder primitives between channel blockings, made once for each layout and
+    /// then reused; a program that meets more layouts than that starts the cache over.
+    fileprivate final class ReorderCache: @unchecked Sendable {
+        /// A reorder primitive, destroyed with its holder.
+        private final class Reorder {
+            let primitive: dnnl_primitive_t
+            var source: dnnl_memory_desc_t, target: dnnl_memory_desc_t
+
+            init?(_ layout: ChannelLayout, from: ChannelBlocking, to: ChannelBlocking, engine: dnnl_engine_t) {
+                (source, target) = (ReorderCache.description(layout, from), ReorderCache.description(layout, to))
+                guard let made = makeReorder(&source, &target, engine) else { return nil }
+                primitive = made
+            }
+
+            deinit { dnnl_primitive_destroy(primitive) }
+        }
+
+        private struct Key: Hashable {
+            let layout: ChannelLayout, from: ChannelBlocking, to: ChannelBlocking
+        }
+
+        private static let capacity = 64
+        private let lock = NSLock()
+        private var reorders = [Key: Reorder]()
+
+        /// Copies `layout`'s elements from `source` in blocking `from` into `target` in blocking
+        /// `to`, on the calling thread alone.
+        func reorder(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _ layout: ChannelLayout,
+                     from: ChannelBlocking, to: ChannelBlocking) {
+            let key = Key(layout: layout, from: from, to: to)
+            let reorder: Reorder? = lock.withLock {
+                if let known = reorders[key] { return known }
+                if reorders.count >= Self.capacity { reorders.removeAll() }
+                let made = engine.flatMap { Reorder(layout, from: from, to: to, engine: $0) }
+                reorders[key] = made
+                return made
+            }
+            guard let reorder, let engine else {
+                preconditionFailure("oneDNN made no reorder for \(layout) from \(from) to \(to)")
+            }
+            swiftdl_dnnl_use_calling_thread_only()
+            var stream: dnnl_stream_t?, sourceMemory: dnnl_memory_t?, targetMemory: dnnl_memory_t?
+            dnnl_stream_create(&stream, engine, UInt32(dnnl_stream_default_flags.rawValue))
+            dnnl_memory_create(&sourceMemory, &reorder.source, engine, UnsafeMutableRawPointer(mutating: source))
+            dnnl_memory_create(&targetMemory, &reorder.target, engine, target)
+            execute(reorder.primitive, from: sourceMemory, to: targetMemory, stream)
+            dnnl_memory_destroy(sourceMemory)
+            dnnl_memory_destroy(targetMemory)
+            dnnl_stream_destroy(stream)
+        }
+
+        /// A float32 `[outer, channels, inner]` array in `blocking`.
+        private static func description(_ layout: ChannelLayout, _ blocking: ChannelBlocking) -> dnnl_memory_desc_t {
+            var description = dnnl_memory_desc_t()
+            let tag = switch blocking {
+            case .plain: dnnl_abc
+            case .blocked(let block): block == 16 ? dnnl_aBc16b : dnnl_aBc8b
+            }
+            dnnl_memory_desc_init_by_tag(&description, 3, [Int64(layout.outer), Int64(layout.channels), Int64(layout.inner)],
+                                         dnnl_f32, tag)
+            return description
         }
     }
 }
