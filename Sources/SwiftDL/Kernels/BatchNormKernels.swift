@@ -326,8 +326,18 @@ private struct ChannelVectorOperand<T: BatchNormElement> {
             return (UnsafePointer(elements + blocking.index(o, first, positions.lowerBound, in: layout)),
                     blocking.positionStride)
         }
-        let step = blocking.positionStride
-        for k in 0..<min(channelVectorWidth, layout.channels - first) {
+        let step = blocking.positionStride, width = min(channelVectorWidth, layout.channels - first)
+        if blocking == .plain && width == channelVectorWidth {
+            // A vector of eight runs' elements at a time.
+            let source = elements + blocking.index(o, first, positions.lowerBound, in: layout), rows = layout.inner
+            for j in 0..<positions.count {
+                var vector = SIMD8<T>()
+                for k in 0..<channelVectorWidth { vector[k] = source[k * rows + j] }
+                UnsafeMutableRawPointer(tile + j * channelVectorWidth).storeBytes(of: vector, as: SIMD8<T>.self)
+            }
+            return (UnsafePointer(tile), channelVectorWidth)
+        }
+        for k in 0..<width {
             let source = elements + blocking.index(o, first + k, positions.lowerBound, in: layout)
             for j in 0..<positions.count { tile[j * channelVectorWidth + k] = source[j * step] }
         }
@@ -349,59 +359,83 @@ private struct ChannelVectorOperand<T: BatchNormElement> {
     @inline(__always)
     func scatter(_ o: Int, from first: Int, _ positions: Range<Int>) {
         guard let tile else { return }
-        let step = blocking.positionStride
-        for k in 0..<min(channelVectorWidth, layout.channels - first) {
+        let step = blocking.positionStride, width = min(channelVectorWidth, layout.channels - first)
+        if blocking == .plain && width == channelVectorWidth {
+            // A vector into eight runs at a time.
+            let target = elements + blocking.index(o, first, positions.lowerBound, in: layout), rows = layout.inner
+            for j in 0..<positions.count {
+                let vector = channelVector(tile, j, channelVectorWidth)
+                for k in 0..<channelVectorWidth { target[k * rows + j] = vector[k] }
+            }
+            return
+        }
+        for k in 0..<width {
             let target = elements + blocking.index(o, first + k, positions.lowerBound, in: layout)
             for j in 0..<positions.count { target[j * step] = tile[j * channelVectorWidth + k] }
         }
     }
 }
 
-/// The block sums of channel vectors `start[j · stride] − shift`, `j < count ≤ sumBlock`, and
-/// of their squares, each lane (channel) as ``shiftedSums(_:count:shift:)`` sums a block of its
-/// run: partial sums of the positions `j ≡ l (mod 8)` for each `l`, added from -0 in the order
-/// of `l`, as `SIMD8.sum()` adds its lanes.
+/// The block sums of channel vectors `start[j · stride] − shift`, `j < count` (a multiple of 8,
+/// at most ``sumBlock``), and of their squares, each lane (channel) as
+/// ``shiftedSums(_:count:shift:)`` sums a block of its run: partial sums of the positions
+/// `j ≡ l (mod 8)` for each `l`, added from -0 in the order of `l`, as `SIMD8.sum()` adds its
+/// lanes. Two residues at a time, for independent additions.
 @inline(__always)
 private func laneOrderedShiftedSums<T: BatchNormElement>(_ start: UnsafePointer<T>, stride: Int, count: Int,
                                                          shift: SIMD8<T>) -> (SIMD8<T>, SIMD8<T>) {
     var total = SIMD8<T>(repeating: -T.zero), squares = SIMD8<T>(repeating: -T.zero)
-    for lane in 0..<8 {
-        var s = SIMD8<T>(), q = SIMD8<T>(), j = lane
+    for lane in Swift.stride(from: 0, to: 8, by: 2) {
+        var s = SIMD8<T>(), q = SIMD8<T>(), nextS = SIMD8<T>(), nextQ = SIMD8<T>(), j = lane
         while j < count {
-            let d = channelVector(start, j, stride) - shift
+            let d = channelVector(start, j, stride) - shift, next = channelVector(start, j + 1, stride) - shift
             s += d
             q += d * d
+            nextS += next
+            nextQ += next * next
             j += 8
         }
         total += s
+        total += nextS
         squares += q
+        squares += nextQ
     }
     return (total, squares)
 }
 
-/// The block sums of channel vectors `dy` and `dy · (x − mean)` at `j < count ≤ sumBlock`, each
-/// lane as ``gradientSums(_:_:count:mean:activation:)`` sums a block of its run, in the order
-/// of ``laneOrderedShiftedSums(_:stride:count:shift:)``.
+/// The block sums of channel vectors `dy` and `dy · (x − mean)` at `j < count` (a multiple of
+/// 8, at most ``sumBlock``), each lane as ``gradientSums(_:_:count:mean:activation:)`` sums a
+/// block of its run, in the order of ``laneOrderedShiftedSums(_:stride:count:shift:)``.
 @inline(__always)
 private func laneOrderedGradientSums<T: BatchNormElement>(
     _ dy: UnsafePointer<T>, dyStride: Int, _ x: UnsafePointer<T>, xStride: Int, count: Int, mean: SIMD8<T>,
     activation: FusedActivation<T, SIMD8<T>>?
 ) -> (SIMD8<T>, SIMD8<T>) {
+    /// The terms at position `j`: `dy` (through the activation) and `dy · (x − mean)`.
+    @inline(__always)
+    func terms(_ j: Int) -> (SIMD8<T>, SIMD8<T>) {
+        var g = channelVector(dy, j, dyStride)
+        let d = channelVector(x, j, xStride) - mean
+        if let activation {
+            g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
+        }
+        return (g, g * d)
+    }
     var total = SIMD8<T>(repeating: -T.zero), products = SIMD8<T>(repeating: -T.zero)
-    for lane in 0..<8 {
-        var s = SIMD8<T>(), p = SIMD8<T>(), j = lane
+    for lane in stride(from: 0, to: 8, by: 2) {
+        var s = SIMD8<T>(), p = SIMD8<T>(), nextS = SIMD8<T>(), nextP = SIMD8<T>(), j = lane
         while j < count {
-            var g = channelVector(dy, j, dyStride)
-            let d = channelVector(x, j, xStride) - mean
-            if let activation {
-                g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
-            }
+            let (g, product) = terms(j), (nextG, nextProduct) = terms(j + 1)
             s += g
-            p += g * d
+            p += product
+            nextS += nextG
+            nextP += nextProduct
             j += 8
         }
         total += s
+        total += nextS
         products += p
+        products += nextP
     }
     return (total, products)
 }
@@ -457,11 +491,15 @@ struct ChannelMoments<T: BatchNormElement>: Kernel {
         Parallel.forEachChunk(count: layout.channelVectors, grain: layout.channelVectorGrain) { range in
             let x = ChannelVectorOperand<T>(elements, layout, xBlocking)
             defer { x.deallocate() }
-            for vector in range {
+            // Run by run, the channel vectors of a run one after another, which share cache lines.
+            let shifts = range.map { vector in
                 let first = vector * channelVectorWidth, width = min(channelVectorWidth, channels - first)
-                let shift = layout.perChannel > 0 ? channelVector(width: width) { x.element(0, first + $0, 0) } : SIMD8()
-                var total = SIMD8<Double>(), squares = SIMD8<Double>()
-                for o in 0..<outer {
+                return layout.perChannel > 0 ? channelVector(width: width) { x.element(0, first + $0, 0) } : SIMD8<T>()
+            }
+            var totals = [SIMD8<Double>](repeating: SIMD8(), count: range.count), squares = totals
+            for o in 0..<outer {
+                for (index, vector) in zip(0..., range) {
+                    let first = vector * channelVectorWidth, shift = shifts[index]
                     var runTotal = SIMD8<Double>(), runSquares = SIMD8<Double>()
                     for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
                         let positions = block..<min(vectorEnd, block + sumBlock)
@@ -477,12 +515,15 @@ struct ChannelMoments<T: BatchNormElement>: Kernel {
                         s += d
                         q += d * d
                     }
-                    total += runTotal + doubles(s)
-                    squares += runSquares + doubles(q)
+                    totals[index] += runTotal + doubles(s)
+                    squares[index] += runSquares + doubles(q)
                 }
-                for k in 0..<width {
-                    storeMoments(result, first + k, channels: channels, shift: shift[k], total: total[k],
-                                 squares: squares[k], count: count)
+            }
+            for (index, vector) in zip(0..., range) {
+                let first = vector * channelVectorWidth
+                for k in 0..<min(channelVectorWidth, channels - first) {
+                    storeMoments(result, first + k, channels: channels, shift: shifts[index][k], total: totals[index][k],
+                                 squares: squares[index][k], count: count)
                 }
             }
         }
@@ -590,7 +631,8 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
                 let dy = ChannelVectorOperand<T>(inputs[0], layout, dyBlocking)
                 let x = ChannelVectorOperand<T>(inputs[1], layout, xBlocking)
                 defer { dy.deallocate(); x.deallocate() }
-                for vector in range {
+                // Run by run, the channel vectors of a run one after another, which share cache lines.
+                let coefficients = range.map { vector in
                     let first = vector * channelVectorWidth, width = min(channelVectorWidth, channels - first)
                     let mean = channelVector(width: width) { moments[first + $0] }
                     let activation = slope.map { slope in
@@ -599,8 +641,12 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
                             factor: channelVector(width: width) { factor(scale!, moments, first + $0, channels, T(epsilon)) },
                             offset: channelVector(width: width) { offset![first + $0] })
                     }
-                    var total = SIMD8<Double>(), products = SIMD8<Double>()
-                    for o in 0..<outer {
+                    return (mean: mean, activation: activation)
+                }
+                var totals = [SIMD8<Double>](repeating: SIMD8(), count: range.count), products = totals
+                for o in 0..<outer {
+                    for (index, vector) in zip(0..., range) {
+                        let first = vector * channelVectorWidth, (mean, activation) = coefficients[index]
                         var runTotal = SIMD8<Double>(), runProducts = SIMD8<Double>()
                         for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
                             let positions = block..<min(vectorEnd, block + sumBlock)
@@ -623,12 +669,15 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
                             s += g
                             p += g * d
                         }
-                        total += runTotal + doubles(s)
-                        products += runProducts + doubles(p)
+                        totals[index] += runTotal + doubles(s)
+                        products[index] += runProducts + doubles(p)
                     }
-                    for k in 0..<width {
+                }
+                for (index, vector) in zip(0..., range) {
+                    let first = vector * channelVectorWidth
+                    for k in 0..<min(channelVectorWidth, channels - first) {
                         storeGradientSums(result, first + k, channels: channels, moments: moments, epsilon: epsilon,
-                                          total: total[k], products: products[k])
+                                          total: totals[index][k], products: products[index][k])
                     }
                 }
             }
