@@ -27,6 +27,11 @@ struct PlannedCall {
 /// - otherwise (computed plain, an input or a constant) one explicit reorder makes a blocked
 ///   copy when two or more oneDNN products want it, and they read that copy.
 ///
+/// The values a kernel taking any layout reads and writes (the batch-norm kernels) are decided
+/// together, so that such a kernel never mixes layouts (it would transpose inside, slower than
+/// oneDNN's reorder): a batch norm between two convolutions runs blocked, one before a layer
+/// that needs its output plain (a fully connected layer, a one-channel convolution) plain.
+///
 /// Reorders copy elements, and every kernel computes the same values in either layout, so the
 /// plan's results keep the bits of the eager calls.
 enum LayoutAssignment {
@@ -59,45 +64,59 @@ enum LayoutAssignment {
             }
         }
 
+        // The values that a kernel taking any layout reads and writes are laid out together (a
+        // mix of plain and blocked operands would transpose inside it, slower than oneDNN's
+        // reorder): such a group stays blocked when that makes fewer reorders than plain. A
+        // value in no group is decided alone.
+        var parent: [Int: Int] = [:]
+        func root(_ value: Int) -> Int {
+            var value = value
+            while let next = parent[value], next != value { value = next }
+            return value
+        }
+        for call in program {
+            let operands = call.blocking?.blockableOperands ?? []
+            guard !operands.isEmpty, operands.allSatisfy({ $0.wanted == nil }) else { continue }
+            let values = operands.map { operand -> Int in
+                if case .input(let k) = operand.operand { call.inputs[k] } else { call.output }
+            }
+            for value in values where parent[value] == nil { parent[value] = value }
+            for value in values.dropFirst() { parent[root(value)] = root(values[0]) }
+        }
+        var groups: [Int: [Int]] = [:]
+        for value in parent.keys { groups[root(value), default: []].append(value) }
+        var decisions: [Int: Decision] = [:]
+        for value in Set(producers.keys).union(consumers.keys) where parent[value] == nil {
+            decisions[value] = decide(producer: producers[value], consumers: consumers[value] ?? [],
+                                      readPlain: readPlain.contains(value))
+        }
+        for values in groups.values {
+            let members = values.sorted()
+            let decided = decideGroup(members.map { (producers[$0], consumers[$0] ?? [], readPlain.contains($0)) })
+            for (value, decision) in zip(members, decided ?? []) { decisions[value] = decision }
+        }
+
         var program = program
         var blockings: [Int: [KernelOperand: ChannelBlocking]] = [:]
         var insertedAfter: [Int: [PlannedCall]] = [:], insertedBefore: [Int: [PlannedCall]] = [:]
-        for value in Set(producers.keys).union(consumers.keys).sorted() {
-            let consumed = consumers[value] ?? []
-            let slots = (producers[value].map { [$0] } ?? []) + consumed
-            // The blocking most of the slots want, and the layout they all agree on.
-            let wanted = slots.compactMap { slot -> Int? in
-                if case .blocked(let block) = slot.operand.wanted { block } else { nil }
-            }
-            guard let block = Dictionary(grouping: wanted, by: { $0 }).max(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) })?.key,
-                  let layout = slots.first?.operand.layout, slots.allSatisfy({ $0.operand.layout == layout }),
-                  layout.channels % block == 0
-            else { continue }
-            let blocked = ChannelBlocking.blocked(block)
-            let takesBlocked = { (slot: Slot) in slot.operand.wanted == nil || slot.operand.wanted == blocked }
-            let wantingBlocked = slots.filter { $0.operand.wanted == blocked }.count
-            let needsPlain = readPlain.contains(value) || consumed.contains { !takesBlocked($0) }
+        for value in decisions.keys.sorted() {
             let copy = places.count
-            if let producer = producers[value], takesBlocked(producer) {
-                // Written blocked: worth it unless the plain copy costs what it saves.
-                guard (needsPlain ? 1 : 0) < wantingBlocked else { continue }
-                places.append(.buffer(-1))
+            places.append(.buffer(-1))
+            switch decisions[value]! {
+            case .written(let blocked, let layout, let readers, let plainCopy):
+                let producer = producers[value]!
                 program[producer.call].output = copy
                 blockings[producer.call, default: [:]][.output] = blocked
-                if needsPlain {
+                if plainCopy {
                     insertedAfter[producer.call, default: []].append(
                         reorder(layout, from: blocked, to: .plain, reading: copy, writing: value,
                                 origin: program[producer.call].origin))
                 }
-                for slot in consumed where takesBlocked(slot) {
+                for slot in readers {
                     redirect(&program[slot.call], slot.operand.operand, from: value, to: copy)
                     blockings[slot.call, default: [:]][slot.operand.operand] = blocked
                 }
-            } else {
-                // Computed plain: one reorder for two or more readers that want it blocked.
-                let readers = consumed.filter { $0.operand.wanted == blocked }
-                guard readers.count >= 2 else { continue }
-                places.append(.buffer(-1))
+            case .copied(let blocked, let layout, let readers):
                 insertedBefore[readers[0].call, default: []].append(
                     reorder(layout, from: .plain, to: blocked, reading: value, writing: copy,
                             origin: program[readers[0].call].origin))
@@ -120,6 +139,77 @@ enum LayoutAssignment {
             arranged += insertedAfter[index] ?? []
         }
         return arranged
+    }
+
+    /// Where a value kept blocked comes from.
+    private enum Decision {
+        /// Its producer writes it blocked, `readers` read it so, and a reorder makes the plain
+        /// value for the others when `plainCopy`.
+        case written(ChannelBlocking, ChannelLayout, readers: [Slot], plainCopy: Bool)
+        /// It is computed plain, and a reorder makes the blocked copy that `readers` read.
+        case copied(ChannelBlocking, ChannelLayout, readers: [Slot])
+    }
+
+    /// How the value with these slots is kept blocked, or nil when plain saves as many reorders:
+    /// in the blocking most of its slots want, if they agree on its layout. `readPlain`: a
+    /// kernel, a check or the caller reads it plain.
+    private static func decide(producer: Slot?, consumers: [Slot], readPlain: Bool) -> Decision? {
+        let slots = (producer.map { [$0] } ?? []) + consumers
+        let wanted = slots.compactMap { slot -> Int? in
+            if case .blocked(let block) = slot.operand.wanted { block } else { nil }
+        }
+        guard let block = Dictionary(grouping: wanted, by: { $0 }).max(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) })?.key,
+              let layout = slots.first?.operand.layout, slots.allSatisfy({ $0.operand.layout == layout }),
+              layout.channels % block == 0
+        else { return nil }
+        let blocked = ChannelBlocking.blocked(block)
+        let takesBlocked = { (slot: Slot) in slot.operand.wanted == nil || slot.operand.wanted == blocked }
+        if let producer, takesBlocked(producer) {
+            // Written blocked: worth it unless the plain copy costs what it saves.
+            let needsPlain = readPlain || consumers.contains { !takesBlocked($0) }
+            let saved = slots.filter { $0.operand.wanted == blocked }.count
+            guard (needsPlain ? 1 : 0) < saved else { return nil }
+            return .written(blocked, layout, readers: consumers.filter(takesBlocked), plainCopy: needsPlain)
+        }
+        // Computed plain: one reorder for two or more readers that want it blocked.
+        let readers = consumers.filter { $0.operand.wanted == blocked }
+        return readers.count >= 2 ? .copied(blocked, layout, readers: readers) : nil
+    }
+
+    /// How a group of values read and written together by kernels that take any layout is kept
+    /// blocked (a decision for each value, in order), or nil when plain makes as few reorders:
+    /// each value (`producer`, `consumers`, whether something reads it plain) costs a reorder
+    /// blocked when its producer cannot write it so or something reads it plain, and plain when
+    /// its producer or its readers want it blocked.
+    private static func decideGroup(_ values: [(producer: Slot?, consumers: [Slot], readPlain: Bool)]) -> [Decision]? {
+        let wanted = values.flatMap { value in
+            ((value.producer.map { [$0] } ?? []) + value.consumers).compactMap { slot -> Int? in
+                if case .blocked(let block) = slot.operand.wanted { block } else { nil }
+            }
+        }
+        guard let block = Dictionary(grouping: wanted, by: { $0 }).max(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) })?.key
+        else { return nil }
+        let blocked = ChannelBlocking.blocked(block)
+        let takesBlocked = { (slot: Slot) in slot.operand.wanted == nil || slot.operand.wanted == blocked }
+        var decisions: [Decision] = [], plainCost = 0, blockedCost = 0
+        for value in values {
+            let slots = (value.producer.map { [$0] } ?? []) + value.consumers
+            guard let layout = slots.first?.operand.layout, slots.allSatisfy({ $0.operand.layout == layout }),
+                  layout.channels % block == 0
+            else { return nil }
+            let readers = value.consumers.filter(takesBlocked)
+            let needsPlain = value.readPlain || readers.count < value.consumers.count
+            plainCost += (value.producer?.operand.wanted == blocked ? 1 : 0)
+                + (value.consumers.contains { $0.operand.wanted == blocked } ? 1 : 0)
+            if let producer = value.producer, takesBlocked(producer) {
+                blockedCost += needsPlain ? 1 : 0
+                decisions.append(.written(blocked, layout, readers: readers, plainCopy: needsPlain))
+            } else {
+                blockedCost += 1
+                decisions.append(.copied(blocked, layout, readers: readers))
+            }
+        }
+        return blockedCost < plainCost ? decisions : nil
     }
 
     /// Points `call`'s input `operand` at `copy` instead of `value`.

@@ -3,10 +3,13 @@
 // the backward pass in two (the per-channel sums of the gradient, then the input's gradient). The composition of
 // differentiable operations they replace made about 6 passes forward and 10 backward, a third
 // of a DCGAN step's CPU time. Each kernel writes one array (so that dlaccelerate captures and
-// replays it), reads a contiguous array as `[outer, channels, inner]` (NCHW: `[N, C, H·W]`) in
-// runs of `inner` elements, works eight lanes at a time, and shares the channels (or the runs)
-// among the cores; each channel's sums are taken in a fixed order, so the bits depend neither
-// on the load nor on the core count.
+// replays it) and reads its activation-sized operands as `[outer, channels, inner]` (NCHW:
+// `[N, C, H·W]`), each in either of two layouts (``ChannelBlocking``): plain, read in runs of
+// `inner` elements eight lanes at a time, or channel-blocked as oneDNN's convolutions keep
+// activations (`[N, C/b, H·W, b]`), read eight channels at a time. The kernels share the
+// channels (or the runs) among the cores; each channel's sums are taken in one fixed order,
+// the plain layout's, whatever the layouts, so the bits depend neither on the layouts nor on
+// the load nor on the core count.
 //
 // Measured (release, float32, batch norm and a leaky ReLU forward and backward, CPU time per
 // call, medians of 5 rounds of 10 with the sides taking turns, 2-core Intel Xeon shared with
@@ -31,6 +34,14 @@ struct ChannelLayout: Hashable {
     var channelGrain: Int { max(1, Parallel.elementGrain / max(perChannel, 1)) }
     /// The fewest runs (of `inner` elements) per core worth splitting an elementwise pass for.
     var runGrain: Int { max(1, Parallel.elementGrain / max(inner, 1)) }
+    /// The number of channel vectors: groups of eight consecutive channels, the last one
+    /// possibly shorter.
+    var channelVectors: Int { (channels + channelVectorWidth - 1) / channelVectorWidth }
+    /// The fewest channel vectors per core worth splitting a per-channel pass for.
+    var channelVectorGrain: Int { max(1, Parallel.elementGrain / max(perChannel * channelVectorWidth, 1)) }
+    /// The fewest runs of a channel vector (`inner` positions of eight channels) per core worth
+    /// splitting an elementwise pass for.
+    var vectorRunGrain: Int { max(1, Parallel.elementGrain / max(inner * channelVectorWidth, 1)) }
 }
 
 /// The element types the fused batch-normalization kernels run on, with their vectors.
@@ -118,16 +129,17 @@ private func masked<T: BatchNormElement>(_ g: T, at y: T, slope: T) -> T {
 }
 
 /// A (leaky) ReLU fused after the normalization: the slope of its negative part (0 for ReLU)
-/// and the per-channel factor and offset that give its input, `(x − μ)·factor + offset`.
-private struct FusedActivation<T: BatchNormElement> {
-    let slope: T, factor: T, offset: T
+/// and the per-channel factor and offset that give its input, `(x − μ)·factor + offset`, of one
+/// channel (`Coefficient` is `T`) or of a channel vector (`SIMD8<T>`).
+private struct FusedActivation<T: BatchNormElement, Coefficient> {
+    let slope: T, factor: Coefficient, offset: Coefficient
 }
 
 /// The sums of `dy[0..<count]` and of `dy · (x − mean)`, in float64, blocked as
 /// ``shiftedSums(_:count:shift:)``; with an activation, `dy` is first taken through it.
 @inline(__always)
 private func gradientSums<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, count: Int,
-                                                mean: T, activation: FusedActivation<T>?) -> (Double, Double) {
+                                                mean: T, activation: FusedActivation<T, T>?) -> (Double, Double) {
     typealias Vector = SIMD8<T>
     let rawG = UnsafeRawPointer(dy), rawX = UnsafeRawPointer(x), stride = MemoryLayout<T>.stride
     let m = Vector(repeating: mean)
@@ -187,7 +199,7 @@ private func normalizedRun<T: BatchNormElement>(_ source: UnsafePointer<T>, _ de
 @inline(__always)
 private func gradientRun<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: UnsafePointer<T>,
                                               _ destination: UnsafeMutablePointer<T>, count: Int,
-                                              center: T, a: T, b: T, c: T, activation: FusedActivation<T>?) {
+                                              center: T, a: T, b: T, c: T, activation: FusedActivation<T, T>?) {
     typealias Vector = SIMD8<T>
     let rawG = UnsafeRawPointer(dy), rawX = UnsafeRawPointer(x), rawD = UnsafeMutableRawPointer(destination)
     let stride = MemoryLayout<T>.stride
@@ -210,14 +222,218 @@ private func gradientRun<T: BatchNormElement>(_ dy: UnsafePointer<T>, _ x: Unsaf
     }
 }
 
+/// The channels a vector of the blocked passes holds: eight consecutive channels from a
+/// multiple of 8, one per lane of a `SIMD8`, at one position.
+private let channelVectorWidth = 8
+
+/// The elements of the channel vector at `start[j · stride]`.
+@inline(__always)
+private func channelVector<T: BatchNormElement>(_ start: UnsafePointer<T>, _ j: Int, _ stride: Int) -> SIMD8<T> {
+    UnsafeRawPointer(start + j * stride).loadUnaligned(as: SIMD8<T>.self)
+}
+
+/// A channel vector of per-channel values: `value(k)` in lanes `k < width`, zero beyond.
+@inline(__always)
+private func channelVector<T: BatchNormElement>(width: Int, _ value: (Int) -> T) -> SIMD8<T> {
+    var vector = SIMD8<T>()
+    for k in 0..<width { vector[k] = value(k) }
+    return vector
+}
+
+/// The lanes of `vector` in float64.
+@inline(__always)
+private func doubles<T: BatchNormElement>(_ vector: SIMD8<T>) -> SIMD8<Double> {
+    var result = SIMD8<Double>()
+    for k in 0..<channelVectorWidth { result[k] = Double(vector[k]) }
+    return result
+}
+
+/// An activation-sized operand of a pass over channel vectors, with its layout. Blocked by a
+/// multiple of 8, it holds the channel vectors in place, `block` elements apart; otherwise
+/// they are gathered into (or scattered from) a tile of ``sumBlock`` positions that stays in
+/// cache, so that a layout is transposed tile by tile.
+private struct ChannelVectorOperand<T: BatchNormElement> {
+    /// The elements (only read, for an input).
+    let elements: UnsafeMutablePointer<T>
+    let layout: ChannelLayout
+    let blocking: ChannelBlocking
+    /// Eight elements a position for ``sumBlock`` positions, when the channel vectors are not in place.
+    let tile: UnsafeMutablePointer<T>?
+
+    /// The operand at `elements`, with a tile of its own when its channel vectors are not in
+    /// place (one operand per core: ``deallocate()`` it after the core's work).
+    init(_ elements: UnsafeRawPointer, _ layout: ChannelLayout, _ blocking: ChannelBlocking) {
+        self.elements = UnsafeMutableRawPointer(mutating: elements).assumingMemoryBound(to: T.self)
+        self.layout = layout
+        self.blocking = blocking
+        if case .blocked(let block) = blocking, block % channelVectorWidth == 0 {
+            tile = nil
+        } else {
+            let tile = UnsafeMutablePointer<T>.allocate(capacity: channelVectorWidth * sumBlock)
+            tile.initialize(repeating: 0, count: channelVectorWidth * sumBlock)
+            self.tile = tile
+        }
+    }
+
+    /// Frees the tile.
+    func deallocate() { tile?.deallocate() }
+
+    /// Element `(o, c, i)`.
+    @inline(__always)
+    func element(_ o: Int, _ c: Int, _ i: Int) -> T { elements[blocking.index(o, c, i, in: layout)] }
+
+    /// The channel vector from channel `first` at `positions` of run `o`, as the place of the
+    /// one at position `positions.lowerBound + j` (`j · stride` elements from `start`): in place,
+    /// or gathered into the tile.
+    @inline(__always)
+    func vectors(_ o: Int, from first: Int, _ positions: Range<Int>) -> (start: UnsafePointer<T>, stride: Int) {
+        guard let tile else {
+            return (UnsafePointer(elements + blocking.index(o, first, positions.lowerBound, in: layout)),
+                    blocking.positionStride)
+        }
+        let step = blocking.positionStride, width = min(channelVectorWidth, layout.channels - first)
+        if blocking == .plain && width == channelVectorWidth {
+            // A vector of eight runs' elements at a time.
+            let source = elements + blocking.index(o, first, positions.lowerBound, in: layout), rows = layout.inner
+            for j in 0..<positions.count {
+                var vector = SIMD8<T>()
+                for k in 0..<channelVectorWidth { vector[k] = source[k * rows + j] }
+                UnsafeMutableRawPointer(tile + j * channelVectorWidth).storeBytes(of: vector, as: SIMD8<T>.self)
+            }
+            return (UnsafePointer(tile), channelVectorWidth)
+        }
+        for k in 0..<width {
+            let source = elements + blocking.index(o, first + k, positions.lowerBound, in: layout)
+            for j in 0..<positions.count { tile[j * channelVectorWidth + k] = source[j * step] }
+        }
+        return (UnsafePointer(tile), channelVectorWidth)
+    }
+
+    /// Where to write the channel vectors ``vectors(_:from:_:)`` reads, `j · stride` elements
+    /// from `start`: in place, or into the tile, for ``scatter(_:from:_:)`` to put in place.
+    @inline(__always)
+    func destination(_ o: Int, from first: Int, _ positions: Range<Int>) -> (start: UnsafeMutablePointer<T>, stride: Int) {
+        guard let tile else {
+            return (elements + blocking.index(o, first, positions.lowerBound, in: layout), blocking.positionStride)
+        }
+        return (tile, channelVectorWidth)
+    }
+
+    /// Writes the tile's channel vectors written through ``destination(_:from:_:)`` to their
+    /// places (nothing when they are in place).
+    @inline(__always)
+    func scatter(_ o: Int, from first: Int, _ positions: Range<Int>) {
+        guard let tile else { return }
+        let step = blocking.positionStride, width = min(channelVectorWidth, layout.channels - first)
+        if blocking == .plain && width == channelVectorWidth {
+            // A vector into eight runs at a time.
+            let target = elements + blocking.index(o, first, positions.lowerBound, in: layout), rows = layout.inner
+            for j in 0..<positions.count {
+                let vector = channelVector(tile, j, channelVectorWidth)
+                for k in 0..<channelVectorWidth { target[k * rows + j] = vector[k] }
+            }
+            return
+        }
+        for k in 0..<width {
+            let target = elements + blocking.index(o, first + k, positions.lowerBound, in: layout)
+            for j in 0..<positions.count { target[j * step] = tile[j * channelVectorWidth + k] }
+        }
+    }
+}
+
+/// The block sums of channel vectors `start[j · stride] − shift`, `j < count` (a multiple of 8,
+/// at most ``sumBlock``), and of their squares, each lane (channel) as
+/// ``shiftedSums(_:count:shift:)`` sums a block of its run: partial sums of the positions
+/// `j ≡ l (mod 8)` for each `l`, added from -0 in the order of `l`, as `SIMD8.sum()` adds its
+/// lanes. Two residues at a time, for independent additions.
+@inline(__always)
+private func laneOrderedShiftedSums<T: BatchNormElement>(_ start: UnsafePointer<T>, stride: Int, count: Int,
+                                                         shift: SIMD8<T>) -> (SIMD8<T>, SIMD8<T>) {
+    var total = SIMD8<T>(repeating: -T.zero), squares = SIMD8<T>(repeating: -T.zero)
+    for lane in Swift.stride(from: 0, to: 8, by: 2) {
+        var s = SIMD8<T>(), q = SIMD8<T>(), nextS = SIMD8<T>(), nextQ = SIMD8<T>(), j = lane
+        while j < count {
+            let d = channelVector(start, j, stride) - shift, next = channelVector(start, j + 1, stride) - shift
+            s += d
+            q += d * d
+            nextS += next
+            nextQ += next * next
+            j += 8
+        }
+        total += s
+        total += nextS
+        squares += q
+        squares += nextQ
+    }
+    return (total, squares)
+}
+
+/// The block sums of channel vectors `dy` and `dy · (x − mean)` at `j < count` (a multiple of
+/// 8, at most ``sumBlock``), each lane as ``gradientSums(_:_:count:mean:activation:)`` sums a
+/// block of its run, in the order of ``laneOrderedShiftedSums(_:stride:count:shift:)``.
+@inline(__always)
+private func laneOrderedGradientSums<T: BatchNormElement>(
+    _ dy: UnsafePointer<T>, dyStride: Int, _ x: UnsafePointer<T>, xStride: Int, count: Int, mean: SIMD8<T>,
+    activation: FusedActivation<T, SIMD8<T>>?
+) -> (SIMD8<T>, SIMD8<T>) {
+    /// The terms at position `j`: `dy` (through the activation) and `dy · (x − mean)`.
+    @inline(__always)
+    func terms(_ j: Int) -> (SIMD8<T>, SIMD8<T>) {
+        var g = channelVector(dy, j, dyStride)
+        let d = channelVector(x, j, xStride) - mean
+        if let activation {
+            g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
+        }
+        return (g, g * d)
+    }
+    var total = SIMD8<T>(repeating: -T.zero), products = SIMD8<T>(repeating: -T.zero)
+    for lane in stride(from: 0, to: 8, by: 2) {
+        var s = SIMD8<T>(), p = SIMD8<T>(), nextS = SIMD8<T>(), nextP = SIMD8<T>(), j = lane
+        while j < count {
+            let (g, product) = terms(j), (nextG, nextProduct) = terms(j + 1)
+            s += g
+            p += product
+            nextS += nextG
+            nextP += nextProduct
+            j += 8
+        }
+        total += s
+        total += nextS
+        products += p
+        products += nextP
+    }
+    return (total, products)
+}
+
+/// Writes channel `c`'s mean and biased variance into `result` (`[2, channels]`) from its sums
+/// of `x − shift` and of their squares over `count` elements.
+@inline(__always)
+private func storeMoments<T: BatchNormElement>(_ result: UnsafeMutablePointer<T>, _ c: Int, channels: Int,
+                                               shift: T, total: Double, squares: Double, count: Double) {
+    let offset = total / count
+    result[c] = T(Double(shift) + offset)
+    result[channels + c] = T(max(squares / count - offset * offset, 0))
+}
+
 /// The mean and biased variance of each channel, in one pass: `[2, channels]`, the means then
 /// the variances. Each channel's sums of `x − x₀` and `(x − x₀)²` (`x₀` its first element, so
-/// that a large mean does not cancel the variance away) are taken run by run in float64.
+/// that a large mean does not cancel the variance away) are taken run by run in float64, in
+/// the same order whatever `xBlocking`, x's layout.
 struct ChannelMoments<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
+    /// How x lies in memory.
+    var xBlocking: ChannelBlocking = .plain
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
-        let x = inputs[0].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
+        precondition(xBlocking.fits(layout), "ChannelMoments: a block must divide the channels")
+        let result = output.assumingMemoryBound(to: T.self)
+        guard xBlocking == .plain else {
+            runOnChannelVectors(inputs[0], result)
+            return
+        }
+        let x = inputs[0].assumingMemoryBound(to: T.self)
         let (outer, channels, inner) = (layout.outer, layout.channels, layout.inner)
         let count = Double(layout.perChannel)
         Parallel.forEachChunk(count: channels, grain: layout.channelGrain) { range in
@@ -229,27 +445,105 @@ struct ChannelMoments<T: BatchNormElement>: Kernel {
                     total += s
                     squares += q
                 }
-                let offset = total / count
-                result[c] = T(Double(shift) + offset)
-                result[channels + c] = T(max(squares / count - offset * offset, 0))
+                storeMoments(result, c, channels: channels, shift: shift, total: total, squares: squares, count: count)
+            }
+        }
+    }
+
+    /// ``run(_:_:)`` with x blocked: the sums of eight channels at once, each lane's additions
+    /// those of the plain pass.
+    private func runOnChannelVectors(_ elements: UnsafeRawPointer, _ result: UnsafeMutablePointer<T>) {
+        let (outer, channels, inner) = (layout.outer, layout.channels, layout.inner)
+        let count = Double(layout.perChannel), vectorEnd = inner - inner % 8
+        Parallel.forEachChunk(count: layout.channelVectors, grain: layout.channelVectorGrain) { range in
+            let x = ChannelVectorOperand<T>(elements, layout, xBlocking)
+            defer { x.deallocate() }
+            // Run by run, the channel vectors of a run one after another, which share cache lines.
+            let shifts = range.map { vector in
+                let first = vector * channelVectorWidth, width = min(channelVectorWidth, channels - first)
+                return layout.perChannel > 0 ? channelVector(width: width) { x.element(0, first + $0, 0) } : SIMD8<T>()
+            }
+            var totals = [SIMD8<Double>](repeating: SIMD8(), count: range.count), squares = totals
+            for o in 0..<outer {
+                for (index, vector) in zip(0..., range) {
+                    let first = vector * channelVectorWidth, shift = shifts[index]
+                    var runTotal = SIMD8<Double>(), runSquares = SIMD8<Double>()
+                    for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
+                        let positions = block..<min(vectorEnd, block + sumBlock)
+                        let (xs, step) = x.vectors(o, from: first, positions)
+                        let (s, q) = laneOrderedShiftedSums(xs, stride: step, count: positions.count, shift: shift)
+                        runTotal += doubles(s)
+                        runSquares += doubles(q)
+                    }
+                    let (xs, step) = x.vectors(o, from: first, vectorEnd..<inner)
+                    var s = SIMD8<T>(), q = SIMD8<T>()
+                    for j in 0..<(inner - vectorEnd) {
+                        let d = channelVector(xs, j, step) - shift
+                        s += d
+                        q += d * d
+                    }
+                    totals[index] += runTotal + doubles(s)
+                    squares[index] += runSquares + doubles(q)
+                }
+            }
+            for (index, vector) in zip(0..., range) {
+                let first = vector * channelVectorWidth
+                for k in 0..<min(channelVectorWidth, channels - first) {
+                    storeMoments(result, first + k, channels: channels, shift: shifts[index][k], total: totals[index][k],
+                                 squares: squares[index][k], count: count)
+                }
             }
         }
     }
 }
 
 /// `(x − μ)·γ/√(σ² + ε) + β` per channel, then the (leaky) ReLU of slope `negativeSlope` when
-/// it is not nil, in one pass, from `x`, the ``ChannelMoments``, γ and β (one value per channel).
+/// it is not nil, in one pass, from `x`, the ``ChannelMoments``, γ and β (one value per channel);
+/// x and the output y each laid out as their blockings say.
 struct ChannelNormalization<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
     let epsilon: Double
     let negativeSlope: Double?
+    /// How x lies in memory.
+    var xBlocking: ChannelBlocking = .plain
+    /// How the output y lies in memory.
+    var yBlocking: ChannelBlocking = .plain
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
-        let x = inputs[0].assumingMemoryBound(to: T.self), moments = inputs[1].assumingMemoryBound(to: T.self)
+        precondition(xBlocking.fits(layout) && yBlocking.fits(layout), "ChannelNormalization: a block must divide the channels")
+        let moments = inputs[1].assumingMemoryBound(to: T.self)
         let scale = inputs[2].assumingMemoryBound(to: T.self), offset = inputs[3].assumingMemoryBound(to: T.self)
-        let y = output.assumingMemoryBound(to: T.self)
         let (channels, inner) = (layout.channels, layout.inner)
         let epsilon = T(epsilon), slope = negativeSlope.map { T($0) }
+        guard xBlocking == .plain && yBlocking == .plain else {
+            Parallel.forEachChunk(count: layout.outer * layout.channelVectors, grain: layout.vectorRunGrain) { runs in
+                let x = ChannelVectorOperand<T>(inputs[0], layout, xBlocking)
+                let y = ChannelVectorOperand<T>(output, layout, yBlocking)
+                defer { x.deallocate(); y.deallocate() }
+                for run in runs {
+                    let o = run / layout.channelVectors, first = run % layout.channelVectors * channelVectorWidth
+                    let width = min(channelVectorWidth, channels - first)
+                    let center = channelVector(width: width) { moments[first + $0] }
+                    let a = channelVector(width: width) { factor(scale, moments, first + $0, channels, epsilon) }
+                    let b = channelVector(width: width) { offset[first + $0] }
+                    for start in stride(from: 0, to: inner, by: sumBlock) {
+                        let positions = start..<min(inner, start + sumBlock)
+                        let (xs, xStride) = x.vectors(o, from: first, positions)
+                        let (ys, yStride) = y.destination(o, from: first, positions)
+                        for j in 0..<positions.count {
+                            var value = (channelVector(xs, j, xStride) - center) * a + b
+                            if let slope { value = T.activated(value, slope: slope) }
+                            UnsafeMutableRawPointer(ys + j * yStride).storeBytes(of: value, as: SIMD8<T>.self)
+                        }
+                        y.scatter(o, from: first, positions)
+                    }
+                }
+            }
+            return
+        }
+        let x = inputs[0].assumingMemoryBound(to: T.self), y = output.assumingMemoryBound(to: T.self)
         Parallel.forEachChunk(count: layout.outer * channels, grain: layout.runGrain) { runs in
             for run in runs {
                 let c = run % channels
@@ -268,22 +562,99 @@ private func factor<T: BatchNormElement>(_ scale: UnsafePointer<T>, _ moments: U
     scale[c] / (moments[channels + c] + epsilon).squareRoot()
 }
 
+/// Writes channel `c`'s gradient sums into `result` (`[2, channels]`): the sum of `dy`, and
+/// the sum of `dy · (x − μ)` over σ = √(σ² + ε).
+@inline(__always)
+private func storeGradientSums<T: BatchNormElement>(_ result: UnsafeMutablePointer<T>, _ c: Int, channels: Int,
+                                                    moments: UnsafePointer<T>, epsilon: Double,
+                                                    total: Double, products: Double) {
+    result[c] = T(total)
+    result[channels + c] = T(products / (Double(moments[channels + c]) + epsilon).squareRoot())
+}
+
 /// The per-channel sums of the output gradient `dy` and of `dy · x̂`, `x̂ = (x − μ)/√(σ² + ε)`:
 /// `[2, channels]`, which are the gradients of the offset and of the scale. With a fused
 /// activation (`negativeSlope` not nil), `dy` is the activation's output gradient, taken
 /// through it at the recomputed normalized values, which needs γ and β as further inputs.
+/// dy and x each laid out as their blockings say; the sums are taken in the same order
+/// whatever the layouts.
 struct ChannelGradientSums<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
     let epsilon: Double
     let negativeSlope: Double?
+    /// How dy lies in memory.
+    var dyBlocking: ChannelBlocking = .plain
+    /// How x lies in memory.
+    var xBlocking: ChannelBlocking = .plain
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
-        let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
+        precondition(dyBlocking.fits(layout) && xBlocking.fits(layout), "ChannelGradientSums: a block must divide the channels")
         let moments = inputs[2].assumingMemoryBound(to: T.self), result = output.assumingMemoryBound(to: T.self)
         let scale = negativeSlope == nil ? nil : inputs[3].assumingMemoryBound(to: T.self)
         let offset = negativeSlope == nil ? nil : inputs[4].assumingMemoryBound(to: T.self)
         let (outer, channels, inner) = (layout.outer, layout.channels, layout.inner)
         let (epsilon, slope) = (epsilon, negativeSlope.map { T($0) })
+        guard dyBlocking == .plain && xBlocking == .plain else {
+            let vectorEnd = inner - inner % 8
+            Parallel.forEachChunk(count: layout.channelVectors, grain: layout.channelVectorGrain) { range in
+                let dy = ChannelVectorOperand<T>(inputs[0], layout, dyBlocking)
+                let x = ChannelVectorOperand<T>(inputs[1], layout, xBlocking)
+                defer { dy.deallocate(); x.deallocate() }
+                // Run by run, the channel vectors of a run one after another, which share cache lines.
+                let coefficients = range.map { vector in
+                    let first = vector * channelVectorWidth, width = min(channelVectorWidth, channels - first)
+                    let mean = channelVector(width: width) { moments[first + $0] }
+                    let activation = slope.map { slope in
+                        FusedActivation(
+                            slope: slope,
+                            factor: channelVector(width: width) { factor(scale!, moments, first + $0, channels, T(epsilon)) },
+                            offset: channelVector(width: width) { offset![first + $0] })
+                    }
+                    return (mean: mean, activation: activation)
+                }
+                var totals = [SIMD8<Double>](repeating: SIMD8(), count: range.count), products = totals
+                for o in 0..<outer {
+                    for (index, vector) in zip(0..., range) {
+                        let first = vector * channelVectorWidth, (mean, activation) = coefficients[index]
+                        var runTotal = SIMD8<Double>(), runProducts = SIMD8<Double>()
+                        for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
+                            let positions = block..<min(vectorEnd, block + sumBlock)
+                            let (gs, gStride) = dy.vectors(o, from: first, positions)
+                            let (xs, xStride) = x.vectors(o, from: first, positions)
+                            let (s, p) = laneOrderedGradientSums(gs, dyStride: gStride, xs, xStride: xStride,
+                                                                 count: positions.count, mean: mean, activation: activation)
+                            runTotal += doubles(s)
+                            runProducts += doubles(p)
+                        }
+                        let (gs, gStride) = dy.vectors(o, from: first, vectorEnd..<inner)
+                        let (xs, xStride) = x.vectors(o, from: first, vectorEnd..<inner)
+                        var s = SIMD8<T>(), p = SIMD8<T>()
+                        for j in 0..<(inner - vectorEnd) {
+                            var g = channelVector(gs, j, gStride)
+                            let d = channelVector(xs, j, xStride) - mean
+                            if let activation {
+                                g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
+                            }
+                            s += g
+                            p += g * d
+                        }
+                        totals[index] += runTotal + doubles(s)
+                        products[index] += runProducts + doubles(p)
+                    }
+                }
+                for (index, vector) in zip(0..., range) {
+                    let first = vector * channelVectorWidth
+                    for k in 0..<min(channelVectorWidth, channels - first) {
+                        storeGradientSums(result, first + k, channels: channels, moments: moments, epsilon: epsilon,
+                                          total: totals[index][k], products: products[index][k])
+                    }
+                }
+            }
+            return
+        }
+        let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
         Parallel.forEachChunk(count: channels, grain: layout.channelGrain) { range in
             for c in range {
                 let activation = slope.map {
@@ -296,42 +667,157 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
                     total += s
                     products += p
                 }
-                result[c] = T(total)
-                result[channels + c] = T(products / (Double(moments[channels + c]) + epsilon).squareRoot())
+                storeGradientSums(result, c, channels: channels, moments: moments, epsilon: epsilon,
+                                  total: total, products: products)
             }
         }
     }
 }
 
+/// The coefficients of channel `c`'s input gradient `dx = a·dy + k·(x − μ) + b`, with
+/// a = γ/σ, k = −a·Σ(dy·x̂)/(σM), b = −a·Σdy/M (σ = √(σ² + ε), M the elements per channel).
+@inline(__always)
+private func gradientCoefficients<T: BatchNormElement>(
+    _ c: Int, channels: Int, moments: UnsafePointer<T>, scale: UnsafePointer<T>, sums: UnsafePointer<T>,
+    epsilon: Double, count: Double
+) -> (a: T, k: T, b: T) {
+    let inverse = 1 / (Double(moments[channels + c]) + epsilon).squareRoot()
+    let a = Double(scale[c]) * inverse
+    return (T(a), T(-a * inverse * Double(sums[channels + c]) / count), T(-a * Double(sums[c]) / count))
+}
+
 /// The input's gradient of batch normalization in training mode, in one pass:
 /// `dx = γ/√(σ² + ε) · (dy − mean(dy) − x̂ · mean(dy · x̂))`, from `dy`, `x`, the
 /// ``ChannelMoments``, γ, β and the ``ChannelGradientSums``; with a fused activation, `dy` is
-/// taken through it first, as in ``ChannelGradientSums``.
+/// taken through it first, as in ``ChannelGradientSums``. dy, x and the output dx each laid
+/// out as their blockings say.
 struct ChannelNormalizationGradient<T: BatchNormElement>: Kernel {
     let layout: ChannelLayout
     let epsilon: Double
     let negativeSlope: Double?
+    /// How dy lies in memory.
+    var dyBlocking: ChannelBlocking = .plain
+    /// How x lies in memory.
+    var xBlocking: ChannelBlocking = .plain
+    /// How the output dx lies in memory.
+    var dxBlocking: ChannelBlocking = .plain
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
-        let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
+        precondition(dyBlocking.fits(layout) && xBlocking.fits(layout) && dxBlocking.fits(layout),
+                     "ChannelNormalizationGradient: a block must divide the channels")
         let moments = inputs[2].assumingMemoryBound(to: T.self), scale = inputs[3].assumingMemoryBound(to: T.self)
         let offset = inputs[4].assumingMemoryBound(to: T.self), sums = inputs[5].assumingMemoryBound(to: T.self)
-        let dx = output.assumingMemoryBound(to: T.self)
         let (channels, inner) = (layout.channels, layout.inner)
         let (epsilon, count, slope) = (epsilon, Double(layout.perChannel), negativeSlope.map { T($0) })
+        guard dyBlocking == .plain && xBlocking == .plain && dxBlocking == .plain else {
+            Parallel.forEachChunk(count: layout.outer * layout.channelVectors, grain: layout.vectorRunGrain) { runs in
+                let dy = ChannelVectorOperand<T>(inputs[0], layout, dyBlocking)
+                let x = ChannelVectorOperand<T>(inputs[1], layout, xBlocking)
+                let dx = ChannelVectorOperand<T>(output, layout, dxBlocking)
+                defer { dy.deallocate(); x.deallocate(); dx.deallocate() }
+                for run in runs {
+                    let o = run / layout.channelVectors, first = run % layout.channelVectors * channelVectorWidth
+                    let width = min(channelVectorWidth, channels - first)
+                    var a = SIMD8<T>(), k = SIMD8<T>(), b = SIMD8<T>()
+                    for lane in 0..<width {
+                        (a[lane], k[lane], b[lane]) = gradientCoefficients(
+                            first + lane, channels: channels, moments: moments, scale: scale, sums: sums,
+                            epsilon: epsilon, count: count)
+                    }
+                    let center = channelVector(width: width) { moments[first + $0] }
+                    let activation = slope.map { slope in
+                        FusedActivation(
+                            slope: slope,
+                            factor: channelVector(width: width) { factor(scale, moments, first + $0, channels, T(epsilon)) },
+                            offset: channelVector(width: width) { offset[first + $0] })
+                    }
+                    for start in stride(from: 0, to: inner, by: sumBlock) {
+                        let positions = start..<min(inner, start + sumBlock)
+                        let (gs, gStride) = dy.vectors(o, from: first, positions)
+                        let (xs, xStride) = x.vectors(o, from: first, positions)
+                        let (dxs, dxStride) = dx.destination(o, from: first, positions)
+                        for j in 0..<positions.count {
+                            var g = channelVector(gs, j, gStride)
+                            let d = channelVector(xs, j, xStride) - center
+                            if let activation {
+                                g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
+                            }
+                            UnsafeMutableRawPointer(dxs + j * dxStride).storeBytes(of: a * g + k * d + b, as: SIMD8<T>.self)
+                        }
+                        dx.scatter(o, from: first, positions)
+                    }
+                }
+            }
+            return
+        }
+        let dy = inputs[0].assumingMemoryBound(to: T.self), x = inputs[1].assumingMemoryBound(to: T.self)
+        let dx = output.assumingMemoryBound(to: T.self)
         Parallel.forEachChunk(count: layout.outer * channels, grain: layout.runGrain) { runs in
             for run in runs {
                 let c = run % channels
                 let activation = slope.map {
                     FusedActivation(slope: $0, factor: factor(scale, moments, c, channels, T(epsilon)), offset: offset[c])
                 }
-                // dx = a·dy + k·(x − μ) + b, with a = γ/σ, k = −a·Σ(dy·x̂)/(σM), b = −a·Σdy/M.
-                let inverse = 1 / (Double(moments[channels + c]) + epsilon).squareRoot()
-                let a = Double(scale[c]) * inverse
+                let (a, k, b) = gradientCoefficients(c, channels: channels, moments: moments, scale: scale, sums: sums,
+                                                     epsilon: epsilon, count: count)
                 gradientRun(dy + run * inner, x + run * inner, dx + run * inner, count: inner, center: moments[c],
-                            a: T(a), b: T(-a * Double(sums[c]) / count),
-                            c: T(-a * inverse * Double(sums[channels + c]) / count), activation: activation)
+                            a: a, b: b, c: k, activation: activation)
             }
         }
+    }
+}
+
+// The kernels take their activation operands in any blocking at the same cost, so an
+// accelerated plan lays them out the way the oneDNN convolutions around them want.
+
+extension ChannelMoments: ChannelBlockingKernel {
+    var blockableOperands: [BlockableOperand] { [BlockableOperand(operand: .input(0), layout: layout, wanted: nil)] }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        var kernel = self
+        kernel.xBlocking = blockings[.input(0)] ?? .plain
+        return kernel
+    }
+}
+
+extension ChannelNormalization: ChannelBlockingKernel {
+    var blockableOperands: [BlockableOperand] {
+        [.input(0), .output].map { BlockableOperand(operand: $0, layout: layout, wanted: nil) }
+    }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        var kernel = self
+        kernel.xBlocking = blockings[.input(0)] ?? .plain
+        kernel.yBlocking = blockings[.output] ?? .plain
+        return kernel
+    }
+}
+
+extension ChannelGradientSums: ChannelBlockingKernel {
+    var blockableOperands: [BlockableOperand] {
+        [.input(0), .input(1)].map { BlockableOperand(operand: $0, layout: layout, wanted: nil) }
+    }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        var kernel = self
+        kernel.dyBlocking = blockings[.input(0)] ?? .plain
+        kernel.xBlocking = blockings[.input(1)] ?? .plain
+        return kernel
+    }
+}
+
+extension ChannelNormalizationGradient: ChannelBlockingKernel {
+    var blockableOperands: [BlockableOperand] {
+        [.input(0), .input(1), .output].map { BlockableOperand(operand: $0, layout: layout, wanted: nil) }
+    }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        var kernel = self
+        kernel.dyBlocking = blockings[.input(0)] ?? .plain
+        kernel.xBlocking = blockings[.input(1)] ?? .plain
+        kernel.dxBlocking = blockings[.output] ?? .plain
+        return kernel
     }
 }

@@ -6,12 +6,39 @@
 // ``AccelerationPlan``'s layout pass), reordering only where a value meets a kernel that needs
 // it plain. Blocked or not, every kernel computes the same bits.
 
-/// How an activation `[outer, channels, inner]` lies in memory: plain (row-major), or with its
-/// channels in blocks of `b` innermost, `[outer, channels/b, inner, b]` (element `(o, c, i)` at
-/// `((o·channels/b + c/b)·inner + i)·b + c mod b`), oneDNN's nChw16c and nChw8c.
+/// How an activation `[outer, channels, inner]` lies in memory.
 enum ChannelBlocking: Hashable {
+    /// `[outer, channels, inner]`: each channel's run of `inner` elements together (NCHW).
     case plain
+    /// `[outer, channels/b, inner, b]` for `blocked(b)`, `b` dividing the channels: at each
+    /// position the elements of `b` consecutive channels together (oneDNN's nChw16c and nChw8c
+    /// for `b` = 16 and 8).
     case blocked(Int)
+
+    /// The distance between consecutive positions of one channel: 1, or the block.
+    var positionStride: Int {
+        switch self {
+        case .plain: 1
+        case .blocked(let block): block
+        }
+    }
+
+    /// Whether an array of `layout` can lie this way: a block divides the channels.
+    func fits(_ layout: ChannelLayout) -> Bool {
+        switch self {
+        case .plain: true
+        case .blocked(let block): block >= 1 && layout.channels % block == 0
+        }
+    }
+
+    /// The index of element `(o, c, i)` of an array of `layout` laid out this way.
+    @inline(__always)
+    func index(_ o: Int, _ c: Int, _ i: Int, in layout: ChannelLayout) -> Int {
+        switch self {
+        case .plain: (o * layout.channels + c) * layout.inner + i
+        case .blocked(let block): ((o * (layout.channels / block) + c / block) * layout.inner + i) * block + c % block
+        }
+    }
 }
 
 /// One of a kernel call's operands: an input (by index) or the output.

@@ -120,6 +120,10 @@ enum DNNLConvolution {
                 let start = bias[q % layout.channels], target = x + q * plane
                 for i in 0..<plane { target[i] += start }
             }
+        case .blocked(16):
+            addBlockBias(SIMD16<Float>.self, bias, to: x, images: images, layout: layout)
+        case .blocked(8):
+            addBlockBias(SIMD8<Float>.self, bias, to: x, images: images, layout: layout)
         case .blocked(let block):
             let blocks = layout.channels / block
             for q in 0..<images * blocks {
@@ -127,6 +131,23 @@ enum DNNLConvolution {
                 for i in 0..<plane {
                     for lane in 0..<block { target[i * block + lane] += bias[first + lane] }
                 }
+            }
+        }
+    }
+
+    /// ``addChannelBias(_:to:images:layout:blocking:)`` for channels in blocks of `Vector`'s
+    /// width, a vector per position.
+    @inline(__always)
+    private static func addBlockBias<Vector: SIMD>(_: Vector.Type, _ bias: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>,
+                                                   images: Int, layout: ConvolutionLayout) where Vector.Scalar == Float {
+        let block = Vector.scalarCount, blocks = layout.channels / block, plane = layout.planeSize
+        let raw = UnsafeMutableRawPointer(x), stride = MemoryLayout<Vector>.stride
+        for q in 0..<images * blocks {
+            let shift = UnsafeRawPointer(bias + q % blocks * block).loadUnaligned(as: Vector.self)
+            let target = raw + q * plane * stride
+            for i in 0..<plane {
+                target.storeBytes(of: target.loadUnaligned(fromByteOffset: i * stride, as: Vector.self) + shift,
+                                  toByteOffset: i * stride, as: Vector.self)
             }
         }
     }

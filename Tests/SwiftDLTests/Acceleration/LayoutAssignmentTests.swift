@@ -38,4 +38,39 @@ import Testing
         let counts = try #require(accelerated.lastTraceLayoutCounts)
         #expect(counts.blocked >= 6, "\(counts)")
     }
+
+    /// A small DCGAN-like discriminator, float32: convolutions on oneDNN with batch
+    /// normalization and (leaky) ReLUs between them, its learnables' gradients and new state:
+    /// the batch norm reads and writes the activations blocked, and the replay keeps the eager
+    /// bits, over calls with new values and the state carried on.
+    @Test func batchNormalizationBetweenConvolutionsKeepsTheEagerBits() throws {
+        var eagerNet = try DLNetwork([
+            ConvolutionLayer(kernel: [3, 3], filters: 32, padding: 1, name: "conv1"),
+            BatchNormalizationLayer(name: "bn1"), ActivationLayer(.leakyrelu(scale: 0.2)),
+            ConvolutionLayer(kernel: [4, 4], filters: 32, stride: [2], padding: 1, name: "conv2"),
+            BatchNormalizationLayer(name: "bn2"), ActivationLayer(.relu),
+            FlattenLayer(), FullyConnectedLayer(outputSize: 1, name: "fc"),
+        ])
+        try eagerNet.initialize(DLArray.zeros([1, 16, 8, 8], type: .float32, labels: "BCSS"), seed: 7)
+        var acceleratedNet = eagerNet
+        let loss = { (net: DLNetwork, x: DLArray) throws -> (DLArray, DLParameterTable, DLParameterTable) in
+            let (y, state) = try net.forward(x)
+            let value = sum(try y * y)
+            return (value, try dlgradient(value, net.learnables), state)
+        }
+        let accelerated = dlaccelerate(loss)
+        for seed in [UInt64(1), 2, 3] {
+            let x = DLArray.randn([8, 16, 8, 8], type: .float32, labels: "BCSS", seed: seed)
+            let a = try dlfeval(accelerated, acceleratedNet, x), e = try dlfeval(loss, eagerNet, x)
+            #expect(firstDifference(a.0, e.0) == nil, "loss, seed \(seed)")
+            for (ra, re) in zip(a.1.rows + a.2.rows, e.1.rows + e.2.rows) {
+                #expect(firstDifference(ra.value, re.value) == nil, "\(ra.layer)/\(ra.parameter), seed \(seed)")
+            }
+            acceleratedNet.state = a.2
+            eagerNet.state = e.2
+        }
+        #expect(accelerated.hitRate == 200.0 / 3, "\(accelerated.lastEagerReason ?? "")")
+        let counts = try #require(accelerated.lastTraceLayoutCounts)
+        #expect(counts.blocked >= 8, "\(counts)")
+    }
 }
