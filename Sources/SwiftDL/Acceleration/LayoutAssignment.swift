@@ -92,8 +92,15 @@ enum LayoutAssignment {
         }
         for values in groups.values {
             let members = values.sorted()
-            let decided = decideGroup(members.map { (producers[$0], consumers[$0] ?? [], readPlain.contains($0)) })
-            for (value, decision) in zip(members, decided ?? []) { decisions[value] = decision }
+            if let decided = decideGroup(members.map { (producers[$0], consumers[$0] ?? [], readPlain.contains($0)) }) {
+                for (value, decision) in zip(members, decided) { decisions[value] = decision }
+                continue
+            }
+            // A plain group: its values are written plain, and can still have a blocked copy
+            // for oneDNN's readers.
+            for value in members {
+                decisions[value] = decide(producer: nil, consumers: consumers[value] ?? [], readPlain: readPlain.contains(value))
+            }
         }
 
         var program = program
@@ -151,8 +158,9 @@ enum LayoutAssignment {
     }
 
     /// How the value with these slots is kept blocked, or nil when plain saves as many reorders:
-    /// in the blocking most of its slots want, if they agree on its layout. `readPlain`: a
-    /// kernel, a check or the caller reads it plain.
+    /// in the blocking most of its slots want, if they agree on its layout. `producer` is nil
+    /// when the value is written plain (by a kernel that cannot, or of a plain group, or it is
+    /// an input or a constant); `readPlain`: a kernel, a check or the caller reads it plain.
     private static func decide(producer: Slot?, consumers: [Slot], readPlain: Bool) -> Decision? {
         let slots = (producer.map { [$0] } ?? []) + consumers
         let wanted = slots.compactMap { slot -> Int? in
