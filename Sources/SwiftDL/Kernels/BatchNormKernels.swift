@@ -341,44 +341,53 @@ private struct ChannelVectorOperand<T: BatchNormElement> {
     }
 }
 
-/// The block sums of channel vectors `start[j · stride] − shift`, `j < count` (a multiple of 8,
-/// at most ``sumBlock``), and of their squares, each lane (channel) as
-/// ``shiftedSums(_:count:shift:)`` sums a block of its run: partial sums of the positions
-/// `j ≡ l (mod 8)` for each `l`, added from -0 in the order of `l`, as `SIMD8.sum()` adds its
-/// lanes. Two residues at a time, for independent additions.
+/// The block sums of the two terms `terms(j)` of channel vectors at `j < count` (a multiple of
+/// 8, at most ``sumBlock``), each lane (channel) as ``shiftedSums(_:count:shift:)`` sums a block
+/// of its run: partial sums of the positions `j ≡ l (mod 8)` for each `l`, added from -0 in the
+/// order of `l`, as `SIMD8.sum()` adds its lanes. Two residues at a time, for independent
+/// additions.
+@inline(__always)
+private func laneOrderedSums<T: BatchNormElement>(count: Int, _ terms: (Int) -> (SIMD8<T>, SIMD8<T>))
+    -> (SIMD8<T>, SIMD8<T>) {
+    var first = SIMD8<T>(repeating: -T.zero), second = SIMD8<T>(repeating: -T.zero)
+    for lane in stride(from: 0, to: 8, by: 2) {
+        var a = SIMD8<T>(), b = SIMD8<T>(), nextA = SIMD8<T>(), nextB = SIMD8<T>(), j = lane
+        while j < count {
+            let (u, v) = terms(j), (nextU, nextV) = terms(j + 1)
+            a += u
+            b += v
+            nextA += nextU
+            nextB += nextV
+            j += 8
+        }
+        first += a
+        first += nextA
+        second += b
+        second += nextB
+    }
+    return (first, second)
+}
+
+/// The block sums of channel vectors `start[j · stride] − shift` and of their squares, in the
+/// order of ``laneOrderedSums(count:_:)``.
 @inline(__always)
 private func laneOrderedShiftedSums<T: BatchNormElement>(_ start: UnsafePointer<T>, stride: Int, count: Int,
                                                          shift: SIMD8<T>) -> (SIMD8<T>, SIMD8<T>) {
-    var total = SIMD8<T>(repeating: -T.zero), squares = SIMD8<T>(repeating: -T.zero)
-    for lane in Swift.stride(from: 0, to: 8, by: 2) {
-        var s = SIMD8<T>(), q = SIMD8<T>(), nextS = SIMD8<T>(), nextQ = SIMD8<T>(), j = lane
-        while j < count {
-            let d = channelVector(start, j, stride) - shift, next = channelVector(start, j + 1, stride) - shift
-            s += d
-            q += d * d
-            nextS += next
-            nextQ += next * next
-            j += 8
-        }
-        total += s
-        total += nextS
-        squares += q
-        squares += nextQ
+    laneOrderedSums(count: count) { j in
+        let d = channelVector(start, j, stride) - shift
+        return (d, d * d)
     }
-    return (total, squares)
 }
 
-/// The block sums of channel vectors `dy` and `dy · (x − mean)` at `j < count` (a multiple of
-/// 8, at most ``sumBlock``), each lane as ``gradientSums(_:_:count:mean:activation:)`` sums a
-/// block of its run, in the order of ``laneOrderedShiftedSums(_:stride:count:shift:)``.
+/// The block sums of channel vectors `dy` and `dy · (x − mean)`, each lane as
+/// ``gradientSums(_:_:count:mean:activation:)`` sums a block of its run, in the order of
+/// ``laneOrderedSums(count:_:)``.
 @inline(__always)
 private func laneOrderedGradientSums<T: BatchNormElement>(
     _ dy: UnsafePointer<T>, dyStride: Int, _ x: UnsafePointer<T>, xStride: Int, count: Int, mean: SIMD8<T>,
     activation: FusedActivation<T, SIMD8<T>>?
 ) -> (SIMD8<T>, SIMD8<T>) {
-    /// The terms at position `j`: `dy` (through the activation) and `dy · (x − mean)`.
-    @inline(__always)
-    func terms(_ j: Int) -> (SIMD8<T>, SIMD8<T>) {
+    laneOrderedSums(count: count) { j in
         var g = channelVector(dy, j, dyStride)
         let d = channelVector(x, j, xStride) - mean
         if let activation {
@@ -386,23 +395,6 @@ private func laneOrderedGradientSums<T: BatchNormElement>(
         }
         return (g, g * d)
     }
-    var total = SIMD8<T>(repeating: -T.zero), products = SIMD8<T>(repeating: -T.zero)
-    for lane in stride(from: 0, to: 8, by: 2) {
-        var s = SIMD8<T>(), p = SIMD8<T>(), nextS = SIMD8<T>(), nextP = SIMD8<T>(), j = lane
-        while j < count {
-            let (g, product) = terms(j), (nextG, nextProduct) = terms(j + 1)
-            s += g
-            p += product
-            nextS += nextG
-            nextP += nextProduct
-            j += 8
-        }
-        total += s
-        total += nextS
-        products += p
-        products += nextP
-    }
-    return (total, products)
 }
 
 /// Writes channel `c`'s mean and biased variance into `result` (`[2, channels]`) from its sums

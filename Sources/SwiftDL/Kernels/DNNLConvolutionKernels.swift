@@ -14,7 +14,8 @@ import Foundation
 /// Layouts: each primitive computes in the layouts oneDNN's kernels want (channels in blocks of
 /// 8 or 16 on AVX2 and AVX-512); the plain `[N, C, spatial…]` arrays are reordered to and from
 /// them part by part, so the reordered data stays in the core's cache, and the filters once per
-/// call for all the parts.
+/// call for all the parts. An accelerated plan can give and take the activations in the
+/// primitives' own layout instead (``DNNLConvolutionKernel``), skipping those reorders.
 enum DNNLConvolution {
     /// The convolution of `x` with `filters` plus `bias`, or nil when oneDNN does not take it
     /// (see ``takes(_:_:)``).
