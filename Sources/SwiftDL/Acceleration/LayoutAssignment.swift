@@ -39,6 +39,17 @@ enum LayoutAssignment {
     private struct Slot {
         let call: Int
         let operand: BlockableOperand
+
+        /// Whether the kernel takes the operand in `blocked`: it wants that, or any blocking.
+        func takes(_ blocked: ChannelBlocking) -> Bool { operand.wanted == nil || operand.wanted == blocked }
+    }
+
+    /// The block that most of `slots` want (the larger of a tie), or nil when none wants one.
+    private static func mostWantedBlock(_ slots: [Slot]) -> Int? {
+        let wanted = slots.compactMap { slot -> Int? in
+            if case .blocked(let block) = slot.operand.wanted { block } else { nil }
+        }
+        return Dictionary(grouping: wanted, by: { $0 }).max { ($0.value.count, $0.key) < ($1.value.count, $1.key) }?.key
     }
 
     /// `program` (live calls) with activations kept blocked where that saves reorders, the
@@ -50,8 +61,9 @@ enum LayoutAssignment {
         var producers: [Int: Slot] = [:]
         var consumers: [Int: [Slot]] = [:]
         var readPlain = plainOnly
+        let operandsOfCalls = program.map { $0.blocking?.blockableOperands ?? [] }
         for (index, call) in program.enumerated() {
-            let operands = call.blocking?.blockableOperands ?? []
+            let operands = operandsOfCalls[index]
             for (k, value) in call.inputs.enumerated() {
                 if let operand = operands.first(where: { $0.operand == .input(k) }) {
                     consumers[value, default: []].append(Slot(call: index, operand: operand))
@@ -74,8 +86,7 @@ enum LayoutAssignment {
             while let next = parent[value], next != value { value = next }
             return value
         }
-        for call in program {
-            let operands = call.blocking?.blockableOperands ?? []
+        for (call, operands) in zip(program, operandsOfCalls) {
             guard !operands.isEmpty, operands.allSatisfy({ $0.wanted == nil }) else { continue }
             let values = operands.map { operand -> Int in
                 if case .input(let k) = operand.operand { call.inputs[k] } else { call.output }
@@ -163,21 +174,17 @@ enum LayoutAssignment {
     /// an input or a constant); `readPlain`: a kernel, a check or the caller reads it plain.
     private static func decide(producer: Slot?, consumers: [Slot], readPlain: Bool) -> Decision? {
         let slots = (producer.map { [$0] } ?? []) + consumers
-        let wanted = slots.compactMap { slot -> Int? in
-            if case .blocked(let block) = slot.operand.wanted { block } else { nil }
-        }
-        guard let block = Dictionary(grouping: wanted, by: { $0 }).max(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) })?.key,
+        guard let block = mostWantedBlock(slots),
               let layout = slots.first?.operand.layout, slots.allSatisfy({ $0.operand.layout == layout }),
               layout.channels % block == 0
         else { return nil }
         let blocked = ChannelBlocking.blocked(block)
-        let takesBlocked = { (slot: Slot) in slot.operand.wanted == nil || slot.operand.wanted == blocked }
-        if let producer, takesBlocked(producer) {
+        if let producer, producer.takes(blocked) {
             // Written blocked: worth it unless the plain copy costs what it saves.
-            let needsPlain = readPlain || consumers.contains { !takesBlocked($0) }
+            let needsPlain = readPlain || consumers.contains { !$0.takes(blocked) }
             let saved = slots.filter { $0.operand.wanted == blocked }.count
             guard (needsPlain ? 1 : 0) < saved else { return nil }
-            return .written(blocked, layout, readers: consumers.filter(takesBlocked), plainCopy: needsPlain)
+            return .written(blocked, layout, readers: consumers.filter { $0.takes(blocked) }, plainCopy: needsPlain)
         }
         // Computed plain: one reorder for two or more readers that want it blocked.
         let readers = consumers.filter { $0.operand.wanted == blocked }
@@ -190,26 +197,19 @@ enum LayoutAssignment {
     /// blocked when its producer cannot write it so or something reads it plain, and plain when
     /// its producer or its readers want it blocked.
     private static func decideGroup(_ values: [(producer: Slot?, consumers: [Slot], readPlain: Bool)]) -> [Decision]? {
-        let wanted = values.flatMap { value in
-            ((value.producer.map { [$0] } ?? []) + value.consumers).compactMap { slot -> Int? in
-                if case .blocked(let block) = slot.operand.wanted { block } else { nil }
-            }
-        }
-        guard let block = Dictionary(grouping: wanted, by: { $0 }).max(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) })?.key
-        else { return nil }
+        guard let block = mostWantedBlock(values.flatMap { ($0.producer.map { [$0] } ?? []) + $0.consumers }) else { return nil }
         let blocked = ChannelBlocking.blocked(block)
-        let takesBlocked = { (slot: Slot) in slot.operand.wanted == nil || slot.operand.wanted == blocked }
         var decisions: [Decision] = [], plainCost = 0, blockedCost = 0
         for value in values {
             let slots = (value.producer.map { [$0] } ?? []) + value.consumers
             guard let layout = slots.first?.operand.layout, slots.allSatisfy({ $0.operand.layout == layout }),
                   layout.channels % block == 0
             else { return nil }
-            let readers = value.consumers.filter(takesBlocked)
+            let readers = value.consumers.filter { $0.takes(blocked) }
             let needsPlain = value.readPlain || readers.count < value.consumers.count
             plainCost += (value.producer?.operand.wanted == blocked ? 1 : 0)
                 + (value.consumers.contains { $0.operand.wanted == blocked } ? 1 : 0)
-            if let producer = value.producer, takesBlocked(producer) {
+            if let producer = value.producer, producer.takes(blocked) {
                 blockedCost += needsPlain ? 1 : 0
                 decisions.append(.written(blocked, layout, readers: readers, plainCopy: needsPlain))
             } else {

@@ -379,6 +379,18 @@ private func laneOrderedShiftedSums<T: BatchNormElement>(_ start: UnsafePointer<
     }
 }
 
+/// The output gradient of channel vector `j` (`dy[j · dyStride]`), taken through the fused
+/// activation when there is one, and `x − mean` there (`x[j · xStride]`).
+@inline(__always)
+private func activatedGradient<T: BatchNormElement>(
+    _ dy: UnsafePointer<T>, _ dyStride: Int, _ x: UnsafePointer<T>, _ xStride: Int, _ j: Int, mean: SIMD8<T>,
+    activation: FusedActivation<T, SIMD8<T>>?
+) -> (g: SIMD8<T>, d: SIMD8<T>) {
+    let g = channelVector(dy, j, dyStride), d = channelVector(x, j, xStride) - mean
+    guard let activation else { return (g, d) }
+    return (T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope), d)
+}
+
 /// The block sums of channel vectors `dy` and `dy · (x − mean)`, each lane as
 /// ``gradientSums(_:_:count:mean:activation:)`` sums a block of its run, in the order of
 /// ``laneOrderedSums(count:_:)``.
@@ -388,11 +400,7 @@ private func laneOrderedGradientSums<T: BatchNormElement>(
     activation: FusedActivation<T, SIMD8<T>>?
 ) -> (SIMD8<T>, SIMD8<T>) {
     laneOrderedSums(count: count) { j in
-        var g = channelVector(dy, j, dyStride)
-        let d = channelVector(x, j, xStride) - mean
-        if let activation {
-            g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
-        }
+        let (g, d) = activatedGradient(dy, dyStride, x, xStride, j, mean: mean, activation: activation)
         return (g, g * d)
     }
 }
@@ -624,11 +632,7 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
                         let (xs, xStride) = x.vectors(o, from: first, vectorEnd..<inner)
                         var s = SIMD8<T>(), p = SIMD8<T>()
                         for j in 0..<(inner - vectorEnd) {
-                            var g = channelVector(gs, j, gStride)
-                            let d = channelVector(xs, j, xStride) - mean
-                            if let activation {
-                                g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
-                            }
+                            let (g, d) = activatedGradient(gs, gStride, xs, xStride, j, mean: mean, activation: activation)
                             s += g
                             p += g * d
                         }
@@ -731,11 +735,7 @@ struct ChannelNormalizationGradient<T: BatchNormElement>: Kernel {
                         let (xs, xStride) = x.vectors(o, from: first, positions)
                         let (dxs, dxStride) = dx.destination(o, from: first, positions)
                         for j in 0..<positions.count {
-                            var g = channelVector(gs, j, gStride)
-                            let d = channelVector(xs, j, xStride) - center
-                            if let activation {
-                                g = T.masked(g, at: d * activation.factor + activation.offset, slope: activation.slope)
-                            }
+                            let (g, d) = activatedGradient(gs, gStride, xs, xStride, j, mean: center, activation: activation)
                             UnsafeMutableRawPointer(dxs + j * dxStride).storeBytes(of: a * g + k * d + b, as: SIMD8<T>.self)
                         }
                         dx.scatter(o, from: first, positions)

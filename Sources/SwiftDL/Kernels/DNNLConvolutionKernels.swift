@@ -42,9 +42,8 @@ enum DNNLConvolution {
     static func correlation(_ x: DLArray, _ y: DLArray, layout: ConvolutionLayout) -> DLArray? {
         guard takes(x, layout) else { return nil }
         let kernel = DNNLConvolutionKernel(product: .correlation, layout: layout)
-        guard kernel.primitives() != nil else { return nil }
         let output = kernel.output(reading: x, y, KernelOutput(count: layout.filterShape.reduce(1, *), dataType: .float32))
-        return DLArray(storage: output, shape: layout.filterShape)
+        return kernel.ran.value ? DLArray(storage: output, shape: layout.filterShape) : nil
     }
 
     /// Whether a kernel call succeeded: set by the call, read by the eager caller.
