@@ -41,6 +41,16 @@ const char *swiftdl_prepare_blas(void);
 /// not AVX-512 ones, HASWELL on an AVX2 CPU given pre-AVX2 kernels; NULL when `core` suits it.
 const char *swiftdl_better_blas_core(const char *core);
 
+/// Gathers eight rows of `count` float32 elements, `rowStride` elements apart from `source`,
+/// into vectors of eight `tileStride` apart: `tile[tileStride·j + k] = source[k·rowStride + j]`
+/// (a plain activation's eight channels at each of `count` positions, as the batch-norm kernels
+/// and oneDNN's blocked layout hold them).
+void swiftdl_gather_channel_vectors_f32(const float *source, long rowStride, long count, float *tile, long tileStride);
+
+/// The inverse of ``swiftdl_gather_channel_vectors_f32``: `target[k·rowStride + j] =
+/// tile[tileStride·j + k]` for `k < 8`, `j < count`.
+void swiftdl_scatter_channel_vectors_f32(const float *tile, long tileStride, long count, float *target, long rowStride);
+
 /// One Adam step over `count` elements of float32 arrays: the new average gradient
 /// `m' = decay·m + complement·g`, average squared gradient `v' = squaredDecay·v +
 /// squaredComplement·g²` and parameter `p' = p − rate·m'/(√v' + epsilon)`. The outputs must

@@ -27,10 +27,12 @@ struct PlannedCall {
 /// - otherwise (computed plain, an input or a constant) one explicit reorder makes a blocked
 ///   copy when two or more oneDNN products want it, and they read that copy.
 ///
-/// The values a kernel taking any layout reads and writes (the batch-norm kernels) are decided
-/// together, so that such a kernel never mixes layouts (it would transpose inside, slower than
-/// oneDNN's reorder): a batch norm between two convolutions runs blocked, one before a layer
-/// that needs its output plain (a fully connected layer, a one-channel convolution) plain.
+/// Each value is decided alone. Kernels that take any layout (batch norms, the (leaky) ReLU,
+/// a batch's sum for a bias gradient) may get their operands in different layouts and then
+/// transpose tile by tile inside, one pass where a reorder would add another: a batch norm
+/// after a convolution and before a fully connected layer reads its input blocked and writes
+/// its output plain; the leaky ReLU after a one-channel (im2col) convolution reads plain and
+/// writes blocked for the next oneDNN convolution.
 ///
 /// Reorders copy elements, and every kernel computes the same values in either layout, so the
 /// plan's results keep the bits of the eager calls.
@@ -76,42 +78,10 @@ enum LayoutAssignment {
             }
         }
 
-        // The values that a kernel taking any layout reads and writes are laid out together (a
-        // mix of plain and blocked operands would transpose inside it, slower than oneDNN's
-        // reorder): such a group stays blocked when that makes fewer reorders than plain. A
-        // value in no group is decided alone.
-        var parent: [Int: Int] = [:]
-        func root(_ value: Int) -> Int {
-            var value = value
-            while let next = parent[value], next != value { value = next }
-            return value
-        }
-        for (call, operands) in zip(program, operandsOfCalls) {
-            guard !operands.isEmpty, operands.allSatisfy({ $0.wanted == nil }) else { continue }
-            let values = operands.map { operand -> Int in
-                if case .input(let k) = operand.operand { call.inputs[k] } else { call.output }
-            }
-            for value in values where parent[value] == nil { parent[value] = value }
-            for value in values.dropFirst() { parent[root(value)] = root(values[0]) }
-        }
-        var groups: [Int: [Int]] = [:]
-        for value in parent.keys { groups[root(value), default: []].append(value) }
         var decisions: [Int: Decision] = [:]
-        for value in Set(producers.keys).union(consumers.keys) where parent[value] == nil {
+        for value in Set(producers.keys).union(consumers.keys) {
             decisions[value] = decide(producer: producers[value], consumers: consumers[value] ?? [],
                                       readPlain: readPlain.contains(value))
-        }
-        for values in groups.values {
-            let members = values.sorted()
-            if let decided = decideGroup(members.map { (producers[$0], consumers[$0] ?? [], readPlain.contains($0)) }) {
-                for (value, decision) in zip(members, decided) { decisions[value] = decision }
-                continue
-            }
-            // A plain group: its values are written plain, and can still have a blocked copy
-            // for oneDNN's readers.
-            for value in members {
-                decisions[value] = decide(producer: nil, consumers: consumers[value] ?? [], readPlain: readPlain.contains(value))
-            }
         }
 
         var program = program
@@ -170,8 +140,8 @@ enum LayoutAssignment {
 
     /// How the value with these slots is kept blocked, or nil when plain saves as many reorders:
     /// in the blocking most of its slots want, if they agree on its layout. `producer` is nil
-    /// when the value is written plain (by a kernel that cannot, or of a plain group, or it is
-    /// an input or a constant); `readPlain`: a kernel, a check or the caller reads it plain.
+    /// when the value is written plain (by a kernel that cannot, or it is an input or a
+    /// constant); `readPlain`: a kernel, a check or the caller reads it plain.
     private static func decide(producer: Slot?, consumers: [Slot], readPlain: Bool) -> Decision? {
         let slots = (producer.map { [$0] } ?? []) + consumers
         guard let block = mostWantedBlock(slots),
@@ -189,35 +159,6 @@ enum LayoutAssignment {
         // Computed plain: one reorder for two or more readers that want it blocked.
         let readers = consumers.filter { $0.operand.wanted == blocked }
         return readers.count >= 2 ? .copied(blocked, layout, readers: readers) : nil
-    }
-
-    /// How a group of values read and written together by kernels that take any layout is kept
-    /// blocked (a decision for each value, in order), or nil when plain makes as few reorders:
-    /// each value (`producer`, `consumers`, whether something reads it plain) costs a reorder
-    /// blocked when its producer cannot write it so or something reads it plain, and plain when
-    /// its producer or its readers want it blocked.
-    private static func decideGroup(_ values: [(producer: Slot?, consumers: [Slot], readPlain: Bool)]) -> [Decision]? {
-        guard let block = mostWantedBlock(values.flatMap { ($0.producer.map { [$0] } ?? []) + $0.consumers }) else { return nil }
-        let blocked = ChannelBlocking.blocked(block)
-        var decisions: [Decision] = [], plainCost = 0, blockedCost = 0
-        for value in values {
-            let slots = (value.producer.map { [$0] } ?? []) + value.consumers
-            guard let layout = slots.first?.operand.layout, slots.allSatisfy({ $0.operand.layout == layout }),
-                  layout.channels % block == 0
-            else { return nil }
-            let readers = value.consumers.filter { $0.takes(blocked) }
-            let needsPlain = value.readPlain || readers.count < value.consumers.count
-            plainCost += (value.producer?.operand.wanted == blocked ? 1 : 0)
-                + (value.consumers.contains { $0.operand.wanted == blocked } ? 1 : 0)
-            if let producer = value.producer, producer.takes(blocked) {
-                blockedCost += needsPlain ? 1 : 0
-                decisions.append(.written(blocked, layout, readers: readers, plainCopy: needsPlain))
-            } else {
-                blockedCost += 1
-                decisions.append(.copied(blocked, layout, readers: readers))
-            }
-        }
-        return blockedCost < plainCost ? decisions : nil
     }
 
     /// Points `call`'s input `operand` at `copy` instead of `value`.

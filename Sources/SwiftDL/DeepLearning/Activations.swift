@@ -29,7 +29,7 @@ func slopeScaled(_ g: DLArray, by x: DLArray, scale: Double) -> DLArray {
         let g: DLArray, x: DLArray, scale: Double
         func run<T: DLRealElement>(_ type: T.Type) -> DLArray {
             guard T.self == Float.self else { return zipElements(g, x, shape: g.shape, SlopeMapping(scale: T(dlValue: scale))) }
-            let output = FloatSlopeScaled(count: g.count, grain: Parallel.elementGrain, scale: Float(scale))
+            let output = FloatSlopeScaled(shape: g.shape, grain: Parallel.elementGrain, scale: Float(scale))
                 .output(reading: g, x, KernelOutput(count: g.count, dataType: .float32))
             return DLArray(storage: output, shape: g.shape)
         }
@@ -53,15 +53,51 @@ private struct SlopeMapping<T: DLRealElement>: ElementPairMapping {
 /// (`swiftdl_slope_scaled_f32`, sixteen lanes on AVX-512): the same bits as ``SlopeMapping``,
 /// which Swift compiles to the x86-64 baseline's four-lane SSE.
 private struct FloatSlopeScaled: ElementwiseKernel {
-    let count: Int
+    let shape: [Int]
     let grain: Int
     let scale: Float
+
+    var count: Int { shape.reduce(1, *) }
 
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer, elements range: Range<Int>) {
         let g = inputs[0].assumingMemoryBound(to: Float.self), x = inputs[1].assumingMemoryBound(to: Float.self)
         let y = output.assumingMemoryBound(to: Float.self)
         let start = range.lowerBound
         swiftdl_slope_scaled_f32(range.count, g + start, x + start, scale, y + start)
+    }
+}
+
+// An activation's (leaky) ReLU or its gradient between convolutions: an accelerated plan can
+// hand it operands in oneDNN's blocked layout. All in one layout, it is still elementwise;
+// mixed (the output of an im2col convolution into a oneDNN one), it transposes tile by tile
+// instead of a separate reorder.
+extension FloatSlopeScaled: ChannelBlockingKernel {
+    var blockableOperands: [BlockableOperand] {
+        guard shape.count >= 3 else { return [] }
+        let layout = ChannelLayout(shape, channel: 1)
+        return [.input(0), .input(1), .output].map { BlockableOperand(operand: $0, layout: layout, wanted: nil) }
+    }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        let inputs = [blockings[.input(0)] ?? .plain, blockings[.input(1)] ?? .plain]
+        let output = blockings[.output] ?? .plain
+        let layout = ChannelLayout(shape, channel: 1)
+        guard inputs.contains(where: { $0 != output }) else { return self }
+        precondition(MixedLayoutElementwise.supports(inputs + [output], layout), "FloatSlopeScaled: unsupported blockings")
+        return MixedLayoutSlopeScaled(scale: scale,
+                                      pass: MixedLayoutElementwise(layout: layout, inputBlockings: inputs, outputBlocking: output))
+    }
+}
+
+/// ``FloatSlopeScaled`` with its operands in different channel layouts.
+private struct MixedLayoutSlopeScaled: Kernel {
+    let scale: Float
+    let pass: MixedLayoutElementwise
+
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        pass.run(inputs, output) { count, operands, y in
+            swiftdl_slope_scaled_f32(count, operands[0], operands[1], scale, y)
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+import CSwiftDLSupport
+
 // Batch normalization's training-mode passes, fused: the per-channel statistics in one pass,
 // the normalization with scale and offset (and a following ReLU or leaky ReLU) in one pass, and
 // the backward pass in two (the per-channel sums of the gradient, then the input's gradient). The composition of
@@ -56,6 +58,14 @@ protocol BatchNormElement: DLRealElement, SIMDScalar, Codable {
     /// The gradient `g` through a (leaky) ReLU whose input was `y`: `g` where `y > 0`,
     /// `slope · g` elsewhere (0 for ReLU), as ``slopeScaled(_:by:scale:)``.
     static func masked(_ g: SIMD8<Self>, at y: SIMD8<Self>, slope: Self) -> SIMD8<Self>
+    /// Gathers eight rows of `count` elements, `rowStride` apart from `source`, into channel
+    /// vectors: `tile[8·j + k] = source[k·rowStride + j]`.
+    static func gatherChannelVectors(_ source: UnsafePointer<Self>, rowStride: Int, count: Int,
+                                     into tile: UnsafeMutablePointer<Self>)
+    /// The inverse of ``gatherChannelVectors(_:rowStride:count:into:)``:
+    /// `target[k·rowStride + j] = tile[8·j + k]`.
+    static func scatterChannelVectors(_ tile: UnsafePointer<Self>, count: Int,
+                                      into target: UnsafeMutablePointer<Self>, rowStride: Int)
 }
 
 extension Float: BatchNormElement {
@@ -68,6 +78,20 @@ extension Float: BatchNormElement {
     static func masked(_ g: SIMD8<Float>, at y: SIMD8<Float>, slope: Float) -> SIMD8<Float> {
         g.replacing(with: slope == 0 ? SIMD8() : g * slope, where: .!(y .> 0))
     }
+
+    // 8×8 blocks transposed in AVX registers (C): a mixed-layout normalization of the DCGAN's
+    // [64, 64, 196] took 275 µs with the vector built lane by lane in Swift against 142 plain.
+    @inline(__always)
+    static func gatherChannelVectors(_ source: UnsafePointer<Float>, rowStride: Int, count: Int,
+                                     into tile: UnsafeMutablePointer<Float>) {
+        swiftdl_gather_channel_vectors_f32(source, rowStride, count, tile, channelVectorWidth)
+    }
+
+    @inline(__always)
+    static func scatterChannelVectors(_ tile: UnsafePointer<Float>, count: Int,
+                                      into target: UnsafeMutablePointer<Float>, rowStride: Int) {
+        swiftdl_scatter_channel_vectors_f32(tile, channelVectorWidth, count, target, rowStride)
+    }
 }
 
 extension Double: BatchNormElement {
@@ -79,6 +103,25 @@ extension Double: BatchNormElement {
     @inline(__always)
     static func masked(_ g: SIMD8<Double>, at y: SIMD8<Double>, slope: Double) -> SIMD8<Double> {
         g.replacing(with: slope == 0 ? SIMD8() : g * slope, where: .!(y .> 0))
+    }
+
+    @inline(__always)
+    static func gatherChannelVectors(_ source: UnsafePointer<Double>, rowStride: Int, count: Int,
+                                     into tile: UnsafeMutablePointer<Double>) {
+        for j in 0..<count {
+            var vector = SIMD8<Double>()
+            for k in 0..<channelVectorWidth { vector[k] = source[k * rowStride + j] }
+            UnsafeMutableRawPointer(tile + j * channelVectorWidth).storeBytes(of: vector, as: SIMD8<Double>.self)
+        }
+    }
+
+    @inline(__always)
+    static func scatterChannelVectors(_ tile: UnsafePointer<Double>, count: Int,
+                                      into target: UnsafeMutablePointer<Double>, rowStride: Int) {
+        for j in 0..<count {
+            let vector = UnsafeRawPointer(tile + j * channelVectorWidth).loadUnaligned(as: SIMD8<Double>.self)
+            for k in 0..<channelVectorWidth { target[k * rowStride + j] = vector[k] }
+        }
     }
 }
 
@@ -293,13 +336,8 @@ private struct ChannelVectorOperand<T: BatchNormElement> {
         }
         let step = blocking.positionStride, width = min(channelVectorWidth, layout.channels - first)
         if blocking == .plain && width == channelVectorWidth {
-            // A vector of eight runs' elements at a time.
-            let source = elements + blocking.index(o, first, positions.lowerBound, in: layout), rows = layout.inner
-            for j in 0..<positions.count {
-                var vector = SIMD8<T>()
-                for k in 0..<channelVectorWidth { vector[k] = source[k * rows + j] }
-                UnsafeMutableRawPointer(tile + j * channelVectorWidth).storeBytes(of: vector, as: SIMD8<T>.self)
-            }
+            T.gatherChannelVectors(elements + blocking.index(o, first, positions.lowerBound, in: layout),
+                                   rowStride: layout.inner, count: positions.count, into: tile)
             return (UnsafePointer(tile), channelVectorWidth)
         }
         for k in 0..<width {
@@ -326,12 +364,9 @@ private struct ChannelVectorOperand<T: BatchNormElement> {
         guard let tile else { return }
         let step = blocking.positionStride, width = min(channelVectorWidth, layout.channels - first)
         if blocking == .plain && width == channelVectorWidth {
-            // A vector into eight runs at a time.
-            let target = elements + blocking.index(o, first, positions.lowerBound, in: layout), rows = layout.inner
-            for j in 0..<positions.count {
-                let vector = channelVector(tile, j, channelVectorWidth)
-                for k in 0..<channelVectorWidth { target[k * rows + j] = vector[k] }
-            }
+            T.scatterChannelVectors(tile, count: positions.count,
+                                    into: elements + blocking.index(o, first, positions.lowerBound, in: layout),
+                                    rowStride: layout.inner)
             return
         }
         for k in 0..<width {

@@ -1,3 +1,4 @@
+import ComplexModule
 import RealModule
 /// The sizes around dimension `dim`: the product of the sizes before it, its size, and the
 /// product of the sizes after it. A contiguous array is then `[outer, length, inner]`.
@@ -14,32 +15,93 @@ struct ReduceAlongDimension: FloatingKernel {
         let (outer, length, inner) = splitAround(x.shape, dim)
         var shape = x.shape
         shape[dim] = 1
-        let kind = kind
-        let output = ClosureKernel { inputs, output in
-            let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
-            let start: T = kind == .sum ? .zero : T(dlValue: 1)
-            // The cores share the output elements (a batch reduced away leaves one long row of
-            // them), each summed along `dim` in order: the same bits however they are shared.
-            Parallel.forEachChunk(count: outer * inner, grain: max(1, Parallel.elementGrain / max(length, 1))) { range in
-                var first = range.lowerBound
-                while first < range.upperBound {
-                    let (o, i) = first.quotientAndRemainder(dividingBy: inner)
-                    let count = min(range.upperBound, (o + 1) * inner) - first
-                    let row = destination + first
-                    row.update(repeating: start, count: count)
-                    for j in 0..<length {
-                        let from = source + (o * length + j) * inner + i
-                        if kind == .sum {
-                            for k in 0..<count { row[k] += from[k] }
-                        } else {
-                            for k in 0..<count { row[k] *= from[k] }
-                        }
-                    }
-                    first += count
-                }
-            }
-        }.output(reading: x, KernelOutput(count: outer * inner, dataType: T.dataType))
+        let channels = x.rank >= 3 && dim == 0 ? x.shape[1] : nil
+        let output = DimensionReduction<T>(outer: outer, length: length, inner: inner, kind: kind, channels: channels)
+            .output(reading: x, KernelOutput(count: outer * inner, dataType: T.dataType))
         return DLArray(storage: output, shape: shape)
+    }
+}
+
+/// The sums (or products) of an array `[outer, length, inner]` along its middle dimension:
+/// `[outer, inner]`. The cores share the output elements (a batch reduced away leaves one long
+/// row of them), each combined along the dimension in order from 0 (or 1): the same bits
+/// however they are shared.
+struct DimensionReduction<T: DLFloatingElement>: Kernel {
+    let outer: Int, length: Int, inner: Int
+    let kind: ReductionKind
+    /// For a sum over the batch of an activation `[batch, channels, spatial…]`: the channels.
+    let channels: Int?
+    /// How the activation lies in memory (a sum over the batch only; the output is plain).
+    var blocking: ChannelBlocking = .plain
+
+    // Specialized: a plan calls the kernel through `any Kernel`, where generic code would run
+    // its elements through witness tables.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
+    func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer) {
+        let source = inputs[0].assumingMemoryBound(to: T.self), destination = output.assumingMemoryBound(to: T.self)
+        if case .blocked(let block) = blocking {
+            return sumBlockedBatch(source, destination, block: block)
+        }
+        let start: T = kind == .sum ? .zero : T(dlValue: 1)
+        let (length, inner, kind) = (length, inner, kind)
+        Parallel.forEachChunk(count: outer * inner, grain: max(1, Parallel.elementGrain / max(length, 1))) { range in
+            var first = range.lowerBound
+            while first < range.upperBound {
+                let (o, i) = first.quotientAndRemainder(dividingBy: inner)
+                let count = min(range.upperBound, (o + 1) * inner) - first
+                let row = destination + first
+                row.update(repeating: start, count: count)
+                for j in 0..<length {
+                    let from = source + (o * length + j) * inner + i
+                    if kind == .sum {
+                        for k in 0..<count { row[k] += from[k] }
+                    } else {
+                        for k in 0..<count { row[k] *= from[k] }
+                    }
+                }
+                first += count
+            }
+        }
+    }
+
+    /// The sum over the batch of an activation laid out in channel blocks of `block`: each
+    /// output element the same additions in the same order as the plain layout's, the blocks'
+    /// positions summed in a tile that is then written in the plain order.
+    private func sumBlockedBatch(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, block: Int) {
+        let positions = inner / channels!, units = inner / block
+        Parallel.forEachChunk(count: units, grain: max(1, Parallel.elementGrain / max(length * block, 1))) { range in
+            // Unit u: the `block` channels' elements at one position, `block` apart from u·block.
+            let tile = UnsafeMutablePointer<T>.allocate(capacity: range.count * block)
+            defer { tile.deallocate() }
+            tile.initialize(repeating: .zero, count: range.count * block)
+            for j in 0..<length {
+                let from = source + j * inner + range.lowerBound * block
+                for k in 0..<range.count * block { tile[k] += from[k] }
+            }
+            for u in range {
+                let (b, p) = u.quotientAndRemainder(dividingBy: positions), sums = tile + (u - range.lowerBound) * block
+                for lane in 0..<block { destination[(b * block + lane) * positions + p] = sums[lane] }
+            }
+        }
+    }
+}
+
+// A convolution's bias gradient sums its output's gradient over the batch first: the plan can
+// hand that sum the gradient in oneDNN's blocked layout, as the products around it have it.
+extension DimensionReduction: ChannelBlockingKernel {
+    var blockableOperands: [BlockableOperand] {
+        guard kind == .sum, let channels, channels > 0, outer == 1 else { return [] }
+        let layout = ChannelLayout(outer: length, channels: channels, inner: inner / channels)
+        return [BlockableOperand(operand: .input(0), layout: layout, wanted: nil)]
+    }
+
+    func with(_ blockings: [KernelOperand: ChannelBlocking]) -> any Kernel {
+        var kernel = self
+        kernel.blocking = blockings[.input(0)] ?? .plain
+        return kernel
     }
 }
 

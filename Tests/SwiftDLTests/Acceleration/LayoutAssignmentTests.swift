@@ -73,4 +73,52 @@ import Testing
         let counts = try #require(accelerated.lastTraceLayoutCounts)
         #expect(counts.blocked >= 8, "\(counts)")
     }
+
+    /// DCGAN-shaped networks, float32: a discriminator whose first convolution has one input
+    /// channel (im2col, plain) and a generator whose last has one filter, with a oneDNN
+    /// convolution, batch norms and (leaky) ReLUs between. The plan hands the leaky ReLU a plain
+    /// input and takes its output blocked (and its gradient the other way), and the batch
+    /// norms a blocked input and a plain output: no reorder is left, and the replay keeps the
+    /// eager bits of the loss, every learnable's gradient, the state and the input's gradient.
+    @Test func mixedLayoutsLeaveNoReorderAndKeepTheEagerBits() throws {
+        var discriminator = try DLNetwork([
+            ConvolutionLayer(kernel: [4, 4], filters: 32, stride: [2], padding: 1, name: "conv1"),
+            ActivationLayer(.leakyrelu(scale: 0.2)),
+            ConvolutionLayer(kernel: [4, 4], filters: 32, stride: [2], padding: 1, name: "conv2"),
+            BatchNormalizationLayer(name: "bn"), ActivationLayer(.leakyrelu(scale: 0.2)),
+            FlattenLayer(), FullyConnectedLayer(outputSize: 1, name: "fc"),
+        ])
+        try discriminator.initialize(DLArray.zeros([1, 1, 16, 16], type: .float32, labels: "BCSS"), seed: 7)
+        var generator = try DLNetwork([
+            BatchNormalizationLayer(name: "bn1"), ActivationLayer(.relu),
+            TransposedConvolutionLayer(kernel: [4, 4], filters: 32, stride: [2], cropping: 1, name: "up1"),
+            BatchNormalizationLayer(name: "bn2"), ActivationLayer(.relu),
+            TransposedConvolutionLayer(kernel: [4, 4], filters: 1, stride: [2], cropping: 1, name: "up2"),
+        ])
+        try generator.initialize(DLArray.zeros([1, 32, 4, 4], type: .float32, labels: "BCSS"), seed: 8)
+        typealias Results = (DLArray, DLParameterTable, DLParameterTable, DLParameterTable, DLParameterTable, DLArray)
+        let loss = { (g: DLNetwork, d: DLNetwork, z: DLArray) throws -> Results in
+            let (fake, gState) = try g.forward(z)
+            let (score, dState) = try d.forward(fake)
+            let value = sum(try score * score)
+            let (gGradients, dGradients, zGradient) = try dlgradient(value, g.learnables, d.learnables, z)
+            return (value, gGradients, dGradients, gState, dState, zGradient)
+        }
+        let accelerated = dlaccelerate(loss)
+        for seed in [UInt64(1), 2, 3] {
+            let z = DLArray.randn([8, 32, 4, 4], type: .float32, labels: "BCSS", seed: seed)
+            let a = try dlfeval(accelerated, generator, discriminator, z), e = try dlfeval(loss, generator, discriminator, z)
+            #expect(firstDifference(a.0, e.0) == nil, "loss, seed \(seed)")
+            #expect(firstDifference(a.5, e.5) == nil, "z's gradient, seed \(seed)")
+            for (ra, re) in zip(a.1.rows + a.2.rows + a.3.rows + a.4.rows, e.1.rows + e.2.rows + e.3.rows + e.4.rows) {
+                #expect(firstDifference(ra.value, re.value) == nil, "\(ra.layer)/\(ra.parameter), seed \(seed)")
+            }
+            generator.state = a.3
+            discriminator.state = a.4
+        }
+        #expect(accelerated.hitRate == 200.0 / 3, "\(accelerated.lastEagerReason ?? "")")
+        let counts = try #require(accelerated.lastTraceLayoutCounts)
+        #expect(counts.reorders == 0, "\(counts)")
+        #expect(counts.blocked >= 12, "\(counts)")
+    }
 }
