@@ -79,8 +79,11 @@ extension Float: BatchNormElement {
         g.replacing(with: slope == 0 ? SIMD8() : g * slope, where: .!(y .> 0))
     }
 
-    // 8×8 blocks transposed in AVX registers (C): a mixed-layout normalization of the DCGAN's
-    // [64, 64, 196] took 275 µs with the vector built lane by lane in Swift against 142 plain.
+    // 8×8 blocks transposed in AVX registers (C). Built lane by lane in Swift, a mixed-layout
+    // normalization of the DCGAN's [64, 64, 196] took 275 µs against 142 plain, slower than the
+    // reorder it saves; now the transposes of a replayed DCGAN step's mixed-layout kernels take
+    // 2.6-4.4 ms of CPU, and the reorders they remove took 4.5-7 ms (BENCHMARKS.md, "Mixed
+    // layouts").
     @inline(__always)
     static func gatherChannelVectors(_ source: UnsafePointer<Float>, rowStride: Int, count: Int,
                                      into tile: UnsafeMutablePointer<Float>) {
