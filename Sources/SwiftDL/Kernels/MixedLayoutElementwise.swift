@@ -4,9 +4,10 @@ import CSwiftDLSupport
 // a one-channel (im2col) convolution, which writes plain, and a oneDNN convolution, which reads
 // blocked, or its gradient the other way. Run in the output's layout, a tile of positions at a
 // time, with the operands in the other layout transposed eight channels at a time in AVX
-// registers (swiftdl_gather/scatter_channel_vectors_f32): one pass where a separate reorder
-// would make two. On the DCGAN's [64, 64, 14, 14] activations a reorder is 0.8 MB in and out
-// per 16 images (0.13 ms of CPU by DNNL_VERBOSE); the tiles stay in the first-level cache.
+// registers (swiftdl_gather/scatter_channel_vectors_f32): one pass where oneDNN's reorder
+// would add a second over a copy. With the batch norms' mixed layouts, a replayed DCGAN step's
+// reorders fell from 7.9 to 4.2 ms of CPU for 2.6-4.4 ms of these transposes (BENCHMARKS.md,
+// "Mixed layouts").
 
 /// Runs the elementwise float32 `body` over operands of `layout` laid out in different
 /// channel blockings: `body(count, inputs, output)` computes `count` output elements from the
@@ -58,17 +59,18 @@ struct MixedLayoutElementwise {
             }
             for unit in units {
                 let (o, b) = (unit / blocks, unit % blocks)
-                // The unit's channels `b·block ..< (b+1)·block` of image `o`: plain, the start of
-                // its first channel's run; blocked, the start of its positions' vectors.
-                let plainStart = (o * channels + b * block) * inner, blockedStart = plainStart
+                // The unit's channels `b·block ..< (b+1)·block` of image `o` start at the same
+                // element in both layouts: plain, its first channel's run; blocked, its
+                // positions' vectors.
+                let start = (o * channels + b * block) * inner
                 for first in stride(from: 0, to: inner, by: tile) {
                     let count = min(tile, inner - first)
                     for (k, source) in sources.enumerated() {
                         guard let tile = tiles[k] else {
-                            pointers[k] = source + (outputBlocking == .plain ? plainStart + first : blockedStart + first * block)
+                            pointers[k] = source + (outputBlocking == .plain ? start + first : start + first * block)
                             continue
                         }
-                        let blocked = source + blockedStart + first * block, plain = source + plainStart + first
+                        let blocked = source + start + first * block, plain = source + start + first
                         let vectorRows = block / 8 * 8
                         for rows in stride(from: 0, to: vectorRows, by: 8) {
                             if outputBlocking == .plain {
@@ -96,10 +98,10 @@ struct MixedLayoutElementwise {
                             for k in pointers.indices {
                                 rowPointers[k] = pointers[k] + (tiles[k] == nil ? row * inner : row * count)
                             }
-                            body(count, UnsafeBufferPointer(rowPointers), target + plainStart + row * inner + first)
+                            body(count, UnsafeBufferPointer(rowPointers), target + start + row * inner + first)
                         }
                     } else {
-                        body(count * block, UnsafeBufferPointer(pointers), target + blockedStart + first * block)
+                        body(count * block, UnsafeBufferPointer(pointers), target + start + first * block)
                     }
                 }
             }
