@@ -83,7 +83,6 @@ extension FloatSlopeScaled: ChannelBlockingKernel {
         let output = blockings[.output] ?? .plain
         let layout = ChannelLayout(shape, channel: 1)
         guard inputs.contains(where: { $0 != output }) else { return self }
-        precondition(MixedLayoutElementwise.supports(inputs + [output], layout), "FloatSlopeScaled: unsupported blockings")
         return MixedLayoutSlopeScaled(scale: scale,
                                       pass: MixedLayoutElementwise(layout: layout, inputBlockings: inputs, outputBlocking: output))
     }

@@ -11,9 +11,12 @@ import CSwiftDLSupport
 
 /// Runs the elementwise float32 `body` over operands of `layout` laid out in different
 /// channel blockings: `body(count, inputs, output)` computes `count` output elements from the
-/// same elements of each input, all contiguous. Every blocked operand has the same block
-/// (eight channels at a time are transposed in vector registers, the rest element by element). The elements each output element is computed from are those of the plain
-/// computation, so the results are its bits.
+/// same elements of each input, all contiguous. The pass goes a unit of `block` channels at a
+/// time (the output's block, or the first blocked input's for a plain output): an operand in
+/// the output's layout is read in place, a plain one or one in that block is transposed eight
+/// channels at a time in vector registers (the rest element by element), one in another block
+/// element by element. The elements each output element is computed from are those of the
+/// plain computation, so the results are its bits.
 struct MixedLayoutElementwise {
     let layout: ChannelLayout
     let inputBlockings: [ChannelBlocking]
@@ -22,27 +25,21 @@ struct MixedLayoutElementwise {
     /// The positions a tile holds: with a block of 16, 16 KB an operand.
     private static let tilePositions = 256
 
-    /// The block that the blocked operands share.
+    /// The channels of a unit of the pass: the output's block, or the first blocked input's.
     private var block: Int {
-        for blocking in inputBlockings + [outputBlocking] {
+        for blocking in [outputBlocking] + inputBlockings {
             if case .blocked(let block) = blocking { return block }
         }
-        preconditionFailure("MixedLayoutElementwise: no operand is blocked")
-    }
-
-    /// Whether operands with these blockings can be run so: the blocked ones share a block that
-    /// divides the channels.
-    static func supports(_ blockings: [ChannelBlocking], _ layout: ChannelLayout) -> Bool {
-        let blocks = Set(blockings.compactMap { blocking -> Int? in
-            if case .blocked(let block) = blocking { block } else { nil }
-        })
-        return blocks.count <= 1 && blockings.allSatisfy { $0.fits(layout) }
+        return layout.channels
     }
 
     /// Runs `body` over the operands `inputs` and `output`, laid out as the blockings say.
+    /// - Precondition: every blocking fits the layout (its block divides the channels).
     func run(_ inputs: KernelInputs, _ output: UnsafeMutableRawPointer,
              _ body: (Int, UnsafeBufferPointer<UnsafePointer<Float>>, UnsafeMutablePointer<Float>) -> Void) {
-        let block = block, (channels, inner) = (layout.channels, layout.inner)
+        precondition((inputBlockings + [outputBlocking]).allSatisfy { $0.fits(layout) },
+                     "MixedLayoutElementwise: a block must divide the channels")
+        let block = max(block, 1), (channels, inner) = (layout.channels, layout.inner)
         let blocks = channels / block, tile = Self.tilePositions
         let sources = inputBlockings.indices.map { inputs[$0].assumingMemoryBound(to: Float.self) }
         let target = output.assumingMemoryBound(to: Float.self)
@@ -60,8 +57,8 @@ struct MixedLayoutElementwise {
             for unit in units {
                 let (o, b) = (unit / blocks, unit % blocks)
                 // The unit's channels `b·block ..< (b+1)·block` of image `o` start at the same
-                // element in both layouts: plain, its first channel's run; blocked, its
-                // positions' vectors.
+                // element in the plain layout and in blocks of `block`: plain, its first
+                // channel's run; blocked, its positions' vectors.
                 let start = (o * channels + b * block) * inner
                 for first in stride(from: 0, to: inner, by: tile) {
                     let count = min(tile, inner - first)
@@ -70,26 +67,8 @@ struct MixedLayoutElementwise {
                             pointers[k] = source + (outputBlocking == .plain ? start + first : start + first * block)
                             continue
                         }
-                        let blocked = source + start + first * block, plain = source + start + first
-                        let vectorRows = block / 8 * 8
-                        for rows in stride(from: 0, to: vectorRows, by: 8) {
-                            if outputBlocking == .plain {
-                                // Blocked input into `block` plain rows of `count`.
-                                swiftdl_scatter_channel_vectors_f32(blocked + rows, block, count, tile + rows * count, count)
-                            } else {
-                                // Plain input into the blocked order.
-                                swiftdl_gather_channel_vectors_f32(plain + rows * inner, inner, count, tile + rows, block)
-                            }
-                        }
-                        for row in vectorRows..<block {
-                            for j in 0..<count {
-                                if outputBlocking == .plain {
-                                    tile[row * count + j] = blocked[j * block + row]
-                                } else {
-                                    tile[j * block + row] = plain[row * inner + j]
-                                }
-                            }
-                        }
+                        fill(tile, from: source, inputBlockings[k], image: o, channels: b * block ..< (b + 1) * block,
+                             positions: first ..< first + count, start: start)
                         pointers[k] = UnsafePointer(tile)
                     }
                     if outputBlocking == .plain {
@@ -103,6 +82,44 @@ struct MixedLayoutElementwise {
                     } else {
                         body(count * block, UnsafeBufferPointer(pointers), target + start + first * block)
                     }
+                }
+            }
+        }
+    }
+
+    /// Puts the elements of `channels` (one unit) at `positions` of image `image` of an input
+    /// laid out as `blocking` into `tile`, in the output's layout: plain rows of
+    /// `positions.count`, or vectors of the unit's channels. `start`: the unit's first element.
+    @inline(__always)
+    private func fill(_ tile: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, _ blocking: ChannelBlocking,
+                      image: Int, channels: Range<Int>, positions: Range<Int>, start: Int) {
+        let (block, count, first, inner) = (channels.count, positions.count, positions.lowerBound, layout.inner)
+        let vectorRows = block / 8 * 8
+        switch (blocking, outputBlocking) {
+        case (.blocked(block), .plain):
+            // Vectors of the unit's channels into `block` plain rows of `count`.
+            let blocked = source + start + first * block
+            for rows in stride(from: 0, to: vectorRows, by: 8) {
+                swiftdl_scatter_channel_vectors_f32(blocked + rows, block, count, tile + rows * count, count)
+            }
+            for row in vectorRows..<block {
+                for j in 0..<count { tile[row * count + j] = blocked[j * block + row] }
+            }
+        case (.plain, .blocked(block)):
+            // Plain rows into vectors of the unit's channels.
+            let plain = source + start + first
+            for rows in stride(from: 0, to: vectorRows, by: 8) {
+                swiftdl_gather_channel_vectors_f32(plain + rows * inner, inner, count, tile + rows, block)
+            }
+            for row in vectorRows..<block {
+                for j in 0..<count { tile[j * block + row] = plain[row * inner + j] }
+            }
+        default:
+            // Another block: element by element.
+            for (row, c) in channels.enumerated() {
+                for j in 0..<count {
+                    let element = source[blocking.index(image, c, first + j, in: layout)]
+                    if outputBlocking == .plain { tile[row * count + j] = element } else { tile[j * block + row] = element }
                 }
             }
         }
