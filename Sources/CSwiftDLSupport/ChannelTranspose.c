@@ -3,9 +3,9 @@
 // Kernels that mix activation layouts (see ChannelBlocking.swift) move eight channels at a time
 // between the plain layout, where each channel's positions are together, and vectors of the
 // channels at one position (the batch-norm kernels' channel vectors, oneDNN's blocked layout),
-// a tile at a time. Swift builds a vector from eight strided
-// scalars one lane at a time; these loops transpose 8×8 blocks in AVX registers where the CPU
-// has AVX2, and element by element elsewhere. Only elements move: the results are the same bits
+// a tile at a time. Swift builds a vector from eight strided scalars one lane at a time; these
+// loops transpose 8×8 blocks in AVX registers where the CPU has AVX2, and move the rest (and
+// everything elsewhere) element by element. Only elements move: the results are the same bits
 // on every CPU.
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -27,7 +27,8 @@ __attribute__((target("avx2"), always_inline)) static inline void transpose8x8(_
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-__attribute__((target("avx2"))) static void gather_avx2(const float *source, long rowStride, long count, float *tile, long tileStride) {
+/// The whole 8×8 blocks of ``swiftdl_gather_channel_vectors_f32``; returns the positions done.
+__attribute__((target("avx2"))) static long gather_avx2(const float *source, long rowStride, long count, float *tile, long tileStride) {
     long j = 0;
     for (; j + 8 <= count; j += 8) {
         __m256 r[8];
@@ -35,12 +36,11 @@ __attribute__((target("avx2"))) static void gather_avx2(const float *source, lon
         transpose8x8(r);
         for (int k = 0; k < 8; k++) _mm256_storeu_ps(tile + (j + k) * tileStride, r[k]);
     }
-    for (; j < count; j++) {
-        for (int k = 0; k < 8; k++) tile[j * tileStride + k] = source[k * rowStride + j];
-    }
+    return j;
 }
 
-__attribute__((target("avx2"))) static void scatter_avx2(const float *tile, long tileStride, long count, float *target, long rowStride) {
+/// The whole 8×8 blocks of ``swiftdl_scatter_channel_vectors_f32``; returns the positions done.
+__attribute__((target("avx2"))) static long scatter_avx2(const float *tile, long tileStride, long count, float *target, long rowStride) {
     long j = 0;
     for (; j + 8 <= count; j += 8) {
         __m256 r[8];
@@ -48,34 +48,26 @@ __attribute__((target("avx2"))) static void scatter_avx2(const float *tile, long
         transpose8x8(r);
         for (int k = 0; k < 8; k++) _mm256_storeu_ps(target + k * rowStride + j, r[k]);
     }
-    for (; j < count; j++) {
-        for (int k = 0; k < 8; k++) target[k * rowStride + j] = tile[j * tileStride + k];
-    }
+    return j;
 }
 
 static int has_avx2(void) { return __builtin_cpu_supports("avx2"); }
 #else
 static int has_avx2(void) { return 0; }
-static void gather_avx2(const float *source, long rowStride, long count, float *tile, long tileStride) {}
-static void scatter_avx2(const float *tile, long tileStride, long count, float *target, long rowStride) {}
+static long gather_avx2(const float *source, long rowStride, long count, float *tile, long tileStride) { return 0; }
+static long scatter_avx2(const float *tile, long tileStride, long count, float *target, long rowStride) { return 0; }
 #endif
 
 void swiftdl_gather_channel_vectors_f32(const float *source, long rowStride, long count, float *tile, long tileStride) {
-    if (has_avx2()) {
-        gather_avx2(source, rowStride, count, tile, tileStride);
-        return;
-    }
-    for (long j = 0; j < count; j++) {
+    long j = has_avx2() ? gather_avx2(source, rowStride, count, tile, tileStride) : 0;
+    for (; j < count; j++) {
         for (int k = 0; k < 8; k++) tile[j * tileStride + k] = source[k * rowStride + j];
     }
 }
 
 void swiftdl_scatter_channel_vectors_f32(const float *tile, long tileStride, long count, float *target, long rowStride) {
-    if (has_avx2()) {
-        scatter_avx2(tile, tileStride, count, target, rowStride);
-        return;
-    }
-    for (long j = 0; j < count; j++) {
+    long j = has_avx2() ? scatter_avx2(tile, tileStride, count, target, rowStride) : 0;
+    for (; j < count; j++) {
         for (int k = 0; k < 8; k++) target[k * rowStride + j] = tile[j * tileStride + k];
     }
 }

@@ -112,9 +112,7 @@ extension Double: BatchNormElement {
     static func gatherChannelVectors(_ source: UnsafePointer<Double>, rowStride: Int, count: Int,
                                      into tile: UnsafeMutablePointer<Double>) {
         for j in 0..<count {
-            var vector = SIMD8<Double>()
-            for k in 0..<channelVectorWidth { vector[k] = source[k * rowStride + j] }
-            UnsafeMutableRawPointer(tile + j * channelVectorWidth).storeBytes(of: vector, as: SIMD8<Double>.self)
+            for k in 0..<channelVectorWidth { tile[j * channelVectorWidth + k] = source[k * rowStride + j] }
         }
     }
 
@@ -122,8 +120,7 @@ extension Double: BatchNormElement {
     static func scatterChannelVectors(_ tile: UnsafePointer<Double>, count: Int,
                                       into target: UnsafeMutablePointer<Double>, rowStride: Int) {
         for j in 0..<count {
-            let vector = UnsafeRawPointer(tile + j * channelVectorWidth).loadUnaligned(as: SIMD8<Double>.self)
-            for k in 0..<channelVectorWidth { target[k * rowStride + j] = vector[k] }
+            for k in 0..<channelVectorWidth { target[k * rowStride + j] = tile[j * channelVectorWidth + k] }
         }
     }
 }
@@ -406,6 +403,32 @@ private func laneOrderedSums<T: BatchNormElement>(count: Int, _ terms: (Int) -> 
     return (first, second)
 }
 
+/// A run's two sums over the channel vectors of its `inner` positions, in float64: the block
+/// sums `blocks(positions)` of each ``sumBlock`` positions before `vectorEnd` (lane-ordered,
+/// as the plain pass sums a block), added in order, then the positions from `vectorEnd` one
+/// after another: `tail(positions)` gives the two terms of the tail's position `j`. The order
+/// of the additions is the plain pass's, which the blocked passes' bits depend on.
+@inline(__always)
+private func runSums<T: BatchNormElement>(inner: Int, vectorEnd: Int,
+                                          blocks: (Range<Int>) -> (SIMD8<T>, SIMD8<T>),
+                                          tail: (Range<Int>) -> (Int) -> (SIMD8<T>, SIMD8<T>))
+    -> (SIMD8<Double>, SIMD8<Double>) {
+    var first = SIMD8<Double>(), second = SIMD8<Double>()
+    for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
+        let (a, b) = blocks(block..<min(vectorEnd, block + sumBlock))
+        first += doubles(a)
+        second += doubles(b)
+    }
+    let terms = tail(vectorEnd..<inner)
+    var a = SIMD8<T>(), b = SIMD8<T>()
+    for j in 0..<(inner - vectorEnd) {
+        let (termA, termB) = terms(j)
+        a += termA
+        b += termB
+    }
+    return (first + doubles(a), second + doubles(b))
+}
+
 /// The block sums of channel vectors `start[j · stride] − shift` and of their squares, in the
 /// order of ``laneOrderedSums(count:_:)``.
 @inline(__always)
@@ -505,23 +528,18 @@ struct ChannelMoments<T: BatchNormElement>: Kernel {
             for o in 0..<outer {
                 for (index, vector) in zip(0..., range) {
                     let first = vector * channelVectorWidth, shift = shifts[index]
-                    var runTotal = SIMD8<Double>(), runSquares = SIMD8<Double>()
-                    for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
-                        let positions = block..<min(vectorEnd, block + sumBlock)
+                    let (total, squared) = runSums(inner: inner, vectorEnd: vectorEnd, blocks: { positions in
                         let (xs, step) = x.vectors(o, from: first, positions)
-                        let (s, q) = laneOrderedShiftedSums(xs, stride: step, count: positions.count, shift: shift)
-                        runTotal += doubles(s)
-                        runSquares += doubles(q)
-                    }
-                    let (xs, step) = x.vectors(o, from: first, vectorEnd..<inner)
-                    var s = SIMD8<T>(), q = SIMD8<T>()
-                    for j in 0..<(inner - vectorEnd) {
-                        let d = channelVector(xs, j, step) - shift
-                        s += d
-                        q += d * d
-                    }
-                    totals[index] += runTotal + doubles(s)
-                    squares[index] += runSquares + doubles(q)
+                        return laneOrderedShiftedSums(xs, stride: step, count: positions.count, shift: shift)
+                    }, tail: { positions in
+                        let (xs, step) = x.vectors(o, from: first, positions)
+                        return { j in
+                            let d = channelVector(xs, j, step) - shift
+                            return (d, d * d)
+                        }
+                    })
+                    totals[index] += total
+                    squares[index] += squared
                 }
             }
             for (index, vector) in zip(0..., range) {
@@ -656,26 +674,21 @@ struct ChannelGradientSums<T: BatchNormElement>: Kernel {
                 for o in 0..<outer {
                     for (index, vector) in zip(0..., range) {
                         let first = vector * channelVectorWidth, (mean, activation) = coefficients[index]
-                        var runTotal = SIMD8<Double>(), runProducts = SIMD8<Double>()
-                        for block in stride(from: 0, to: vectorEnd, by: sumBlock) {
-                            let positions = block..<min(vectorEnd, block + sumBlock)
+                        let (total, product) = runSums(inner: inner, vectorEnd: vectorEnd, blocks: { positions in
                             let (gs, gStride) = dy.vectors(o, from: first, positions)
                             let (xs, xStride) = x.vectors(o, from: first, positions)
-                            let (s, p) = laneOrderedGradientSums(gs, dyStride: gStride, xs, xStride: xStride,
-                                                                 count: positions.count, mean: mean, activation: activation)
-                            runTotal += doubles(s)
-                            runProducts += doubles(p)
-                        }
-                        let (gs, gStride) = dy.vectors(o, from: first, vectorEnd..<inner)
-                        let (xs, xStride) = x.vectors(o, from: first, vectorEnd..<inner)
-                        var s = SIMD8<T>(), p = SIMD8<T>()
-                        for j in 0..<(inner - vectorEnd) {
-                            let (g, d) = activatedGradient(gs, gStride, xs, xStride, j, mean: mean, activation: activation)
-                            s += g
-                            p += g * d
-                        }
-                        totals[index] += runTotal + doubles(s)
-                        products[index] += runProducts + doubles(p)
+                            return laneOrderedGradientSums(gs, dyStride: gStride, xs, xStride: xStride,
+                                                           count: positions.count, mean: mean, activation: activation)
+                        }, tail: { positions in
+                            let (gs, gStride) = dy.vectors(o, from: first, positions)
+                            let (xs, xStride) = x.vectors(o, from: first, positions)
+                            return { j in
+                                let (g, d) = activatedGradient(gs, gStride, xs, xStride, j, mean: mean, activation: activation)
+                                return (g, g * d)
+                            }
+                        })
+                        totals[index] += total
+                        products[index] += product
                     }
                 }
                 for (index, vector) in zip(0..., range) {

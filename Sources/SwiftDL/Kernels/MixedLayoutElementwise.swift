@@ -94,33 +94,27 @@ struct MixedLayoutElementwise {
     private func fill(_ tile: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, _ blocking: ChannelBlocking,
                       image: Int, channels: Range<Int>, positions: Range<Int>, start: Int) {
         let (block, count, first, inner) = (channels.count, positions.count, positions.lowerBound, layout.inner)
-        let vectorRows = block / 8 * 8
+        // Eight rows at a time in vector registers where the input is plain or in the unit's
+        // block, then the other rows element by element.
+        var vectorRows = 0
         switch (blocking, outputBlocking) {
         case (.blocked(block), .plain):
-            // Vectors of the unit's channels into `block` plain rows of `count`.
-            let blocked = source + start + first * block
+            vectorRows = block / 8 * 8
             for rows in stride(from: 0, to: vectorRows, by: 8) {
-                swiftdl_scatter_channel_vectors_f32(blocked + rows, block, count, tile + rows * count, count)
-            }
-            for row in vectorRows..<block {
-                for j in 0..<count { tile[row * count + j] = blocked[j * block + row] }
+                swiftdl_scatter_channel_vectors_f32(source + start + first * block + rows, block, count, tile + rows * count, count)
             }
         case (.plain, .blocked(block)):
-            // Plain rows into vectors of the unit's channels.
-            let plain = source + start + first
+            vectorRows = block / 8 * 8
             for rows in stride(from: 0, to: vectorRows, by: 8) {
-                swiftdl_gather_channel_vectors_f32(plain + rows * inner, inner, count, tile + rows, block)
-            }
-            for row in vectorRows..<block {
-                for j in 0..<count { tile[j * block + row] = plain[row * inner + j] }
+                swiftdl_gather_channel_vectors_f32(source + start + rows * inner + first, inner, count, tile + rows, block)
             }
         default:
-            // Another block: element by element.
-            for (row, c) in channels.enumerated() {
-                for j in 0..<count {
-                    let element = source[blocking.index(image, c, first + j, in: layout)]
-                    if outputBlocking == .plain { tile[row * count + j] = element } else { tile[j * block + row] = element }
-                }
+            break
+        }
+        for row in vectorRows..<block {
+            for j in 0..<count {
+                let element = source[blocking.index(image, channels.lowerBound + row, first + j, in: layout)]
+                if outputBlocking == .plain { tile[row * count + j] = element } else { tile[j * block + row] = element }
             }
         }
     }
